@@ -1,0 +1,24 @@
+# Helpers sourced by the scripts in this folder.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export GITFAAS_STATE_DIR="${GITFAAS_STATE_DIR:-$ROOT/.state}"
+LOGS="$GITFAAS_STATE_DIR/logs"
+mkdir -p "$LOGS"
+
+# The docker.io client matches the daemon; a newer client earlier on PATH may lack buildx.
+if [ -x /usr/bin/docker ]; then DOCKER=/usr/bin/docker; else DOCKER=docker; fi
+
+say() { printf '[gitfaas] %s\n' "$*"; }
+die() { printf '[gitfaas] error: %s\n' "$*" >&2; exit 1; }
+
+# port_open HOST PORT: true when something accepts TCP connections there.
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND until it succeeds or time runs out.
+wait_for() {
+  local what=$1 seconds=$2; shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$SECONDS" -ge "$deadline" ]; then die "$what did not come up within ${seconds}s (logs in $LOGS)"; fi
+    sleep 0.2
+  done
+}

@@ -1,0 +1,85 @@
+// Queue names and the payload of every BullMQ job, shared by producers and workers.
+// Workers re-validate on dequeue (BuildJob.parse(job.data)). Payloads carry references
+// (installation id, clone URL, sha), never tokens: a worker gets credentials itself.
+import { z } from 'zod';
+
+export const BUILDS_QUEUE = 'builds';
+export const DEPLOYS_QUEUE = 'deploys';
+
+export const Scm = z.enum(['github', 'gitlab']);
+
+/** The repository and commit an event is about, normalised from GitHub or GitLab at the edge. */
+export const SourceRef = z.object({
+  scm: Scm,
+  /** Owner login as the host spells it (e.g. "Alice"); the namespace derives from it. */
+  owner: z.string().min(1),
+  /** Repository name without owner. */
+  repo: z.string().min(1),
+  /** "owner/repo" as the host spells it. */
+  fullName: z.string().min(1),
+  /** Host's numeric repository / project id. */
+  repoId: z.number().int(),
+  /** https (or file://, in tests) URL to clone; never carries credentials. */
+  cloneUrl: z.string().min(1),
+  private: z.boolean(),
+  sha: z.string().regex(/^[0-9a-f]{40}$/, 'a full 40-hex commit sha'),
+  branch: z.string().min(1),
+  defaultBranch: z.string().min(1),
+  /** GitHub App installation id, when the event came through an App. */
+  installationId: z.number().int().optional(),
+  /** Pull/merge request number for pull_request events. */
+  pullRequest: z.number().int().optional(),
+  /** Owner's namespace (shared/names.ts ownerNamespace). */
+  namespace: z.string().min(1),
+});
+export type SourceRef = z.infer<typeof SourceRef>;
+
+export const BuildKind = z.enum(['push', 'pull_request']);
+
+export const BuildJob = z.object({
+  kind: BuildKind,
+  source: SourceRef,
+  /** Webhook delivery id, for logs. */
+  deliveryId: z.string(),
+  /**
+   * Order of this event among events for the same repository and branch (Redis INCR at
+   * the receiver): a job whose seq is below the latest is superseded, and a deploy never
+   * goes from a higher seq to a lower one.
+   */
+  seq: z.number().int().nonnegative(),
+  receivedAt: z.string(),
+});
+export type BuildJob = z.infer<typeof BuildJob>;
+
+export const Resources = z.object({ memory: z.string().optional(), cpu: z.string().optional() });
+
+/** One built function, ready for the gateway's FunctionDeployment. */
+export const BuiltFunction = z.object({
+  name: z.string(),
+  /** Image reference by digest: REGISTRY/NAMESPACE/NAME@sha256:... */
+  image: z.string(),
+  envVars: z.record(z.string(), z.string()).default({}),
+  labels: z.record(z.string(), z.string()).default({}),
+  annotations: z.record(z.string(), z.string()).default({}),
+  secrets: z.array(z.string()).default([]),
+  limits: Resources.optional(),
+  requests: Resources.optional(),
+  readOnlyRootFilesystem: z.boolean().optional(),
+  buildSeconds: z.number().optional(),
+});
+export type BuiltFunction = z.infer<typeof BuiltFunction>;
+
+export const DeployJob = z.object({
+  build: BuildJob,
+  functions: z.array(BuiltFunction),
+  /** URL of the build log, for statuses. */
+  logUrl: z.string().optional(),
+  /** Seconds each stage took so far (clone, build, push), for the check run output. */
+  stages: z.record(z.string(), z.number()).default({}),
+});
+export type DeployJob = z.infer<typeof DeployJob>;
+
+/** Deterministic job id: a redelivered or repeated event never builds twice. */
+export function buildJobId(source: Pick<SourceRef, 'scm' | 'repoId' | 'sha'>, kind: z.infer<typeof BuildKind>): string {
+  return `${source.scm}-${source.repoId}-${source.sha}-${kind}`;
+}
