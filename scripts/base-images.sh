@@ -16,7 +16,7 @@ NPM_VERSION=10.9.9
 WORK="$GITFAAS_STATE_DIR/base-images"
 
 in_registry() { # in_registry REPO TAG
-  curl -fsS -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+  curl -fs -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
     "http://$REGISTRY/v2/$1/manifests/$2"
 }
 
