@@ -1,0 +1,228 @@
+// A stand-in for the GitHub REST API on 127.0.0.1, speaking the routes gitfaas uses
+// (commit statuses, check runs, installation access tokens, GET repository) and recording
+// every call. The code under test reaches it through the real @octokit/rest client with
+// baseUrl pointed here. It checks credentials as GitHub does: a personal token, or an App
+// JWT (RS256, verified with the App's public key) to mint installation tokens.
+import { createPublicKey, createVerify, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedCall {
+  method: string;
+  path: string;
+  body: any;
+  auth: string | undefined;
+  at: number;
+}
+
+export interface CommitStatus {
+  owner: string;
+  repo: string;
+  sha: string;
+  state: string;
+  context: string;
+  description?: string;
+  target_url?: string;
+  at: number;
+}
+
+export interface CheckRun {
+  id: number;
+  owner: string;
+  repo: string;
+  head_sha: string;
+  name: string;
+  status: string;
+  conclusion?: string;
+  details_url?: string;
+  output?: { title?: string; summary?: string; text?: string };
+  /** Every state the run went through, in order. */
+  history: { status: string; conclusion?: string; title?: string }[];
+}
+
+export interface FakeGitHubOptions {
+  /** Accept this personal token. */
+  token?: string;
+  /** Accept App JWTs signed by this App's key (PEM public or private key). */
+  app?: { appId: number; publicKey: string | KeyObject };
+}
+
+export interface FakeGitHub {
+  url: string;
+  calls: RecordedCall[];
+  statuses: CommitStatus[];
+  checkRuns: Map<number, CheckRun>;
+  installationTokens: string[];
+  /** Statuses for one sha, in arrival order, optionally for one context. */
+  statusesFor(sha: string, context?: string): CommitStatus[];
+  /** Latest state per context for one sha (statuses or check runs, whichever is used). */
+  latestFor(sha: string): Map<string, { state: string; description?: string; targetUrl?: string }>;
+  /** Makes the next `count` calls matching `path` answer `status`. */
+  failNext(pathPattern: RegExp, status: number, count?: number): void;
+  stop(): Promise<void>;
+}
+
+/** A fresh App key pair, PKCS#1 PEM like the keys GitHub hands out. */
+export function generateAppKey(): { privateKey: string; publicKey: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  return { privateKey, publicKey };
+}
+
+function verifyAppJwt(jwt: string, publicKey: KeyObject, appId: number): boolean {
+  const [header, payload, signature] = jwt.split('.');
+  if (!header || !payload || !signature) return false;
+  const verifier = createVerify('RSA-SHA256');
+  verifier.update(`${header}.${payload}`);
+  if (!verifier.verify(publicKey, Buffer.from(signature, 'base64url'))) return false;
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { iss: unknown; exp: number };
+  return String(claims.iss) === String(appId) && claims.exp * 1000 > Date.now();
+}
+
+async function readJson(req: IncomingMessage): Promise<any> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text ? JSON.parse(text) : undefined;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeGitHub> {
+  const calls: RecordedCall[] = [];
+  const statuses: CommitStatus[] = [];
+  const checkRuns = new Map<number, CheckRun>();
+  const installationTokens: string[] = [];
+  const failures: { pattern: RegExp; status: number; count: number }[] = [];
+  let nextCheckRunId = 1000;
+  const appKey = options.app
+    ? typeof options.app.publicKey === 'string'
+      ? createPublicKey(options.app.publicKey)
+      : options.app.publicKey
+    : undefined;
+
+  const authorisedForRepo = (auth: string | undefined): boolean => {
+    const token = auth?.replace(/^(token|bearer)\s+/i, '');
+    if (!token) return false;
+    return token === options.token || installationTokens.includes(token);
+  };
+
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const path = url.pathname;
+      const body = await readJson(req);
+      const auth = req.headers.authorization;
+      calls.push({ method: req.method ?? '', path, body, auth, at: Date.now() });
+      const failure = failures.find((f) => f.pattern.test(path) && f.count > 0);
+      if (failure) {
+        failure.count -= 1;
+        return send(res, failure.status, { message: 'injected failure' });
+      }
+
+      let m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path);
+      if (m && req.method === 'POST') {
+        const jwt = auth?.replace(/^bearer\s+/i, '') ?? '';
+        if (!appKey || !options.app || !verifyAppJwt(jwt, appKey, options.app.appId)) {
+          return send(res, 401, { message: 'A JSON web token could not be decoded' });
+        }
+        const token = `ghs_${randomBytes(18).toString('hex')}`;
+        installationTokens.push(token);
+        return send(res, 201, {
+          token,
+          expires_at: new Date(Date.now() + 3600_000).toISOString(),
+          permissions: { checks: 'write', statuses: 'write', contents: 'read' },
+          repository_selection: 'all',
+        });
+      }
+      if (!authorisedForRepo(auth)) return send(res, 401, { message: 'Bad credentials' });
+
+      m = /^\/repos\/([^/]+)\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(path);
+      if (m && req.method === 'POST') {
+        const [, owner, repo, sha] = m;
+        const status: CommitStatus = { owner, repo, sha, ...body, at: Date.now() };
+        statuses.push(status);
+        return send(res, 201, { id: statuses.length, ...status });
+      }
+      m = /^\/repos\/([^/]+)\/([^/]+)\/check-runs$/.exec(path);
+      if (m && req.method === 'POST') {
+        const [, owner, repo] = m;
+        const id = nextCheckRunId++;
+        const run: CheckRun = {
+          id,
+          owner,
+          repo,
+          head_sha: body.head_sha,
+          name: body.name,
+          status: body.status ?? 'queued',
+          conclusion: body.conclusion,
+          details_url: body.details_url,
+          output: body.output,
+          history: [{ status: body.status ?? 'queued', conclusion: body.conclusion, title: body.output?.title }],
+        };
+        checkRuns.set(id, run);
+        return send(res, 201, run);
+      }
+      m = /^\/repos\/([^/]+)\/([^/]+)\/check-runs\/(\d+)$/.exec(path);
+      if (m && req.method === 'PATCH') {
+        const run = checkRuns.get(Number(m[3]));
+        if (!run) return send(res, 404, { message: 'Not Found' });
+        Object.assign(run, {
+          status: body.status ?? run.status,
+          conclusion: body.conclusion ?? run.conclusion,
+          details_url: body.details_url ?? run.details_url,
+          output: body.output ?? run.output,
+        });
+        run.history.push({ status: run.status, conclusion: run.conclusion, title: body.output?.title });
+        return send(res, 200, run);
+      }
+      m = /^\/repos\/([^/]+)\/([^/]+)$/.exec(path);
+      if (m && req.method === 'GET') {
+        return send(res, 200, { name: m[2], full_name: `${m[1]}/${m[2]}`, default_branch: 'master', private: false });
+      }
+      send(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+    } catch (err) {
+      send(res, 500, { message: (err as Error).message });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    statuses,
+    checkRuns,
+    installationTokens,
+    statusesFor: (sha, context) => statuses.filter((s) => s.sha === sha && (context === undefined || s.context === context)),
+    latestFor(sha) {
+      const latest = new Map<string, { state: string; description?: string; targetUrl?: string }>();
+      for (const s of statuses.filter((x) => x.sha === sha)) {
+        latest.set(s.context, { state: s.state, description: s.description, targetUrl: s.target_url });
+      }
+      for (const run of checkRuns.values()) {
+        if (run.head_sha !== sha) continue;
+        latest.set(run.name, {
+          state: run.status === 'completed' ? (run.conclusion ?? 'completed') : 'pending',
+          description: run.output?.title,
+          targetUrl: run.details_url,
+        });
+      }
+      return latest;
+    },
+    failNext(pattern, status, count = 1) {
+      failures.push({ pattern, status, count });
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
