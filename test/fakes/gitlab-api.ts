@@ -1,0 +1,83 @@
+// A stand-in for the GitLab REST API (v4) on 127.0.0.1, speaking the route gitfaas uses
+// (POST /api/v4/projects/:id/statuses/:sha) and recording every call. The code under
+// test reaches it through the real @gitbeaker/rest client with host pointed here. It
+// checks the PRIVATE-TOKEN header and refuses same-state transitions as GitLab does.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface GitLabStatus {
+  projectId: string;
+  sha: string;
+  state: string;
+  name: string;
+  description?: string;
+  targetUrl?: string;
+  ref?: string;
+  at: number;
+}
+
+export interface FakeGitLab {
+  url: string;
+  statuses: GitLabStatus[];
+  /** Latest state per status name for one sha. */
+  latestFor(sha: string): Map<string, GitLabStatus>;
+  stop(): Promise<void>;
+}
+
+const STATES = new Set(['pending', 'running', 'success', 'failed', 'canceled']);
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) return {};
+  if ((req.headers['content-type'] ?? '').includes('application/json')) return JSON.parse(text);
+  return Object.fromEntries(new URLSearchParams(text));
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+export async function startFakeGitLab(options: { token: string }): Promise<FakeGitLab> {
+  const statuses: GitLabStatus[] = [];
+  const latestFor = (sha: string) => {
+    const latest = new Map<string, GitLabStatus>();
+    for (const status of statuses) if (status.sha === sha) latest.set(status.name, status);
+    return latest;
+  };
+  const server = createServer(async (req, res) => {
+    try {
+      if (req.headers['private-token'] !== options.token) return send(res, 401, { message: '401 Unauthorized' });
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const match = /^\/api\/v4\/projects\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(url.pathname);
+      if (req.method !== 'POST' || !match) return send(res, 404, { message: '404 Not Found' });
+      const body = { ...Object.fromEntries(url.searchParams), ...(await readBody(req)) } as Record<string, string | undefined>;
+      const state = String(body.state ?? '');
+      if (!STATES.has(state)) return send(res, 400, { message: 'state is missing or invalid' });
+      const projectId = decodeURIComponent(match[1]!);
+      const sha = match[2]!;
+      const name = body.name ?? body.context ?? 'default';
+      const previous = latestFor(sha).get(name);
+      if (previous && previous.state === state) {
+        return send(res, 400, { message: `Cannot transition status via :${state} from :${state}` });
+      }
+      const status: GitLabStatus = {
+        projectId, sha, state, name, description: body.description, targetUrl: body.target_url, ref: body.ref, at: Date.now(),
+      };
+      statuses.push(status);
+      send(res, 201, { id: statuses.length, sha, status: state, name, description: status.description, target_url: status.targetUrl });
+    } catch (err) {
+      send(res, 500, { message: String(err) });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    statuses,
+    latestFor,
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
