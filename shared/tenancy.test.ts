@@ -62,3 +62,13 @@ test('default limits fill in what stack.yml leaves out', () => {
   assert.deepEqual(limitsWithDefaults(undefined, DEFAULT_QUOTAS), { memory: '256Mi', cpu: '500m' });
   assert.deepEqual(limitsWithDefaults({ memory: '64Mi' }, DEFAULT_QUOTAS), { memory: '64Mi', cpu: '500m' });
 });
+
+test('quotas come from the environment, and a bad one is named', async () => {
+  const { parseEnv } = await import('./config.js');
+  const { z } = await import('zod');
+  const { quotaEnvShape, quotasFromEnv } = await import('./tenancy.js');
+  const schema = z.object(quotaEnvShape);
+  assert.deepEqual(quotasFromEnv(parseEnv(schema, {})), DEFAULT_QUOTAS);
+  assert.equal(quotasFromEnv(parseEnv(schema, { GITFAAS_QUOTA_FUNCTIONS: '3' })).functionsPerOwner, 3);
+  assert.throws(() => parseEnv(schema, { GITFAAS_QUOTA_MAX_MEMORY: 'lots' }), /GITFAAS_QUOTA_MAX_MEMORY: expected a quantity such as 1Gi/);
+});

@@ -1,6 +1,8 @@
 // What a repository may deploy into its owner's namespace: the namespace itself, names,
 // reserved labels and annotations, and the owner's quotas. Used where a stack.yml is
 // turned into deployments, so a violation fails that push with a status naming it.
+import { z } from 'zod';
+import { positiveIntVar } from './config.js';
 import { dnsLabelProblem } from './names.js';
 import { parseCpu, parseMemory } from './quantity.js';
 
@@ -96,4 +98,38 @@ export function tenancyProblems(check: TenancyCheck): string[] {
 /** Limits with the owner's defaults filled in where stack.yml gives none. */
 export function limitsWithDefaults(limits: TenantFunction['limits'], quotas: Quotas): { memory: string; cpu: string } {
   return { memory: limits?.memory ?? quotas.defaultMemory, cpu: limits?.cpu ?? quotas.defaultCpu };
+}
+
+const quantity = (fallback: string, parse: (v: string) => number | undefined, example: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((v) => parse(v) !== undefined, { message: `expected a quantity such as ${example}` });
+
+/** Zod shape (keyed by variable name) for the quotas, to spread into a service's config schema. */
+export const quotaEnvShape = {
+  GITFAAS_QUOTA_FUNCTIONS: positiveIntVar(DEFAULT_QUOTAS.functionsPerOwner),
+  GITFAAS_QUOTA_REPLICAS: positiveIntVar(DEFAULT_QUOTAS.replicasPerFunction),
+  GITFAAS_QUOTA_MAX_MEMORY: quantity(DEFAULT_QUOTAS.maxMemory, parseMemory, '1Gi'),
+  GITFAAS_QUOTA_DEFAULT_MEMORY: quantity(DEFAULT_QUOTAS.defaultMemory, parseMemory, '256Mi'),
+  GITFAAS_QUOTA_MAX_CPU: quantity(DEFAULT_QUOTAS.maxCpu, parseCpu, '1'),
+  GITFAAS_QUOTA_DEFAULT_CPU: quantity(DEFAULT_QUOTAS.defaultCpu, parseCpu, '500m'),
+};
+
+export function quotasFromEnv(env: {
+  GITFAAS_QUOTA_FUNCTIONS: number;
+  GITFAAS_QUOTA_REPLICAS: number;
+  GITFAAS_QUOTA_MAX_MEMORY: string;
+  GITFAAS_QUOTA_DEFAULT_MEMORY: string;
+  GITFAAS_QUOTA_MAX_CPU: string;
+  GITFAAS_QUOTA_DEFAULT_CPU: string;
+}): Quotas {
+  return {
+    functionsPerOwner: env.GITFAAS_QUOTA_FUNCTIONS,
+    replicasPerFunction: env.GITFAAS_QUOTA_REPLICAS,
+    maxMemory: env.GITFAAS_QUOTA_MAX_MEMORY,
+    defaultMemory: env.GITFAAS_QUOTA_DEFAULT_MEMORY,
+    maxCpu: env.GITFAAS_QUOTA_MAX_CPU,
+    defaultCpu: env.GITFAAS_QUOTA_DEFAULT_CPU,
+  };
 }
