@@ -1,0 +1,56 @@
+// Webhook receiver configuration, read once from the environment (docs/configuration.md).
+import { z } from 'zod';
+import { ConfigError, bindVar, logLevelVar, parseEnv, portVar, redisUrlVar, withSecrets, type Env } from '../../shared/config.js';
+import { GITHUB_SECRET_VARS, githubEnvShape, githubSettings } from '../../shared/github.js';
+
+/** Prefix of every BullMQ queue and Redis key gitfaas owns; tests set their own. */
+export const queuePrefixVar = z
+  .string()
+  .default('gitfaas')
+  .refine((v) => /^[A-Za-z0-9_-]+$/.test(v), { message: 'expected letters, digits, "_" or "-"' });
+
+const schema = z
+  .object({
+    GITFAAS_BIND: bindVar,
+    GITFAAS_WEBHOOKS_PORT: portVar(8081),
+    GITFAAS_LOG_LEVEL: logLevelVar,
+    GITFAAS_REDIS_URL: redisUrlVar,
+    GITFAAS_QUEUE_PREFIX: queuePrefixVar,
+    GITHUB_WEBHOOK_SECRET: z.string().optional(),
+    GITHUB_WEBHOOK_SECRET_PREVIOUS: z.string().optional(),
+    GITFAAS_CUSTOMERS: z.string().optional(),
+    GITFAAS_CUSTOMERS_FILE: z.string().optional(),
+    ...githubEnvShape,
+  })
+  .transform((env) => {
+    if (!env.GITHUB_WEBHOOK_SECRET) {
+      throw new ConfigError(
+        'GITHUB_WEBHOOK_SECRET is not set: set GITHUB_WEBHOOK_SECRET or GITHUB_WEBHOOK_SECRET_FILE to the secret configured on the GitHub webhook',
+      );
+    }
+    if (env.GITFAAS_CUSTOMERS !== undefined && env.GITFAAS_CUSTOMERS_FILE !== undefined) {
+      throw new ConfigError('GITFAAS_CUSTOMERS and GITFAAS_CUSTOMERS_FILE are both set: set only one of them');
+    }
+    return {
+      bind: env.GITFAAS_BIND,
+      port: env.GITFAAS_WEBHOOKS_PORT,
+      logLevel: env.GITFAAS_LOG_LEVEL,
+      redisUrl: env.GITFAAS_REDIS_URL,
+      queuePrefix: env.GITFAAS_QUEUE_PREFIX,
+      /** Current secret first; the previous one is accepted while GitHub is switched over. */
+      webhookSecrets: [env.GITHUB_WEBHOOK_SECRET, env.GITHUB_WEBHOOK_SECRET_PREVIOUS].filter((s): s is string => !!s),
+      customers:
+        env.GITFAAS_CUSTOMERS_FILE !== undefined
+          ? ({ kind: 'file', path: env.GITFAAS_CUSTOMERS_FILE } as const)
+          : env.GITFAAS_CUSTOMERS !== undefined
+            ? ({ kind: 'list', logins: env.GITFAAS_CUSTOMERS } as const)
+            : ({ kind: 'anyone' } as const),
+      github: githubSettings(env),
+    };
+  });
+
+export type WebhooksConfig = z.output<typeof schema>;
+
+export function loadWebhooksConfig(env: Env = process.env): WebhooksConfig {
+  return parseEnv(schema, withSecrets(env, ['GITHUB_WEBHOOK_SECRET', 'GITHUB_WEBHOOK_SECRET_PREVIOUS', ...GITHUB_SECRET_VARS]));
+}

@@ -1,0 +1,108 @@
+// Stores build jobs in Redis: the job id derives from repository + commit + kind
+// (buildJobId), so a redelivered event finds its job already there and nothing builds
+// twice; each new job gets the next sequence number of its repository and branch, which
+// newest-commit-wins compares. A duplicate keeps the seq it was first given.
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { BUILDS_QUEUE, BuildJob, buildJobId, type SourceRef } from '../../shared/jobs.js';
+
+/** Redis key of the latest seq of a repository + branch (shared/supersede.ts reads it). */
+export function seqKey(source: Pick<SourceRef, 'scm' | 'repoId' | 'branch'>): string {
+  return `gitfaas:seq:${source.scm}:${source.repoId}:${source.branch}`;
+}
+
+const SEQ_OF_JOB_TTL_SECONDS = 7 * 24 * 3600;
+/** How long a completed job (and so its id's dedup) is kept. */
+const KEEP_COMPLETED_SECONDS = 7 * 24 * 3600;
+
+// KEYS[1] latest seq of the branch, KEYS[2] the seq given to this job id.
+const NEXT_SEQ = `
+local given = redis.call('GET', KEYS[2])
+if given then return {tonumber(given), 1} end
+local seq = redis.call('INCR', KEYS[1])
+redis.call('SET', KEYS[2], seq, 'EX', ARGV[1])
+return {seq, 0}
+`;
+
+export class RedisUnavailable extends Error {
+  override name = 'RedisUnavailable';
+}
+
+export interface Enqueued {
+  jobId: string;
+  seq: number;
+  /** The job already existed (redelivery or repeated event). */
+  duplicate: boolean;
+}
+
+export class BuildEnqueuer {
+  readonly redis: Redis;
+  private readonly queue: Queue;
+
+  constructor(redisUrl: string, private readonly prefix: string, private readonly timeoutMs = 3000) {
+    // No offline queue: with Redis down a command fails at once and the receiver answers
+    // 503, instead of holding GitHub's request until its 10 s timeout.
+    this.redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    this.redis.on('error', () => {});
+    this.queue = new Queue(BUILDS_QUEUE, { connection: this.redis, prefix });
+    this.queue.on('error', () => {});
+  }
+
+  /** Waits (at most timeoutMs) for the first connection; never throws: 503s cover an outage. */
+  async connected(timeoutMs = 3000): Promise<boolean> {
+    if (this.redis.status === 'ready') return true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.redis.off('ready', onReady);
+        resolve(false);
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.redis.once('ready', onReady);
+    });
+  }
+
+  async enqueue(kind: BuildJob['kind'], source: SourceRef, deliveryId: string): Promise<Enqueued> {
+    const jobId = buildJobId(source, kind);
+    // Validate before touching Redis: a bad payload is the sender's error, not a 503.
+    BuildJob.parse({ kind, source, deliveryId, seq: 0, receivedAt: new Date().toISOString() });
+    const work = async (): Promise<Enqueued> => {
+      const [seq, given] = (await this.redis.eval(
+        NEXT_SEQ,
+        2,
+        seqKey(source),
+        `${this.prefix}:seq-of:${jobId}`,
+        SEQ_OF_JOB_TTL_SECONDS,
+      )) as [number, number];
+      const job = BuildJob.parse({ kind, source, deliveryId, seq, receivedAt: new Date().toISOString() });
+      const stored = await this.queue.add('build', job, {
+        jobId,
+        removeOnComplete: { age: KEEP_COMPLETED_SECONDS },
+        removeOnFail: { age: KEEP_COMPLETED_SECONDS },
+      });
+      // BullMQ returns the existing job when the id is taken; its data tells which.
+      const duplicate = given === 1 || (stored.data as BuildJob).deliveryId !== deliveryId;
+      return { jobId, seq, duplicate };
+    };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        work(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer from Redis within ${this.timeoutMs} ms`)), this.timeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      throw new RedisUnavailable(`the build job could not be stored in Redis: ${(err as Error).message}`, { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close().catch(() => {});
+    this.redis.disconnect();
+  }
+}

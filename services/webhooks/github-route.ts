@@ -1,0 +1,102 @@
+// POST /webhooks/github: verify, normalise, enqueue, answer. The HMAC is checked on the
+// raw body before anything is parsed; no slow work happens in the request (GitHub gives
+// a receiver 10 s), and 202 means the build job is stored in Redis.
+import { Webhooks } from '@octokit/webhooks';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { AGGREGATE_CONTEXT, type StatusReporter } from '../../shared/status.js';
+import type { SourceRef } from '../../shared/jobs.js';
+import type { Logger } from '../../shared/logger.js';
+import type { Allowlist } from './allowlist.js';
+import { type BuildEnqueuer, RedisUnavailable } from './enqueue.js';
+import { decideGitHubEvent } from './github-event.js';
+
+export interface GitHubRouteDeps {
+  secrets: string[];
+  enqueuer: BuildEnqueuer;
+  allowlist: Allowlist;
+  reporter: StatusReporter;
+  log: Logger;
+}
+
+/** GitHub caps webhook payloads at 25 MB. */
+const MAX_BODY_BYTES = 25 * 1024 * 1024;
+
+export function githubWebhookRoute(deps: GitHubRouteDeps): Hono {
+  const verifiers = deps.secrets.map((secret) => new Webhooks({ secret }));
+  const app = new Hono();
+
+  // Statuses that explain a skipped commit are sent after the answer, off the request path.
+  const tellCommit = (source: SourceRef, state: 'success' | 'failure', description: string, log: Logger) => {
+    deps.reporter
+      .report(source, { context: AGGREGATE_CONTEXT, state, description })
+      .catch((err) => log.warn({ err }, 'could not send the status that explains the skipped commit'));
+  };
+
+  app.post(
+    '/',
+    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.text('payload larger than 25 MB\n', 413) }),
+    async (c) => {
+      const event = c.req.header('x-github-event');
+      const deliveryId = c.req.header('x-github-delivery');
+      const signature = c.req.header('x-hub-signature-256');
+      const log = deps.log.child({ deliveryId, event });
+      if (!signature) {
+        log.warn('webhook without X-Hub-Signature-256 refused');
+        return c.text('missing X-Hub-Signature-256: set a secret on the GitHub webhook (the same as GITHUB_WEBHOOK_SECRET)\n', 401);
+      }
+      const raw = await c.req.text();
+      let verified = false;
+      for (const verifier of verifiers) {
+        if (await verifier.verify(raw, signature).catch(() => false)) {
+          verified = true;
+          break;
+        }
+      }
+      if (!verified) {
+        log.warn('webhook signature mismatch');
+        return c.text('signature does not match: verify that the webhook secret on GitHub matches GITHUB_WEBHOOK_SECRET\n', 401);
+      }
+      if (!event || !deliveryId) {
+        return c.text('missing X-GitHub-Event or X-GitHub-Delivery header\n', 400);
+      }
+      const type = c.req.header('content-type') ?? '';
+      if (!type.startsWith('application/json')) {
+        return c.text('expected Content-Type application/json: set the webhook content type to application/json\n', 415);
+      }
+      let payload: unknown;
+      try {
+        payload = JSON.parse(raw);
+      } catch (err) {
+        return c.text(`malformed JSON body: ${(err as Error).message}\n`, 400);
+      }
+      if (event === 'ping') return c.json({ message: 'pong' }, 200);
+
+      const decision = decideGitHubEvent(event, payload);
+      if (decision.action === 'invalid') return c.text(`${decision.reason}\n`, 400);
+      if (decision.source && !deps.allowlist.allows(decision.source.owner)) {
+        const reason = `not built: ${decision.source.owner} is not on this gitfaas installation's customer list`;
+        log.info({ owner: decision.source.owner }, 'owner not allowed');
+        tellCommit(decision.source, 'failure', reason, log);
+        return c.json({ message: reason }, 403);
+      }
+      if (decision.action === 'skip') {
+        log.debug({ reason: decision.reason }, 'event ignored');
+        if (decision.source) tellCommit(decision.source, 'success', decision.reason, log);
+        return c.json({ message: `ignored: ${decision.reason}` }, 202);
+      }
+      try {
+        const queued = await deps.enqueuer.enqueue(decision.kind, decision.source, deliveryId);
+        log.info({ ...queued, repo: decision.source.fullName, sha: decision.source.sha, kind: decision.kind }, 'build queued');
+        return c.json({ message: queued.duplicate ? 'already queued' : 'queued', ...queued }, 202);
+      } catch (err) {
+        if (err instanceof RedisUnavailable) {
+          log.error({ err }, 'build not stored');
+          return c.text('build queue unavailable, nothing stored: redeliver this webhook later\n', 503);
+        }
+        return c.text(`cannot queue this event: ${(err as Error).message}\n`, 400);
+      }
+    },
+  );
+  return app;
+}

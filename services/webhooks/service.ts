@@ -1,0 +1,71 @@
+// The webhook receiver: one HTTP server on 127.0.0.1 with a route per git host. Other
+// route modules mount beside them (the builder's build-log route at /logs, GitLab's
+// receiver) through `mounts`, so every public URL of the build side shares one port.
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { GitHub, GitHubStatusReporter } from '../../shared/github.js';
+import type { Logger } from '../../shared/logger.js';
+import type { RunningService } from '../../shared/run-service.js';
+import { createAllowlist } from './allowlist.js';
+import type { WebhooksConfig } from './config.js';
+import { BuildEnqueuer } from './enqueue.js';
+import { githubWebhookRoute } from './github-route.js';
+
+export interface WebhooksOptions {
+  /**
+   * Extra routes served on the same port, e.g. { path: '/logs', app: buildLogRoute(...) }
+   * (GET /logs/<token>, the builder's build-log route) or a GitLab receiver.
+   */
+  mounts?: { path: string; app: Hono }[];
+}
+
+export interface RunningWebhooks extends RunningService {
+  /** http://127.0.0.1:PORT, with the port actually bound (tests pass port 0). */
+  url: string;
+}
+
+export async function startWebhooks(config: WebhooksConfig, log: Logger, options: WebhooksOptions = {}): Promise<RunningWebhooks> {
+  const enqueuer = new BuildEnqueuer(config.redisUrl, config.queuePrefix);
+  const github = new GitHub(config.github, log.child({ component: 'github' }));
+  const reporter = new GitHubStatusReporter(github, enqueuer.redis, log.child({ component: 'status' }), config.queuePrefix);
+  const allowlist = createAllowlist(config.customers, log);
+  if (!(await enqueuer.connected())) log.error('Redis (GITFAAS_REDIS_URL) is not reachable: webhooks get 503 until it is');
+
+  const app = new Hono();
+  app.get('/healthz', (c) => c.text('ok\n'));
+  app.route('/webhooks/github', githubWebhookRoute({ secrets: config.webhookSecrets, enqueuer, allowlist, reporter, log }));
+  for (const mount of options.mounts ?? []) app.route(mount.path, mount.app);
+  app.notFound((c) => c.text(`no route for ${c.req.method} ${c.req.path}\n`, 404));
+  app.onError((err, c) => {
+    log.error({ err, path: c.req.path }, 'unhandled error');
+    return c.text('internal error\n', 500);
+  });
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.bind }, () => resolve(s));
+    s.once('error', (err) => reject(new Error(`webhooks cannot listen on ${config.bind}:${config.port} (GITFAAS_WEBHOOKS_PORT): ${err.message}`, { cause: err })));
+  }).catch(async (err) => {
+    await enqueuer.close();
+    throw err;
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.bind}:${port}`;
+  log.info({ url }, 'webhook receiver listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    stop() {
+      stopping ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Keep-alive sockets would hold close() open; requests in flight still finish.
+          (server as import('node:http').Server).closeIdleConnections?.();
+        });
+        await enqueuer.close();
+      })();
+      return stopping;
+    },
+  };
+}
