@@ -1,0 +1,111 @@
+// The queue-worker: connects to NATS, makes sure the streams and its consumers exist,
+// then runs two pull loops (calls, callbacks). stop(): stop pulling, let in-flight calls
+// finish (a call waiting for a retry is handed back to JetStream at once), deliver the
+// callbacks in hand, flush acks, close.
+import { Agent } from 'undici';
+import { ensureAsyncStreams } from '../../shared/async-streams.js';
+import { NatsLink } from '../../shared/async-nats.js';
+import type { Logger } from '../../shared/logger.js';
+import type { RunningService } from '../../shared/run-service.js';
+import { AnnotationCache } from './annotations.js';
+import { deliverCallback } from './callback.js';
+import type { QueueWorkerConfig } from './config.js';
+import { callbackConsumerName, ensureConsumers } from './consumers.js';
+import { processCall } from './process-call.js';
+import { startPullLoop } from './pull-loop.js';
+
+export interface QueueWorker extends RunningService {
+  /** Calls and callbacks held right now. */
+  inflight(): { calls: number; callbacks: number };
+}
+
+export async function startQueueWorker(config: QueueWorkerConfig, log: Logger): Promise<QueueWorker> {
+  const s = config.streams;
+  const consumerSettings = {
+    consumer: config.consumer,
+    ackWaitMs: config.ackWaitMs,
+    maxAckPending: config.maxAckPending,
+    callbackTimeoutMs: config.callback.timeoutMs,
+  };
+  const link = new NatsLink({
+    servers: s.natsServers,
+    name: `gitfaas-queue-worker-${process.pid}`,
+    log,
+    prepare: async (nc) => {
+      const jsm = await nc.jetstreamManager();
+      await ensureAsyncStreams(jsm, s);
+      await ensureConsumers(jsm, s, consumerSettings);
+    },
+  }).start();
+  const nc = await link.ready();
+  const js = nc.jetstream();
+
+  const dispatcher = new Agent({ connections: config.maxInflight + 8, keepAliveTimeout: 30_000 });
+  const callbackDispatcher = new Agent({ keepAliveTimeout: 30_000 });
+  let signalStop!: () => void;
+  const stopping = new Promise<void>((resolve) => (signalStop = resolve));
+  let isStopping = false;
+  const annotations = new AnnotationCache({
+    gatewayUrl: config.gatewayUrl,
+    user: config.adminUser,
+    password: config.adminPassword,
+    ttlMs: config.annotationCacheMs,
+    dispatcher,
+    log,
+  });
+  const recover = async () => {
+    const jsm = await nc.jetstreamManager();
+    await ensureAsyncStreams(jsm, s);
+    await ensureConsumers(jsm, s, consumerSettings);
+  };
+
+  const calls = startPullLoop({
+    js,
+    stream: s.stream,
+    consumer: config.consumer,
+    maxInflight: config.maxInflight,
+    log,
+    recover,
+    usable: () => link.usable,
+    handle: (msg) =>
+      processCall(msg, {
+        js,
+        streams: s,
+        dispatcher,
+        gatewayUrl: config.gatewayUrl,
+        invokeTimeoutMs: config.invokeTimeoutMs,
+        ackWaitMs: config.ackWaitMs,
+        defaults: config.retry,
+        annotations,
+        log,
+        stopping,
+        isStopping: () => isStopping,
+      }),
+  });
+  const callbacks = startPullLoop({
+    js,
+    stream: s.stream,
+    consumer: callbackConsumerName(config.consumer),
+    maxInflight: config.maxInflight,
+    log,
+    recover,
+    usable: () => link.usable,
+    handle: (msg) => deliverCallback(msg, callbackDispatcher, config.callback, log),
+  });
+  log.info({ stream: s.stream, consumer: config.consumer, maxInflight: config.maxInflight }, 'queue-worker started');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    inflight: () => ({ calls: calls.inflight, callbacks: callbacks.inflight }),
+    stop: () =>
+      (stopped ??= (async () => {
+        isStopping = true;
+        signalStop();
+        await calls.stop();
+        await callbacks.stop();
+        await link.close();
+        await dispatcher.close();
+        await callbackDispatcher.close();
+      })()),
+  };
+}
