@@ -5,23 +5,26 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BUILDS_QUEUE, BuildJob, buildJobId, type SourceRef } from '../../shared/jobs.js';
-
-/** Redis key of the latest seq of a repository + branch (shared/supersede.ts reads it). */
-export function seqKey(source: Pick<SourceRef, 'scm' | 'repoId' | 'branch'>): string {
-  return `gitfaas:seq:${source.scm}:${source.repoId}:${source.branch}`;
-}
+import { seqKey } from '../../shared/supersede.js';
 
 const SEQ_OF_JOB_TTL_SECONDS = 7 * 24 * 3600;
+/** As shared/supersede.ts: sequence keys live 90 days after the last event. */
+const SEQ_TTL_SECONDS = 90 * 24 * 3600;
 /** How long a completed job (and so its id's dedup) is kept. */
 const KEEP_COMPLETED_SECONDS = 7 * 24 * 3600;
 
-// KEYS[1] latest seq of the branch, KEYS[2] the seq given to this job id.
+// shared/supersede.ts nextSeq() plus a memo per job id, so a redelivered event keeps the
+// number it was first given instead of superseding its own build.
+// KEYS: seq, seq:sha (latest "n sha", read by isSuperseded), memo of this job id.
 const NEXT_SEQ = `
-local given = redis.call('GET', KEYS[2])
+local given = redis.call('GET', KEYS[3])
 if given then return {tonumber(given), 1} end
-local seq = redis.call('INCR', KEYS[1])
-redis.call('SET', KEYS[2], seq, 'EX', ARGV[1])
-return {seq, 0}
+local n = redis.call('INCR', KEYS[1])
+redis.call('SET', KEYS[2], n .. ' ' .. ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[3], n, 'EX', ARGV[3])
+return {n, 0}
 `;
 
 export class RedisUnavailable extends Error {
@@ -69,11 +72,15 @@ export class BuildEnqueuer {
     // Validate before touching Redis: a bad payload is the sender's error, not a 503.
     BuildJob.parse({ kind, source, deliveryId, seq: 0, receivedAt: new Date().toISOString() });
     const work = async (): Promise<Enqueued> => {
+      const key = seqKey(source);
       const [seq, given] = (await this.redis.eval(
         NEXT_SEQ,
-        2,
-        seqKey(source),
+        3,
+        key,
+        `${key}:sha`,
         `${this.prefix}:seq-of:${jobId}`,
+        source.sha,
+        SEQ_TTL_SECONDS,
         SEQ_OF_JOB_TTL_SECONDS,
       )) as [number, number];
       const job = BuildJob.parse({ kind, source, deliveryId, seq, receivedAt: new Date().toISOString() });

@@ -16,7 +16,7 @@ import { startFakeGitHub, type FakeGitHub } from '../../test/fakes/github-api.js
 import { deliverGitHub, loadGitHubFixture, pullRequestPayload, pushPayload, type TestRepo } from '../../test/helpers/github-payloads.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { loadWebhooksConfig } from './config.js';
-import { seqKey } from './enqueue.js';
+import { isSuperseded, seqKey } from '../../shared/supersede.js';
 import { startWebhooks, type RunningWebhooks } from './service.js';
 
 const secret = randomBytes(16).toString('hex');
@@ -118,8 +118,11 @@ describe('GitHub webhook receiver', () => {
     assert.equal(a.seq, b.seq);
     assert.equal(a.seq, c.seq);
     assert.equal((await jobs()).filter((j) => j.source.sha === commit).length, 1);
+    const stored = BuildJob.parse((await queue.getJob(a.jobId))!.data);
+    assert.equal(await isSuperseded(redis, stored), undefined, 'a redelivery does not supersede its own build');
     const newer = JSON.parse((await deliverGitHub(receiver.url, 'push', pushPayload(allowed, sha()), secret)).text);
     assert.equal(newer.seq, a.seq + 1);
+    assert.deepEqual(await isSuperseded(redis, stored), { seq: newer.seq, sha: (await queue.getJob(newer.jobId))!.data.source.sha });
   });
 
   test('bad or missing signatures get 401 and nothing is stored', async () => {

@@ -1,21 +1,24 @@
 // The webhook receiver: one HTTP server on 127.0.0.1 with a route per git host. Other
 // route modules mount beside them (the builder's build-log route at /logs, GitLab's
-// receiver) through `mounts`, so every public URL of the build side shares one port.
+// receiver) through `mounts`, so every public URL of the build side shares one port
+// (GITFAAS_WEBHOOKS_PUBLIC_URL, which build-log links start with).
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import { Redis } from 'ioredis';
 import { GitHub, GitHubStatusReporter } from '../../shared/github.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
 import { createAllowlist } from './allowlist.js';
+import { buildLogRoute } from './build-log-route.js';
 import type { WebhooksConfig } from './config.js';
 import { BuildEnqueuer } from './enqueue.js';
 import { githubWebhookRoute } from './github-route.js';
 
 export interface WebhooksOptions {
   /**
-   * Extra routes served on the same port, e.g. { path: '/logs', app: buildLogRoute(...) }
-   * (GET /logs/<token>, the builder's build-log route) or a GitLab receiver.
+   * Extra routes served on the same port, e.g. a GitLab receiver at /webhooks/gitlab.
+   * The builder's build-log route (GET /logs/<token>) is always mounted.
    */
   mounts?: { path: string; app: Hono }[];
 }
@@ -35,6 +38,10 @@ export async function startWebhooks(config: WebhooksConfig, log: Logger, options
   const app = new Hono();
   app.get('/healthz', (c) => c.text('ok\n'));
   app.route('/webhooks/github', githubWebhookRoute({ secrets: config.webhookSecrets, enqueuer, allowlist, reporter, log }));
+  // The builder's build logs (GET /logs/<token>), linked from failed statuses.
+  const logRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+  logRedis.on('error', () => {});
+  app.route('/', buildLogRoute(logRedis));
   for (const mount of options.mounts ?? []) app.route(mount.path, mount.app);
   app.notFound((c) => c.text(`no route for ${c.req.method} ${c.req.path}\n`, 404));
   app.onError((err, c) => {
@@ -47,6 +54,7 @@ export async function startWebhooks(config: WebhooksConfig, log: Logger, options
     s.once('error', (err) => reject(new Error(`webhooks cannot listen on ${config.bind}:${config.port} (GITFAAS_WEBHOOKS_PORT): ${err.message}`, { cause: err })));
   }).catch(async (err) => {
     await enqueuer.close();
+    logRedis.disconnect();
     throw err;
   });
   const { port } = server.address() as AddressInfo;
@@ -64,6 +72,7 @@ export async function startWebhooks(config: WebhooksConfig, log: Logger, options
           (server as import('node:http').Server).closeIdleConnections?.();
         });
         await enqueuer.close();
+        logRedis.disconnect();
       })();
       return stopping;
     },
