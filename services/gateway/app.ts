@@ -1,0 +1,83 @@
+// Builds the gateway's hono app from its parts. The provider is injected, so tests and other
+// backends plug in here; extra route groups (e.g. /async-function) mount with one line.
+import type { HttpBindings } from '@hono/node-server';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from '../../shared/logger.js';
+import { basicAuth } from './auth.js';
+import { Invocations } from './invocations.js';
+import { ProviderError, type Provider, type ProviderErrorCode } from './providers/provider.js';
+import { createProxy, type ProxyHandler } from './proxy.js';
+import { systemRoutes } from './system-routes.js';
+import { Upstreams } from './upstreams.js';
+
+export const GATEWAY_VERSION = '0.1.0';
+
+export interface AppOptions {
+  provider: Provider;
+  config: {
+    adminUser: string;
+    adminPassword: string;
+    defaultNamespace: string;
+    functionTimeoutMs: number;
+    maxReplicas: number;
+  };
+  log: Logger;
+  /** Shared with the provider so it can drain replicas; made here when not given. */
+  upstreams?: Upstreams;
+  invocations?: Invocations;
+  /** More route groups, mounted at the root before the 404 handler. */
+  extraRoutes?: Hono<any>[];
+}
+
+export interface GatewayApp {
+  app: Hono<{ Bindings: HttpBindings }>;
+  /** The /function/* handler on node's raw request and response (the server's fast path). */
+  proxy: ProxyHandler;
+  upstreams: Upstreams;
+  invocations: Invocations;
+}
+
+const STATUS: Record<ProviderErrorCode, 400 | 404 | 409 | 503 | 504> = {
+  invalid: 400,
+  image: 400,
+  not_found: 404,
+  conflict: 409,
+  timeout: 504,
+  unavailable: 503,
+};
+
+export function createApp(opts: AppOptions): GatewayApp {
+  const { provider, config, log } = opts;
+  const upstreams = opts.upstreams ?? new Upstreams(config.functionTimeoutMs);
+  const invocations = opts.invocations ?? new Invocations();
+  const proxy = createProxy({ provider, upstreams, invocations, defaultNamespace: config.defaultNamespace, timeoutMs: config.functionTimeoutMs, log });
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  invocations.register(metrics);
+
+  const app = new Hono<{ Bindings: HttpBindings }>();
+  const auth = basicAuth(config.adminUser, config.adminPassword);
+
+  app.get('/healthz', (c) => c.text('OK\n'));
+  app.use('/system/*', auth);
+  app.use('/metrics', auth);
+  app.get('/metrics', async (c) => c.text(await metrics.metrics(), 200, { 'Content-Type': metrics.contentType }));
+  app.route('/', systemRoutes({ provider, invocations, defaultNamespace: config.defaultNamespace, maxReplicas: config.maxReplicas, version: GATEWAY_VERSION }));
+  app.all('/function/*', (c) => {
+    proxy(c.env.incoming, c.env.outgoing);
+    return RESPONSE_ALREADY_SENT;
+  });
+  for (const routes of opts.extraRoutes ?? []) app.route('/', routes);
+
+  app.notFound((c) => c.text(`no route for ${c.req.method} ${c.req.path}\n`, 404));
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) return c.text(`${err.message}\n`, err.status);
+    if (err instanceof ProviderError) return c.text(`${err.message}\n`, STATUS[err.code]);
+    log.error({ err, method: c.req.method, path: c.req.path }, 'request failed');
+    return c.text(`internal error: ${(err as Error).message}\n`, 500);
+  });
+  return { app, proxy, upstreams, invocations };
+}

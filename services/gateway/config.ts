@@ -1,0 +1,81 @@
+// Gateway configuration, read once from the environment (see docs/configuration.md).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import {
+  ConfigError,
+  bindVar,
+  durationMsVar,
+  logLevelVar,
+  parseEnv,
+  portVar,
+  positiveIntVar,
+  stateDirVar,
+  withSecrets,
+  type Env,
+} from '../../shared/config.js';
+import { DEFAULT_NAMESPACE, dnsLabelProblem } from '../../shared/names.js';
+
+const namespaceVar = z
+  .string()
+  .default(DEFAULT_NAMESPACE)
+  .superRefine((value, ctx) => {
+    const problem = dnsLabelProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: `the namespace ${problem}` });
+  });
+
+const schema = z
+  .object({
+    GITFAAS_BIND: bindVar,
+    GITFAAS_GATEWAY_PORT: portVar(8080),
+    GITFAAS_LOG_LEVEL: logLevelVar,
+    GITFAAS_STATE_DIR: stateDirVar,
+    GITFAAS_ADMIN_USER: z.string().min(1, 'expected a user name').default('admin'),
+    GITFAAS_ADMIN_PASSWORD: z.string().optional(),
+    GITFAAS_DEFAULT_NAMESPACE: namespaceVar,
+    GITFAAS_FUNCTION_TIMEOUT_MS: durationMsVar(60_000),
+    GITFAAS_MAX_REPLICAS: positiveIntVar(20),
+    GITFAAS_REPLICA_START_TIMEOUT_MS: durationMsVar(30_000),
+    GITFAAS_DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+    GITFAAS_FUNCTION_HOST: bindVar,
+  })
+  .transform((env) => ({
+    bind: env.GITFAAS_BIND,
+    port: env.GITFAAS_GATEWAY_PORT,
+    logLevel: env.GITFAAS_LOG_LEVEL,
+    stateDir: env.GITFAAS_STATE_DIR,
+    adminUser: env.GITFAAS_ADMIN_USER,
+    adminPassword: env.GITFAAS_ADMIN_PASSWORD ?? readGeneratedPassword(env.GITFAAS_STATE_DIR),
+    defaultNamespace: env.GITFAAS_DEFAULT_NAMESPACE,
+    functionTimeoutMs: env.GITFAAS_FUNCTION_TIMEOUT_MS,
+    maxReplicas: env.GITFAAS_MAX_REPLICAS,
+    startTimeoutMs: env.GITFAAS_REPLICA_START_TIMEOUT_MS,
+    dockerSocket: env.GITFAAS_DOCKER_SOCKET,
+    functionHost: env.GITFAAS_FUNCTION_HOST,
+  }));
+
+export type GatewayConfig = z.output<typeof schema>;
+
+/** The password setup.sh generates when neither GITFAAS_ADMIN_PASSWORD nor _FILE is set. */
+export function adminPasswordFile(stateDir: string): string {
+  return path.join(stateDir, 'admin-password');
+}
+
+function readGeneratedPassword(stateDir: string): string {
+  const file = adminPasswordFile(stateDir);
+  let password: string;
+  try {
+    password = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(
+      `no admin password: set GITFAAS_ADMIN_PASSWORD or GITFAAS_ADMIN_PASSWORD_FILE, or run scripts/setup.sh to generate ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      { cause: err },
+    );
+  }
+  if (!password) throw new ConfigError(`${file} is empty: set GITFAAS_ADMIN_PASSWORD or delete the file and run scripts/setup.sh`);
+  return password;
+}
+
+export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
+  return parseEnv(schema, withSecrets(env, ['GITFAAS_ADMIN_PASSWORD']));
+}

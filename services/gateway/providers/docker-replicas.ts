@@ -1,0 +1,275 @@
+// The in-memory picture of every gitfaas container, rebuilt from Docker at start and kept
+// fresh by Docker's event stream. It answers the proxy's hot path (ready endpoints) without
+// calling Docker, probes replicas before they get traffic, and starts again a replica that
+// died on its own. Docker stays the source of truth: this is only a cache of it.
+import type Docker from 'dockerode';
+import type { Logger } from '../../../shared/logger.js';
+import * as L from './docker-labels.js';
+import type { Endpoint } from './provider.js';
+import { waitUntilAnswers } from './readiness.js';
+
+export interface Replica {
+  id: string;
+  name: string;
+  namespace: string;
+  generation: number;
+  role: L.Role;
+  running: boolean;
+  ready: boolean;
+  url?: string;
+  info?: Docker.ContainerInspectInfo;
+  /** Set once gitfaas decided to remove it: no traffic, no restart. */
+  leaving: boolean;
+  restarts: number;
+}
+
+export interface FunctionReplicas {
+  replicas: Map<string, Replica>;
+  /** Ready replicas; replaced (never mutated) on every change, so readers hold a snapshot. */
+  endpoints: readonly Endpoint[];
+}
+
+const key = (name: string, namespace: string) => `${namespace}/${name}`;
+
+export class ReplicaCache {
+  private readonly functions = new Map<string, FunctionReplicas>();
+  private readonly byId = new Map<string, Replica>();
+  private readonly probing = new Map<string, Promise<boolean>>();
+  private events?: NodeJS.ReadableStream;
+  private closed = false;
+  private resyncTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly log: Logger,
+    private readonly functionHost: string,
+  ) {}
+
+  /** Reads every gitfaas container from Docker, then follows Docker's events. */
+  async start(): Promise<void> {
+    await this.watch();
+    await this.sync();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.resyncTimer);
+    (this.events as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+  }
+
+  get(name: string, namespace: string): FunctionReplicas | undefined {
+    return this.functions.get(key(name, namespace));
+  }
+
+  all(): IterableIterator<FunctionReplicas> {
+    return this.functions.values();
+  }
+
+  replica(id: string): Replica | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Records a container gitfaas just created (the create event may come later). */
+  async add(id: string): Promise<Replica | undefined> {
+    const existing = this.byId.get(id);
+    if (existing?.info) return existing;
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await this.docker.getContainer(id).inspect();
+    } catch {
+      return undefined;
+    }
+    return this.record(info);
+  }
+
+  /** Takes a replica out of traffic now, and keeps it from being restarted. */
+  leave(id: string): void {
+    const replica = this.byId.get(id);
+    if (!replica) return;
+    replica.leaving = true;
+    replica.ready = false;
+    this.refresh(replica);
+  }
+
+  /**
+   * Probes a started replica until it answers, then gives it traffic. Resolves false when
+   * it stopped, left or missed the deadline. One probe per container at a time.
+   */
+  ready(id: string, deadline?: number): Promise<boolean> {
+    let probe = this.probing.get(id);
+    if (!probe) {
+      probe = this.probe(id).finally(() => this.probing.delete(id));
+      this.probing.set(id, probe);
+    }
+    if (deadline === undefined) return probe;
+    return Promise.race([probe, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())).unref())]);
+  }
+
+  private async probe(id: string): Promise<boolean> {
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await this.docker.getContainer(id).inspect();
+    } catch {
+      return false;
+    }
+    const replica = this.record(info);
+    if (!replica || replica.role !== 'replica' || !replica.running || !replica.url) return false;
+    const url = replica.url;
+    const ok = await waitUntilAnswers(url, {
+      alive: () => !this.closed && replica.running && !replica.leaving && replica.url === url && this.byId.get(id) === replica,
+    });
+    if (!ok) return false;
+    replica.ready = true;
+    replica.restarts = 0;
+    this.refresh(replica);
+    this.log.debug({ fn: `${replica.name}.${replica.namespace}`, container: replica.id.slice(0, 12), url: replica.url }, 'replica ready');
+    return true;
+  }
+
+  private record(info: Docker.ContainerInspectInfo): Replica | undefined {
+    const labels = info.Config.Labels ?? {};
+    if (labels[L.MANAGED] !== 'true' || !labels[L.FUNCTION] || !labels[L.NAMESPACE]) return undefined;
+    const port = info.NetworkSettings?.Ports?.[L.FUNCTION_PORT]?.find((b) => b.HostIp === this.functionHost || b.HostIp === '127.0.0.1')?.HostPort;
+    const replica: Replica = this.byId.get(info.Id) ?? {
+      id: info.Id,
+      name: labels[L.FUNCTION],
+      namespace: labels[L.NAMESPACE],
+      generation: Number(labels[L.GENERATION]) || 0,
+      role: labels[L.ROLE] === 'parked' ? 'parked' : 'replica',
+      running: false,
+      ready: false,
+      leaving: false,
+      restarts: 0,
+    };
+    replica.info = info;
+    replica.running = info.State.Running && !info.State.Restarting;
+    replica.url = replica.running && port ? `http://${this.functionHost}:${port}` : undefined;
+    if (!replica.running) replica.ready = false;
+    this.byId.set(info.Id, replica);
+    let fn = this.functions.get(key(replica.name, replica.namespace));
+    if (!fn) {
+      fn = { replicas: new Map(), endpoints: [] };
+      this.functions.set(key(replica.name, replica.namespace), fn);
+    }
+    fn.replicas.set(replica.id, replica);
+    this.refresh(replica);
+    return replica;
+  }
+
+  private refresh(replica: Replica): void {
+    const fn = this.functions.get(key(replica.name, replica.namespace));
+    if (!fn) return;
+    const endpoints: Endpoint[] = [];
+    for (const r of fn.replicas.values()) {
+      if (r.ready && !r.leaving && r.running && r.url && r.role === 'replica') endpoints.push({ id: r.id, url: r.url });
+    }
+    fn.endpoints = endpoints;
+  }
+
+  /** Forgets a container gitfaas removed (its destroy event may come later). */
+  drop(id: string): void {
+    const replica = this.byId.get(id);
+    if (!replica) return;
+    this.byId.delete(id);
+    const k = key(replica.name, replica.namespace);
+    const fn = this.functions.get(k);
+    if (!fn) return;
+    fn.replicas.delete(id);
+    if (fn.replicas.size === 0) this.functions.delete(k);
+    else this.refresh(replica);
+  }
+
+  /** Rebuilds the picture from Docker; starts again replicas found stopped. */
+  async sync(): Promise<void> {
+    const containers = await this.docker.listContainers({ all: true, filters: { label: [`${L.MANAGED}=true`] } });
+    const seen = new Set(containers.map((c) => c.Id));
+    for (const id of [...this.byId.keys()]) if (!seen.has(id)) this.drop(id);
+    await Promise.all(
+      containers.map(async (c) => {
+        const replica = await this.add(c.Id);
+        if (!replica || replica.role !== 'replica' || replica.leaving) return;
+        if (replica.running) void this.ready(replica.id);
+        else this.restartLater(replica);
+      }),
+    );
+  }
+
+  private async watch(): Promise<void> {
+    const stream = (await this.docker.getEvents({
+      filters: { type: ['container'], label: [`${L.MANAGED}=true`], event: ['create', 'start', 'die', 'destroy'] },
+    })) as NodeJS.ReadableStream;
+    this.events = stream;
+    let buffer = '';
+    stream.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) !== -1) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (line.trim()) this.onEvent(line);
+      }
+    });
+    const reconnect = (err?: Error) => {
+      if (this.closed || this.events !== stream) return;
+      this.events = undefined;
+      this.log.warn({ err }, 'docker event stream ended; reconnecting');
+      this.resyncTimer = setTimeout(() => {
+        this.watch()
+          .then(() => this.sync())
+          .catch((e) => reconnect(e as Error));
+      }, 1000);
+    };
+    stream.on('error', reconnect);
+    stream.on('end', () => reconnect());
+  }
+
+  private onEvent(line: string): void {
+    let event: { Action?: string; status?: string; id?: string; Actor?: { ID?: string } };
+    try {
+      event = JSON.parse(line);
+    } catch {
+      return;
+    }
+    const id = event.Actor?.ID ?? event.id;
+    const action = event.Action ?? event.status;
+    if (!id) return;
+    if (action === 'create') void this.add(id);
+    else if (action === 'start') void this.onStart(id);
+    else if (action === 'die') this.onDie(id);
+    else if (action === 'destroy') this.drop(id);
+  }
+
+  /** A (re)started replica is probed afresh: its port may have changed. */
+  private async onStart(id: string): Promise<void> {
+    const earlier = this.probing.get(id);
+    if (earlier) await earlier;
+    if (!this.byId.get(id)?.ready) await this.ready(id);
+  }
+
+  private onDie(id: string): void {
+    const replica = this.byId.get(id);
+    if (!replica) return;
+    replica.running = false;
+    replica.ready = false;
+    this.refresh(replica);
+    if (!replica.leaving && replica.role === 'replica' && !this.closed) this.restartLater(replica);
+  }
+
+  /** A replica that died on its own is started again, with a growing back-off. */
+  private restartLater(replica: Replica): void {
+    const delay = Math.min(30_000, 250 * 2 ** replica.restarts);
+    replica.restarts += 1;
+    this.log.warn({ fn: `${replica.name}.${replica.namespace}`, container: replica.id.slice(0, 12), delay }, 'replica stopped; starting it again');
+    setTimeout(() => {
+      if (this.closed || replica.leaving || this.byId.get(replica.id) !== replica || replica.running) return;
+      this.docker
+        .getContainer(replica.id)
+        .start()
+        .catch((err: { statusCode?: number }) => {
+          if (err.statusCode === 304 || err.statusCode === 404) return;
+          this.log.error({ err, container: replica.id.slice(0, 12) }, 'could not start replica again');
+          this.restartLater(replica);
+        });
+    }, delay).unref();
+  }
+}

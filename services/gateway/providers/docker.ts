@@ -1,0 +1,308 @@
+// The Docker provider: each replica of a function is a container labelled with the function,
+// its namespace and gitfaas's marker, publishing port 8080 on 127.0.0.1. Docker holds all
+// state; ReplicaCache mirrors it in memory for the proxy's hot path.
+import path from 'node:path';
+import Docker from 'dockerode';
+import type { Logger } from '../../../shared/logger.js';
+import * as L from './docker-labels.js';
+import { ensureImage } from './docker-image.js';
+import { containerLogs } from './docker-logs.js';
+import { ReplicaCache, type FunctionReplicas, type Replica } from './docker-replicas.js';
+import { SecretStore } from './docker-secrets.js';
+import { cloneOptions, createOptions, initialReplicas, statusFromContainer, validateDeployment } from './docker-spec.js';
+import {
+  ProviderError,
+  type Endpoint,
+  type FunctionStatus,
+  type LogMessage,
+  type LogRequest,
+  type NamespacedDeployment,
+  type Provider,
+  type ProviderInfo,
+  type Secret,
+} from './provider.js';
+
+export interface DockerProviderOptions {
+  log: Logger;
+  docker?: Docker;
+  socketPath?: string;
+  /** Host address function ports are published on (127.0.0.1). */
+  functionHost: string;
+  /** Secrets live in <stateDir>/secrets. */
+  stateDir: string;
+  /** How long a new replica may take to answer before deploy/update/scale fails. */
+  startTimeoutMs: number;
+  maxReplicas: number;
+  /** How long to wait for in-flight requests on a leaving replica before stopping it. */
+  drainTimeoutMs: number;
+  /** True when no request is in flight to an endpoint (the proxy knows); drains leaving replicas. */
+  isIdle?: (endpointId: string) => boolean;
+}
+
+export class DockerProvider implements Provider {
+  readonly info: ProviderInfo = { name: 'gitfaas-docker', orchestration: 'docker', version: '0.1.0' };
+  private readonly docker: Docker;
+  private readonly cache: ReplicaCache;
+  private readonly secrets: SecretStore;
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  private constructor(private readonly opts: DockerProviderOptions) {
+    this.docker = opts.docker ?? new Docker({ socketPath: opts.socketPath ?? '/var/run/docker.sock' });
+    this.cache = new ReplicaCache(this.docker, opts.log, opts.functionHost);
+    this.secrets = new SecretStore(path.join(opts.stateDir, 'secrets'));
+  }
+
+  /** Connects to Docker and rebuilds the picture of every function from its containers. */
+  static async start(opts: DockerProviderOptions): Promise<DockerProvider> {
+    const provider = new DockerProvider(opts);
+    try {
+      await provider.docker.ping();
+    } catch (err) {
+      throw new Error(`cannot reach Docker at ${opts.socketPath ?? '/var/run/docker.sock'} (${(err as Error).message}): start dockerd or set GITFAAS_DOCKER_SOCKET`, { cause: err });
+    }
+    await provider.cache.start();
+    return provider;
+  }
+
+  async close(): Promise<void> {
+    await this.cache.close();
+  }
+
+  endpoints(name: string, namespace: string): readonly Endpoint[] | undefined {
+    return this.cache.get(name, namespace)?.endpoints;
+  }
+
+  deploy(d: NamespacedDeployment): Promise<void> {
+    return this.locked(d.service, d.namespace, async () => {
+      validateDeployment(d);
+      const replicas = initialReplicas(d, this.opts.maxReplicas);
+      if (this.cache.get(d.service, d.namespace)) {
+        throw new ProviderError('conflict', `function "${d.service}" already exists in namespace "${d.namespace}"; update it with PUT`);
+      }
+      await this.checkSecrets(d);
+      await ensureImage(this.docker, d.image);
+      await this.launch(d, generationNow(), replicas);
+    });
+  }
+
+  update(d: NamespacedDeployment): Promise<void> {
+    return this.locked(d.service, d.namespace, async () => {
+      validateDeployment(d);
+      const fn = this.cache.get(d.service, d.namespace);
+      if (!fn) throw notFound(d.service, d.namespace);
+      await this.checkSecrets(d);
+      await ensureImage(this.docker, d.image);
+      const old = [...fn.replicas.values()];
+      const replicas = desired(fn);
+      // New replicas answer before the old ones leave: no request is refused meanwhile.
+      await this.launch(d, Math.max(generationNow(), newest(fn) + 1), replicas);
+      await this.retire(old);
+    });
+  }
+
+  remove(name: string, namespace: string): Promise<void> {
+    return this.locked(name, namespace, async () => {
+      const fn = this.cache.get(name, namespace);
+      if (!fn) throw notFound(name, namespace);
+      const all = [...fn.replicas.values()];
+      for (const r of all) this.cache.leave(r.id);
+      await Promise.all(all.map((r) => this.destroy(r.id)));
+    });
+  }
+
+  scale(name: string, namespace: string, replicas: number): Promise<void> {
+    return this.locked(name, namespace, async () => {
+      if (!Number.isInteger(replicas) || replicas < 0 || replicas > this.opts.maxReplicas) {
+        throw new ProviderError('invalid', `replicas must be a whole number from 0 to ${this.opts.maxReplicas}, got ${replicas}`);
+      }
+      const fn = this.cache.get(name, namespace);
+      if (!fn) throw notFound(name, namespace);
+      const generation = newest(fn);
+      const current = [...fn.replicas.values()].filter((r) => r.generation === generation && !r.leaving);
+      const running = current.filter((r) => r.role === 'replica');
+      const parked = current.filter((r) => r.role === 'parked');
+      const template = (running[0] ?? parked[0])?.info;
+      if (!template) throw new ProviderError('unavailable', `function "${name}" in namespace "${namespace}" has no container to copy`);
+      if (replicas > running.length) {
+        await this.startReplicas(Array.from({ length: replicas - running.length }, () => cloneOptions(template, 'replica')));
+        await this.retire(parked);
+      } else if (replicas < running.length) {
+        if (replicas === 0) await this.createContainer(cloneOptions(template, 'parked'));
+        // Replicas not yet serving go first.
+        const extra = running.sort((a, b) => Number(a.ready) - Number(b.ready)).slice(0, running.length - replicas);
+        await this.retire(extra);
+      }
+    });
+  }
+
+  async get(name: string, namespace: string): Promise<FunctionStatus | undefined> {
+    const fn = this.cache.get(name, namespace);
+    return fn ? status(fn) : undefined;
+  }
+
+  async list(namespace: string): Promise<FunctionStatus[]> {
+    const out: FunctionStatus[] = [];
+    for (const fn of this.cache.all()) {
+      const s = status(fn);
+      if (s && s.namespace === namespace) out.push(s);
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async namespaces(): Promise<string[]> {
+    const set = new Set<string>();
+    for (const fn of this.cache.all()) for (const r of fn.replicas.values()) set.add(r.namespace);
+    return [...set].sort();
+  }
+
+  async *logs(request: LogRequest): AsyncIterable<LogMessage> {
+    const fn = this.cache.get(request.name, request.namespace);
+    if (!fn) throw notFound(request.name, request.namespace);
+    const sources = [...fn.replicas.values()].filter((r) => r.role === 'replica').map((r) => ({ id: r.id, name: r.info?.Name.replace(/^\//, '') ?? r.id.slice(0, 12) }));
+    yield* containerLogs(this.docker, sources, request);
+  }
+
+  listSecrets(namespace: string): Promise<Secret[]> {
+    return this.secrets.list(namespace);
+  }
+
+  createSecret(secret: Secret): Promise<void> {
+    return this.secrets.write(secret, false);
+  }
+
+  updateSecret(secret: Secret): Promise<void> {
+    return this.secrets.write(secret, true);
+  }
+
+  removeSecret(name: string, namespace: string): Promise<void> {
+    return this.secrets.remove(name, namespace);
+  }
+
+  // --- internals -------------------------------------------------------------------------
+
+  /** Operations on one function run one at a time; different functions run in parallel. */
+  private locked<T>(name: string, namespace: string, work: () => Promise<T>): Promise<T> {
+    const k = `${namespace}/${name}`;
+    const before = this.locks.get(k) ?? Promise.resolve();
+    const run = before.catch(() => undefined).then(work);
+    const tail = run.catch(() => undefined);
+    this.locks.set(k, tail);
+    void tail.then(() => this.locks.get(k) === tail && this.locks.delete(k));
+    return run;
+  }
+
+  private async checkSecrets(d: NamespacedDeployment): Promise<void> {
+    for (const s of d.secrets ?? []) {
+      if (!(await this.secrets.exists(s, d.namespace))) {
+        throw new ProviderError('invalid', `secret "${s}" does not exist in namespace "${d.namespace}"; create it first (POST /system/secrets)`);
+      }
+    }
+  }
+
+  private async launch(d: NamespacedDeployment, generation: number, replicas: number): Promise<void> {
+    const spec = { functionHost: this.opts.functionHost, secretsDir: path.join(this.opts.stateDir, 'secrets') };
+    if (replicas === 0) {
+      await this.createContainer(createOptions(d, String(generation), 'parked', spec));
+      return;
+    }
+    await this.startReplicas(Array.from({ length: replicas }, () => createOptions(d, String(generation), 'replica', spec)));
+  }
+
+  private async createContainer(options: Docker.ContainerCreateOptions): Promise<string> {
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer(options);
+    } catch (err) {
+      const reason = (err as { json?: { message?: string } }).json?.message ?? (err as Error).message;
+      const code = (err as { statusCode?: number }).statusCode;
+      if (code === 404) throw new ProviderError('image', `image "${options.Image}" cannot be used: ${reason}`, { cause: err });
+      if (code && code < 500) throw new ProviderError('invalid', `Docker refused the function: ${reason}`, { cause: err });
+      throw err;
+    }
+    await this.cache.add(container.id);
+    return container.id;
+  }
+
+  /** Creates and starts containers and waits until each answers; on any failure removes them all. */
+  private async startReplicas(options: Docker.ContainerCreateOptions[]): Promise<void> {
+    const ids: string[] = [];
+    try {
+      for (const o of options) ids.push(await this.createContainer(o));
+      const deadline = Date.now() + this.opts.startTimeoutMs;
+      await Promise.all(
+        ids.map(async (id) => {
+          await this.docker.getContainer(id).start();
+          if (!(await this.cache.ready(id, deadline))) throw await this.neverReady(id);
+        }),
+      );
+    } catch (err) {
+      for (const id of ids) this.cache.leave(id);
+      await Promise.all(ids.map((id) => this.destroy(id)));
+      throw err;
+    }
+  }
+
+  /** Explains why a replica never answered: it exited (with its last output) or stayed silent. */
+  private async neverReady(id: string): Promise<ProviderError> {
+    const container = this.docker.getContainer(id);
+    const info = await container.inspect().catch(() => undefined);
+    const out = await container
+      .logs({ stdout: true, stderr: true, tail: 5, follow: false })
+      .then((b) => (b as unknown as Buffer).toString('utf8').replace(/[\x00-\x08\x0e-\x1f]/g, '').trim())
+      .catch(() => '');
+    const seconds = Math.round(this.opts.startTimeoutMs / 1000);
+    const what = info && !info.State.Running ? `exited with code ${info.State.ExitCode}` : `did not answer HTTP on port 8080 within ${seconds} s`;
+    return new ProviderError('timeout', `replica of "${info?.Config.Labels?.[L.FUNCTION] ?? id}" ${what}${out ? `; its last output: ${out}` : ''}`);
+  }
+
+  /** Takes replicas out of traffic, lets their in-flight requests finish, removes them. */
+  private async retire(replicas: Replica[]): Promise<void> {
+    for (const r of replicas) this.cache.leave(r.id);
+    const deadline = Date.now() + this.opts.drainTimeoutMs;
+    const isIdle = this.opts.isIdle ?? (() => true);
+    await Promise.all(
+      replicas.map(async (r) => {
+        while (!isIdle(r.id) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+        await this.destroy(r.id);
+      }),
+    );
+  }
+
+  private async destroy(id: string): Promise<void> {
+    await this.docker
+      .getContainer(id)
+      .remove({ force: true, v: true })
+      .catch((err: { statusCode?: number }) => {
+        if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
+      });
+    this.cache.drop(id);
+  }
+}
+
+function generationNow(): number {
+  return Date.now();
+}
+
+function newest(fn: FunctionReplicas): number {
+  let max = 0;
+  for (const r of fn.replicas.values()) if (!r.leaving && r.generation > max) max = r.generation;
+  return max;
+}
+
+function desired(fn: FunctionReplicas): number {
+  const generation = newest(fn);
+  let n = 0;
+  for (const r of fn.replicas.values()) if (r.generation === generation && r.role === 'replica' && !r.leaving) n += 1;
+  return n;
+}
+
+function status(fn: FunctionReplicas): FunctionStatus | undefined {
+  const generation = newest(fn);
+  const current = [...fn.replicas.values()].find((r) => r.generation === generation && !r.leaving && r.info);
+  if (!current?.info) return undefined;
+  return { ...statusFromContainer(current.info), invocationCount: 0, replicas: desired(fn), availableReplicas: fn.endpoints.length };
+}
+
+function notFound(name: string, namespace: string): ProviderError {
+  return new ProviderError('not_found', `function "${name}" not found in namespace "${namespace}"`);
+}

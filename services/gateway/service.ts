@@ -1,0 +1,75 @@
+// Starts the gateway: the Docker provider (unless one is given), the hono app, and an HTTP
+// server on 127.0.0.1 whose /function/* requests skip straight to the proxy.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Logger } from '../../shared/logger.js';
+import type { RunningService } from '../../shared/run-service.js';
+import { createApp } from './app.js';
+import type { GatewayConfig } from './config.js';
+import { DockerProvider } from './providers/docker.js';
+import type { Provider } from './providers/provider.js';
+import { FUNCTION_PREFIX } from './proxy.js';
+import { Upstreams } from './upstreams.js';
+
+export interface GatewayDeps {
+  provider?: Provider;
+  extraRoutes?: Hono<any>[];
+}
+
+export interface RunningGateway extends RunningService {
+  url: string;
+  provider: Provider;
+  server: Server;
+}
+
+export async function startGateway(config: GatewayConfig, log: Logger, deps: GatewayDeps = {}): Promise<RunningGateway> {
+  const upstreams = new Upstreams(config.functionTimeoutMs);
+  const provider =
+    deps.provider ??
+    (await DockerProvider.start({
+      log: log.child({ component: 'docker' }),
+      socketPath: config.dockerSocket,
+      functionHost: config.functionHost,
+      stateDir: config.stateDir,
+      startTimeoutMs: config.startTimeoutMs,
+      maxReplicas: config.maxReplicas,
+      drainTimeoutMs: config.functionTimeoutMs,
+      isIdle: upstreams.isIdle,
+    }));
+  const { app, proxy } = createApp({ provider, config, log, upstreams, extraRoutes: deps.extraRoutes });
+  const listener = getRequestListener(app.fetch);
+  const server = createServer((req, res) => {
+    if (req.url !== undefined && req.url.startsWith(FUNCTION_PREFIX)) proxy(req, res);
+    else void listener(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.bind, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch((err) => {
+    void provider.close();
+    throw new Error(`cannot listen on ${config.bind}:${config.port} (${(err as Error).message}): set GITFAAS_GATEWAY_PORT or GITFAAS_BIND`, { cause: err });
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.bind}:${port}`;
+  log.info({ url }, 'gateway listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Followed log streams never end on their own; give in-flight calls a moment, then cut.
+      const cut = setTimeout(() => server.closeAllConnections(), 5_000);
+      await closed;
+      clearTimeout(cut);
+      await upstreams.close();
+      if (!deps.provider) await provider.close();
+    })());
+  return { url, provider, server, stop };
+}

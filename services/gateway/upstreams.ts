@@ -1,0 +1,65 @@
+// One undici keep-alive pool per replica, with a count of requests in flight to it, so a
+// leaving replica can be drained before it is stopped. Pools of replicas no longer used
+// are closed by a periodic sweep.
+import { Pool } from 'undici';
+import type { Endpoint } from './providers/provider.js';
+
+export interface Upstream {
+  pool: Pool;
+  inFlight: number;
+  used: boolean;
+}
+
+export class Upstreams {
+  private readonly byId = new Map<string, Upstream>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly timeoutMs: number,
+    sweepEveryMs = 60_000,
+  ) {
+    this.sweeper = setInterval(() => this.sweep(), sweepEveryMs);
+    this.sweeper.unref();
+  }
+
+  get(endpoint: Endpoint): Upstream {
+    let upstream = this.byId.get(endpoint.id);
+    if (upstream === undefined) {
+      upstream = {
+        pool: new Pool(endpoint.url, {
+          connections: 256,
+          pipelining: 1,
+          keepAliveTimeout: 30_000,
+          keepAliveMaxTimeout: 60_000,
+          headersTimeout: this.timeoutMs,
+          bodyTimeout: this.timeoutMs,
+          connect: { timeout: 5_000 },
+        }),
+        inFlight: 0,
+        used: true,
+      };
+      this.byId.set(endpoint.id, upstream);
+    }
+    return upstream;
+  }
+
+  /** True when no proxied request is in flight to this replica. */
+  isIdle = (endpointId: string): boolean => (this.byId.get(endpointId)?.inFlight ?? 0) === 0;
+
+  private sweep(): void {
+    for (const [id, upstream] of this.byId) {
+      if (!upstream.used && upstream.inFlight === 0) {
+        this.byId.delete(id);
+        void upstream.pool.close().catch(() => undefined);
+      }
+      upstream.used = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    const all = [...this.byId.values()];
+    this.byId.clear();
+    await Promise.all(all.map((u) => u.pool.destroy().catch(() => undefined)));
+  }
+}

@@ -1,0 +1,58 @@
+// Runs the real gateway in this process, on 127.0.0.1 and an ephemeral port, with the real
+// Docker provider, a random admin password and a fresh namespace for the test.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadGatewayConfig } from '../../services/gateway/config.js';
+import { startGateway } from '../../services/gateway/service.js';
+import { silentLogger } from '../../shared/logger.js';
+
+export interface TestGateway {
+  url: string;
+  authHeader: string;
+  /** A fresh random namespace for this test. */
+  namespace: string;
+  /** Stops the gateway and removes every function it deployed, in every namespace it touched. */
+  stop(): Promise<void>;
+}
+
+export async function startTestGateway(opts: { env?: Record<string, string> } = {}): Promise<TestGateway> {
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-gw-'));
+  const password = randomBytes(18).toString('base64url');
+  const config = loadGatewayConfig({
+    GITFAAS_BIND: '127.0.0.1',
+    GITFAAS_GATEWAY_PORT: '0',
+    GITFAAS_STATE_DIR: stateDir,
+    GITFAAS_ADMIN_PASSWORD: password,
+    GITFAAS_LOG_LEVEL: 'silent',
+    ...opts.env,
+  });
+  const namespace = `t-${randomBytes(5).toString('hex')}`;
+  const gateway = await startGateway(config, silentLogger());
+  const touched = new Set<string>([namespace]);
+  const origDeploy = gateway.provider.deploy.bind(gateway.provider);
+  gateway.provider.deploy = (deployment) => {
+    touched.add(deployment.namespace);
+    return origDeploy(deployment);
+  };
+  let stopped: Promise<void> | undefined;
+  return {
+    url: gateway.url,
+    authHeader: `Basic ${Buffer.from(`${config.adminUser}:${password}`).toString('base64')}`,
+    namespace,
+    stop: () =>
+      (stopped ??= (async () => {
+        try {
+          for (const ns of touched) {
+            for (const fn of await gateway.provider.list(ns)) {
+              await gateway.provider.remove(fn.name, ns).catch(() => undefined);
+            }
+          }
+        } finally {
+          await gateway.stop();
+          await rm(stateDir, { recursive: true, force: true });
+        }
+      })()),
+  };
+}
