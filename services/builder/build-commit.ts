@@ -1,0 +1,231 @@
+// One build job: the whole path of a commit through the builder. Supersede check, clone,
+// stack.yml, every function's build (in parallel up to a limit), supersede check again,
+// then a deploy job (push) or success statuses (pull request). Every way out reports
+// statuses, with the build log's URL on failure, and ends the log.
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import { BuildLog, buildLogUrl } from '../../shared/build-logs.js';
+import type { BuildJob, BuiltFunction, DeployJob } from '../../shared/jobs.js';
+import type { Logger } from '../../shared/logger.js';
+import { loadStack, resolveInRepo } from '../../shared/stack.js';
+import { AGGREGATE_CONTEXT, type StatusReporter, type StatusUpdate } from '../../shared/status.js';
+import { isSuperseded, supersededText } from '../../shared/supersede.js';
+import { buildFunction, formatDuration, FunctionFailure, planFunction, type FunctionBuilt, type FunctionPlan } from './build-function.js';
+import { cloneCommit } from './clone.js';
+import type { ImageBuilder } from './engine-build.js';
+import type { BaseImages } from './templates.js';
+
+export interface BuildCommitDeps {
+  redis: Redis;
+  reporter: StatusReporter;
+  builder: ImageBuilder;
+  enqueueDeploy: (job: DeployJob) => Promise<void>;
+  /** The token to clone a private repository with (username x-access-token), if any. */
+  cloneCredentials?: (source: BuildJob['source']) => Promise<string | undefined>;
+  log: Logger;
+  stopSignal?: AbortSignal;
+  settings: {
+    stateDir: string;
+    registry: string;
+    parallelism: number;
+    buildTimeoutMs: number;
+    baseImages: BaseImages;
+    buildLogTtlMs: number;
+    publicUrl: string;
+  };
+}
+
+export type BuildOutcome =
+  | { outcome: 'deploying'; functions: BuiltFunction[]; logUrl: string; stages: Record<string, number> }
+  | { outcome: 'built'; functions: BuiltFunction[]; logUrl: string }
+  | { outcome: 'superseded'; by: string; logUrl: string }
+  | { outcome: 'failed'; reason: string; permanent: boolean; logUrl: string };
+
+/** Runs items through fn with at most `limit` at a time; results keep the items' order. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]).then(
+        (value) => ({ status: 'fulfilled', value }) as const,
+        (reason) => ({ status: 'rejected', reason }) as const,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+const fnContext = (name: string) => `${AGGREGATE_CONTEXT}/${name}`;
+
+function short(text: string, max = 139): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+}
+
+export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise<BuildOutcome> {
+  const { source } = job;
+  const { settings } = deps;
+  const log = deps.log.child({ repo: source.fullName, sha: source.sha, kind: job.kind, seq: job.seq });
+  const buildLog = new BuildLog(deps.redis, settings.buildLogTtlMs);
+  const logUrl = buildLogUrl(settings.publicUrl, buildLog.token);
+  const workDir = path.join(settings.stateDir, 'builds', `${source.sha.slice(0, 12)}-${randomBytes(6).toString('hex')}`);
+  const started = Date.now();
+  const stages: Record<string, number> = {};
+
+  const report = async (update: StatusUpdate) => {
+    try {
+      await deps.reporter.report(source, { ...update, description: short(update.description) });
+    } catch (err) {
+      log.warn({ err, context: update.context, state: update.state }, 'could not report a status');
+    }
+  };
+  let functionNames: string[] = [];
+  const fail = async (reason: string, permanent: boolean, perFunction: Record<string, string> = {}, details: string[] = []): Promise<BuildOutcome> => {
+    buildLog.line(`FAILED: ${reason}`);
+    for (const d of details) buildLog.line(`  - ${d}`);
+    const summary = details.length > 0 ? details.map((d) => `- ${d}`).join('\n') : reason;
+    for (const name of functionNames) {
+      await report({ context: fnContext(name), state: 'failure', description: perFunction[name] ?? `not deployed: ${reason}`, targetUrl: logUrl });
+    }
+    await report({ context: AGGREGATE_CONTEXT, state: 'failure', description: reason, targetUrl: logUrl, details: { title: short(reason, 255), summary } });
+    log.info({ reason, permanent }, 'build failed');
+    return { outcome: 'failed', reason, permanent, logUrl };
+  };
+  const superseded = async (): Promise<BuildOutcome | undefined> => {
+    const by = await isSuperseded(deps.redis, job);
+    if (!by) return undefined;
+    const text = supersededText(by);
+    buildLog.line(`${text}: this build stops here`);
+    for (const name of functionNames) await report({ context: fnContext(name), state: 'failure', description: text, targetUrl: logUrl });
+    await report({ context: AGGREGATE_CONTEXT, state: 'failure', description: text, targetUrl: logUrl });
+    log.info({ by: by.sha }, 'superseded');
+    return { outcome: 'superseded', by: text, logUrl };
+  };
+
+  buildLog.line(`gitfaas build of ${source.fullName} ${source.sha} (${job.kind}${source.pullRequest ? ` #${source.pullRequest}` : ''}, branch ${source.branch})`);
+  let outcome: BuildOutcome | undefined;
+  try {
+    outcome = await superseded();
+    if (outcome) return outcome;
+    await report({ context: AGGREGATE_CONTEXT, state: 'pending', description: 'building: cloning', targetUrl: logUrl });
+
+    let t = Date.now();
+    const repoDir = path.join(workDir, 'repo');
+    try {
+      const token = source.private && deps.cloneCredentials ? await deps.cloneCredentials(source) : undefined;
+      buildLog.line(`cloning ${source.cloneUrl} at ${source.sha}${token ? ' (with credentials)' : ''}`);
+      await cloneCommit({
+        url: source.cloneUrl,
+        sha: source.sha,
+        dir: repoDir,
+        credentials: token ? { username: 'x-access-token', password: token } : undefined,
+        timeoutMs: settings.buildTimeoutMs,
+      });
+    } catch (err) {
+      return (outcome = await fail((err as Error).message, false));
+    }
+    stages.clone = (Date.now() - t) / 1000;
+
+    const stack = await loadStack(repoDir, { namespace: source.namespace });
+    if (!stack.ok) {
+      const n = stack.problems.length;
+      return (outcome = await fail(`stack.yml has ${n} problem${n === 1 ? '' : 's'}: ${stack.problems[0]}${n > 1 ? ` (+${n - 1} more)` : ''}`, true, {}, stack.problems));
+    }
+    functionNames = Object.keys(stack.stack.functions);
+    buildLog.line(`${stack.file}: ${functionNames.length} function(s): ${functionNames.join(', ')}`);
+
+    const plans: FunctionPlan[] = [];
+    const problems: Record<string, string[]> = {};
+    for (const name of functionNames) {
+      const planned = await planFunction(repoDir, name, stack.stack.functions[name]);
+      if ('plan' in planned) plans.push(planned.plan);
+      else problems[name] = planned.problems;
+    }
+    const extraPaths: Array<{ rel: string; real: string }> = [];
+    for (const [i, rel] of (stack.stack.configuration?.copy ?? []).entries()) {
+      try {
+        extraPaths.push({ rel: path.normalize(rel), real: await resolveInRepo(repoDir, rel, `configuration.copy[${i}]`) });
+      } catch (err) {
+        (problems['(configuration)'] ??= []).push((err as Error).message);
+      }
+    }
+    const all = Object.values(problems).flat();
+    if (all.length > 0) {
+      const perFunction = Object.fromEntries(Object.entries(problems).map(([name, p]) => [name, p[0].replace(/^functions\.[^.]+\./, '')]));
+      for (const name of functionNames) perFunction[name] ??= 'not built: other functions in stack.yml have problems';
+      return (outcome = await fail(`${all.length} problem${all.length === 1 ? '' : 's'} in stack.yml: ${all[0]}${all.length > 1 ? ` (+${all.length - 1} more)` : ''}`, true, perFunction, all));
+    }
+
+    for (const name of functionNames) await report({ context: fnContext(name), state: 'pending', description: 'building', targetUrl: logUrl });
+    await report({ context: AGGREGATE_CONTEXT, state: 'pending', description: `building ${functionNames.length} function(s)`, targetUrl: logUrl });
+
+    t = Date.now();
+    const results = await mapLimit(plans, settings.parallelism, (plan) =>
+      buildFunction({
+        plan,
+        workDir,
+        extraPaths,
+        registry: settings.registry,
+        namespace: source.namespace,
+        sha: source.sha,
+        imageLabels: {
+          'org.opencontainers.image.revision': source.sha,
+          'org.opencontainers.image.source': source.fullName,
+        },
+        baseImages: settings.baseImages,
+        builder: deps.builder,
+        timeoutMs: settings.buildTimeoutMs,
+        stopSignal: deps.stopSignal,
+        log: (line) => buildLog.line(`[${plan.name}] ${line}`),
+      }),
+    );
+    stages.build = (Date.now() - t) / 1000;
+    const built: FunctionBuilt[] = [];
+    const failures: FunctionFailure[] = [];
+    for (const r of results) {
+      if (r.status === 'fulfilled') built.push(r.value);
+      else failures.push(r.reason instanceof FunctionFailure ? r.reason : new FunctionFailure('?', String(r.reason?.message ?? r.reason), false));
+    }
+    if (failures.length > 0) {
+      const perFunction: Record<string, string> = {};
+      for (const f of failures) perFunction[f.fn] = f.reason;
+      for (const b of built) perFunction[b.fn.name] = 'built, not deployed: another function failed';
+      const first = failures[0];
+      const reason = failures.length === 1 ? `${first.fn}: ${first.reason}` : `${failures.length} functions failed; ${first.fn}: ${first.reason}`;
+      return (outcome = await fail(reason, failures.every((f) => f.permanent), perFunction, failures.map((f) => f.message)));
+    }
+    stages.push = Math.max(0, ...built.map((b) => b.pushMs / 1000));
+
+    outcome = await superseded();
+    if (outcome) return outcome;
+
+    const functions = built.map((b) => b.fn);
+    const took = formatDuration(Date.now() - started);
+    if (job.kind === 'pull_request') {
+      for (const b of built) {
+        await report({ context: fnContext(b.fn.name), state: 'success', description: `built, not deployed: pull request (${formatDuration(b.buildMs + b.pushMs)})`, targetUrl: logUrl });
+      }
+      await report({ context: AGGREGATE_CONTEXT, state: 'success', description: `built ${functions.length} function(s) in ${took}, not deployed: pull request`, targetUrl: logUrl });
+      buildLog.line(`built in ${took}; pull request: not deployed`);
+      return (outcome = { outcome: 'built', functions, logUrl });
+    }
+    for (const b of built) {
+      await report({ context: fnContext(b.fn.name), state: 'pending', description: `built in ${formatDuration(b.buildMs + b.pushMs)}, deploying`, targetUrl: logUrl });
+    }
+    await report({ context: AGGREGATE_CONTEXT, state: 'pending', description: `built in ${took}, deploying`, targetUrl: logUrl });
+    await deps.enqueueDeploy({ build: job, functions, logUrl, stages });
+    buildLog.line(`built in ${took}; deploy queued for ${functions.map((f) => f.name).join(', ')}`);
+    return (outcome = { outcome: 'deploying', functions, logUrl, stages });
+  } catch (err) {
+    log.error({ err }, 'build error');
+    return (outcome = await fail(`builder error: ${short((err as Error).message ?? String(err), 100)}`, false));
+  } finally {
+    await rm(workDir, { recursive: true, force: true }).catch((err) => log.warn({ err, workDir }, 'could not remove the work directory'));
+    await buildLog.end(`build ${outcome?.outcome ?? 'ended'}`).catch((err) => log.warn({ err }, 'could not write the build log'));
+  }
+}

@@ -1,0 +1,57 @@
+// Fetches only the pushed commit (git init + fetch --depth 1 origin <sha>) into a work
+// directory of its own. Credentials for a private repository go to git as an
+// http.extraHeader given with -c on the command line: never in the remote URL, never in
+// .git/config on disk, never in a log line or an error message.
+import { mkdir, rm } from 'node:fs/promises';
+import { simpleGit } from 'simple-git';
+
+export interface CloneRequest {
+  url: string;
+  sha: string;
+  dir: string;
+  /** For a private repository: username and token for HTTP basic auth. */
+  credentials?: { username: string; password: string };
+  timeoutMs: number;
+}
+
+export class CloneError extends Error {
+  override name = 'CloneError';
+}
+
+/** The -c value that makes git send the credentials with every HTTP request. */
+export function authHeaderConfig(credentials: { username: string; password: string }): string {
+  const basic = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+  return `http.extraHeader=Authorization: Basic ${basic}`;
+}
+
+/** Removes every form in which the credentials could appear from a message. */
+function scrub(text: string, credentials: CloneRequest['credentials']): string {
+  if (!credentials) return text;
+  let out = text;
+  const basic = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+  for (const secret of [basic, credentials.password]) if (secret) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
+export async function cloneCommit(req: CloneRequest): Promise<void> {
+  await rm(req.dir, { recursive: true, force: true });
+  await mkdir(req.dir, { recursive: true });
+  const git = simpleGit({
+    baseDir: req.dir,
+    config: req.credentials ? [authHeaderConfig(req.credentials)] : [],
+    timeout: { block: req.timeoutMs },
+  })
+    // The child inherits the service's environment; git must never wait on a terminal prompt.
+    .env({ ...process.env, GIT_TERMINAL_PROMPT: '0' });
+  try {
+    await git.init();
+    await git.addRemote('origin', req.url);
+    await git.fetch(['--depth', '1', '--no-tags', 'origin', req.sha]);
+    await git.raw(['-c', 'advice.detachedHead=false', 'checkout', '--detach', 'FETCH_HEAD']);
+    const head = (await git.revparse(['HEAD'])).trim();
+    if (head !== req.sha) throw new Error(`checked out ${head}, expected ${req.sha}`);
+  } catch (err) {
+    const message = scrub((err as Error).message ?? String(err), req.credentials).trim().split('\n').slice(0, 6).join(' ');
+    throw new CloneError(`clone of ${req.url} at ${req.sha.slice(0, 7)} failed: ${message}`);
+  }
+}

@@ -1,0 +1,89 @@
+// Builder configuration, read once from the environment (see docs/configuration.md, "Builder").
+import { z } from 'zod';
+import {
+  logLevelVar,
+  parseEnv,
+  positiveIntVar,
+  redisUrlVar,
+  stateDirVar,
+  urlVar,
+  withSecrets,
+  type Env,
+} from '../../shared/config.js';
+import { DEFAULT_BUILD_LOG_TTL_MS } from '../../shared/build-logs.js';
+import { GITHUB_SECRET_VARS, githubEnvShape, githubSettings } from '../../shared/github.js';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration: milliseconds as a bare number, or a number with a unit (500ms, 30s, 10m, 2h, 7d). */
+const durationVar = (fallbackMs: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallbackMs;
+      const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value.trim());
+      const ms = match ? Number(match[1]) * UNIT_MS[match[2] ?? 'ms'] : NaN;
+      if (!Number.isSafeInteger(ms) || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: 'expected a duration above 0: milliseconds, or a number with ms, s, m, h or d (e.g. 10m)' });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+/** host[:port] of a registry, without scheme or path. */
+const registryVar = z
+  .string()
+  .default('127.0.0.1:5000')
+  .refine((v) => /^[A-Za-z0-9.-]+(:\d+)?$/.test(v), { message: 'expected a registry host[:port] without scheme, e.g. 127.0.0.1:5000' });
+
+const imageVar = (fallback: string) =>
+  z.string().default(fallback).refine((v) => /^[^\s]+$/.test(v), { message: 'expected an image reference such as node:20-bookworm-slim' });
+
+const schema = z
+  .object({
+    GITFAAS_LOG_LEVEL: logLevelVar,
+    GITFAAS_STATE_DIR: stateDirVar,
+    GITFAAS_REDIS_URL: redisUrlVar,
+    GITFAAS_QUEUE_PREFIX: z.string().min(1, 'expected a non-empty prefix').default('gitfaas'),
+    GITFAAS_BUILDER_CONCURRENCY: positiveIntVar(2),
+    GITFAAS_BUILD_PARALLELISM: positiveIntVar(4),
+    GITFAAS_BUILD_TIMEOUT: durationVar(10 * 60_000),
+    GITFAAS_REGISTRY: registryVar,
+    GITFAAS_BUILDKIT_ADDR: z
+      .string()
+      .optional()
+      .refine((v) => v === undefined || v === '' || /^(tcp|unix|docker-container|kube-pod|podman-container):\/\/.+/.test(v), {
+        message: 'expected a buildkitd address such as tcp://buildkitd:1234 or unix:///run/buildkit/buildkitd.sock',
+      }),
+    GITFAAS_BUILDCTL: z.string().default('buildctl'),
+    GITFAAS_TEMPLATE_NODE_IMAGE: imageVar('node:20-bookworm-slim'),
+    GITFAAS_TEMPLATE_PYTHON_IMAGE: imageVar('python:3.12-slim-bookworm'),
+    GITFAAS_BUILD_LOG_TTL: durationVar(DEFAULT_BUILD_LOG_TTL_MS),
+    GITFAAS_WEBHOOKS_PUBLIC_URL: urlVar('http://127.0.0.1:8081'),
+    GITFAAS_DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+    ...githubEnvShape,
+  })
+  .transform((env) => ({
+    logLevel: env.GITFAAS_LOG_LEVEL,
+    stateDir: env.GITFAAS_STATE_DIR,
+    redisUrl: env.GITFAAS_REDIS_URL,
+    queuePrefix: env.GITFAAS_QUEUE_PREFIX,
+    concurrency: env.GITFAAS_BUILDER_CONCURRENCY,
+    parallelism: env.GITFAAS_BUILD_PARALLELISM,
+    buildTimeoutMs: env.GITFAAS_BUILD_TIMEOUT,
+    registry: env.GITFAAS_REGISTRY,
+    buildkitAddr: env.GITFAAS_BUILDKIT_ADDR || undefined,
+    buildctl: env.GITFAAS_BUILDCTL,
+    baseImages: { node: env.GITFAAS_TEMPLATE_NODE_IMAGE, python: env.GITFAAS_TEMPLATE_PYTHON_IMAGE },
+    buildLogTtlMs: env.GITFAAS_BUILD_LOG_TTL,
+    publicUrl: env.GITFAAS_WEBHOOKS_PUBLIC_URL.replace(/\/+$/, ''),
+    dockerSocket: env.GITFAAS_DOCKER_SOCKET,
+    github: githubSettings(env),
+  }));
+
+export type BuilderConfig = z.output<typeof schema>;
+
+export function loadBuilderConfig(env: Env = process.env): BuilderConfig {
+  return parseEnv(schema, withSecrets(env, GITHUB_SECRET_VARS));
+}

@@ -1,0 +1,107 @@
+// The builder service: a BullMQ worker on the "builds" queue. Each job is re-validated,
+// built (build-commit.ts) and, for a push, handed to the deployer on the "deploys" queue.
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import Docker from 'dockerode';
+import { Redis } from 'ioredis';
+import { GitHub, GitHubStatusReporter } from '../../shared/github.js';
+import { BUILDS_QUEUE, BuildJob, buildJobId, DEPLOYS_QUEUE, DeployJob } from '../../shared/jobs.js';
+import type { Logger } from '../../shared/logger.js';
+import type { RunningService } from '../../shared/run-service.js';
+import type { StatusReporter } from '../../shared/status.js';
+import { buildCommit, type BuildOutcome } from './build-commit.js';
+import { BuildctlImageBuilder } from './buildctl.js';
+import type { BuilderConfig } from './config.js';
+import { EngineImageBuilder, type ImageBuilder } from './engine-build.js';
+
+export interface BuilderDeps {
+  /** Statuses go here; by default GitHub's reporter from the GITHUB_* configuration. */
+  reporter?: StatusReporter;
+  /** Credentials for private clones; by default GitHub's. */
+  cloneCredentials?: (source: BuildJob['source']) => Promise<string | undefined>;
+  builder?: ImageBuilder;
+}
+
+export interface RunningBuilder extends RunningService {
+  /** The worker, for tests that wait on its events. */
+  worker: Worker<BuildJob, BuildOutcome>;
+}
+
+export async function startBuilder(config: BuilderConfig, log: Logger, deps: BuilderDeps = {}): Promise<RunningBuilder> {
+  // BullMQ's workers need maxRetriesPerRequest: null (blocking commands).
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', (err) => log.warn({ err }, 'redis error'));
+  const deploys = new Queue<DeployJob>(DEPLOYS_QUEUE, { connection: redis, prefix: config.queuePrefix });
+  deploys.on('error', (err) => log.warn({ err }, 'deploys queue error'));
+
+  const github = new GitHub(config.github, log.child({ component: 'github' }));
+  const reporter = deps.reporter ?? new GitHubStatusReporter(github, redis, log.child({ component: 'statuses' }), config.queuePrefix);
+  const cloneCredentials = deps.cloneCredentials ?? ((source: BuildJob['source']) => github.cloneCredentials(source));
+  const builder =
+    deps.builder ??
+    (config.buildkitAddr
+      ? new BuildctlImageBuilder(config.buildkitAddr, config.buildctl)
+      : new EngineImageBuilder(new Docker({ socketPath: config.dockerSocket })));
+  const stopping = new AbortController();
+  const workerRedis = redis.duplicate();
+
+  const worker = new Worker<BuildJob, BuildOutcome>(
+    BUILDS_QUEUE,
+    async (job: Job) => {
+      const parsed = BuildJob.safeParse(job.data);
+      if (!parsed.success) {
+        throw new UnrecoverableError(`invalid build job ${job.id}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      }
+      const data = parsed.data;
+      const outcome = await buildCommit(data, {
+        redis,
+        reporter,
+        builder,
+        cloneCredentials,
+        log: log.child({ jobId: job.id, deliveryId: data.deliveryId }),
+        stopSignal: stopping.signal,
+        enqueueDeploy: async (deployJob) => {
+          await deploys.add('deploy', DeployJob.parse(deployJob), {
+            jobId: `deploy-${buildJobId(data.source, data.kind)}`,
+            removeOnComplete: { age: 7 * 24 * 3600 },
+            removeOnFail: { age: 7 * 24 * 3600 },
+          });
+        },
+        settings: {
+          stateDir: config.stateDir,
+          registry: config.registry,
+          parallelism: config.parallelism,
+          buildTimeoutMs: config.buildTimeoutMs,
+          baseImages: config.baseImages,
+          buildLogTtlMs: config.buildLogTtlMs,
+          publicUrl: config.publicUrl,
+        },
+      });
+      if (outcome.outcome === 'failed') {
+        // The statuses already say why; the job fails too, so the queue shows it.
+        throw outcome.permanent ? new UnrecoverableError(outcome.reason) : new Error(outcome.reason);
+      }
+      return outcome;
+    },
+    { connection: workerRedis, prefix: config.queuePrefix, concurrency: config.concurrency },
+  );
+  worker.on('error', (err) => log.error({ err }, 'worker error'));
+  worker.on('failed', (job, err) => log.info({ jobId: job?.id, reason: err.message }, 'build job failed'));
+  log.info({ queue: BUILDS_QUEUE, prefix: config.queuePrefix, concurrency: config.concurrency, buildkit: config.buildkitAddr ?? 'docker engine' }, 'builder ready');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    worker,
+    stop() {
+      stopped ??= (async () => {
+        // Let running builds finish (worker.close waits for them); abort only what is left
+        // when the process is being killed anyway.
+        await worker.close();
+        stopping.abort();
+        await deploys.close();
+        await workerRedis.quit().catch(() => workerRedis.disconnect());
+        await redis.quit().catch(() => redis.disconnect());
+      })();
+      return stopped;
+    },
+  };
+}
