@@ -1,0 +1,58 @@
+// Deployer configuration, read once from the environment (docs/configuration.md, "Deployer").
+import path from 'node:path';
+import { z } from 'zod';
+import {
+  durationMsVar,
+  logLevelVar,
+  parseEnv,
+  positiveIntVar,
+  redisUrlVar,
+  stateDirVar,
+  urlVar,
+  withSecrets,
+  type Env,
+} from '../../shared/config.js';
+import { GITHUB_SECRET_VARS, githubEnvShape, githubSettings } from '../../shared/github.js';
+import { GITLAB_SECRET_VARS, gitlabEnvShape, gitlabSettings } from '../../shared/gitlab.js';
+
+const schema = z
+  .object({
+    GITFAAS_LOG_LEVEL: logLevelVar,
+    GITFAAS_STATE_DIR: stateDirVar,
+    GITFAAS_REDIS_URL: redisUrlVar,
+    GITFAAS_QUEUE_PREFIX: z.string().min(1, 'expected a non-empty prefix').default('gitfaas'),
+    GITFAAS_DEPLOYER_CONCURRENCY: positiveIntVar(4),
+    GITFAAS_GATEWAY_URL: urlVar('http://127.0.0.1:8080'),
+    GITFAAS_PUBLIC_URL: urlVar().optional(),
+    GITFAAS_ADMIN_USER: z.string().min(1, 'expected a user name').default('admin'),
+    GITFAAS_ADMIN_PASSWORD: z.string().optional(),
+    GITFAAS_DEPLOY_READY_TIMEOUT_MS: durationMsVar(120_000),
+    ...githubEnvShape,
+    ...gitlabEnvShape,
+  })
+  .transform((env) => {
+    const gatewayUrl = env.GITFAAS_GATEWAY_URL.replace(/\/+$/, '');
+    return {
+      logLevel: env.GITFAAS_LOG_LEVEL,
+      stateDir: env.GITFAAS_STATE_DIR,
+      redisUrl: env.GITFAAS_REDIS_URL,
+      queuePrefix: env.GITFAAS_QUEUE_PREFIX,
+      concurrency: env.GITFAAS_DEPLOYER_CONCURRENCY,
+      gatewayUrl,
+      /** Base of the function URLs put on success statuses. */
+      publicUrl: (env.GITFAAS_PUBLIC_URL ?? gatewayUrl).replace(/\/+$/, ''),
+      adminUser: env.GITFAAS_ADMIN_USER,
+      /** Given, or read from the gateway's generated file when first needed. */
+      adminPassword: env.GITFAAS_ADMIN_PASSWORD,
+      adminPasswordFile: path.join(env.GITFAAS_STATE_DIR, 'admin-password'),
+      readyTimeoutMs: env.GITFAAS_DEPLOY_READY_TIMEOUT_MS,
+      github: githubSettings(env),
+      gitlab: gitlabSettings(env),
+    };
+  });
+
+export type DeployerConfig = z.output<typeof schema>;
+
+export function loadDeployerConfig(env: Env = process.env): DeployerConfig {
+  return parseEnv(schema, withSecrets(env, ['GITFAAS_ADMIN_PASSWORD', ...GITHUB_SECRET_VARS, ...GITLAB_SECRET_VARS]));
+}

@@ -1,0 +1,165 @@
+// One DeployJob: newest-commit-wins checks, then every function of the commit deployed in
+// parallel through the gateway and waited for until it answers, then the repository's
+// functions that stack.yml no longer lists removed; statuses per function and aggregate.
+import type { Redis } from 'ioredis';
+import type { BuiltFunction, DeployJob, SourceRef } from '../../shared/jobs.js';
+import type { Logger } from '../../shared/logger.js';
+import { AGGREGATE_CONTEXT, type StatusReporter, type StatusUpdate } from '../../shared/status.js';
+import { claimDeploy, isSuperseded, seqKey, supersededText } from '../../shared/supersede.js';
+import type { GatewayClient } from './gateway-client.js';
+import { staleFunctions, toDeployment } from './deployment.js';
+import { waitUntilAnswering } from './readiness.js';
+import { withRepoLock } from './repo-lock.js';
+
+export interface DeployDeps {
+  gateway: GatewayClient;
+  redis: Redis;
+  reporter: (source: SourceRef) => StatusReporter;
+  /** Base of function URLs on statuses (GITFAAS_PUBLIC_URL). */
+  publicUrl: string;
+  readyTimeoutMs: number;
+  keyPrefix: string;
+  log: Logger;
+}
+
+export type DeployOutcome =
+  | { outcome: 'deployed'; functions: string[]; removed: string[]; ms: number }
+  | { outcome: 'failed'; failures: Record<string, string>; removed: string[]; ms: number }
+  | { outcome: 'superseded'; reason: string }
+  | { outcome: 'not-deployed'; reason: string };
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+export function functionUrl(publicUrl: string, name: string, namespace: string): string {
+  return `${publicUrl}/function/${name}.${namespace}`;
+}
+
+function stageSummary(stages: Record<string, number>, deployMs?: number): string {
+  const all = { ...stages, ...(deployMs !== undefined ? { deploy: deployMs / 1000 } : {}) };
+  const rows = Object.entries(all).map(([stage, s]) => `| ${stage} | ${s.toFixed(1)} s |`);
+  return rows.length ? ['| stage | time |', '| --- | --- |', ...rows].join('\n') : 'no stage timings';
+}
+
+export async function runDeploy(job: DeployJob, deps: DeployDeps): Promise<DeployOutcome> {
+  const { build } = job;
+  const { source } = build;
+  const log = deps.log.child({ repo: source.fullName, sha: source.sha, seq: build.seq });
+  const reporter = deps.reporter(source);
+  // A status that cannot be sent must not stop a deploy; it is logged.
+  const report = async (update: StatusUpdate) => {
+    try {
+      await reporter.report(source, update);
+    } catch (err) {
+      log.warn({ err, context: update.context }, 'status not sent');
+    }
+  };
+  const each = (fn: (f: BuiltFunction) => StatusUpdate) => Promise.all(job.functions.map((f) => report(fn(f))));
+
+  if (build.kind === 'pull_request') {
+    const reason = 'built; pull requests are not deployed';
+    await each((f) => ({ context: `${AGGREGATE_CONTEXT}/${f.name}`, state: 'success', description: `${reason}`, targetUrl: job.logUrl }));
+    await report({ context: AGGREGATE_CONTEXT, state: 'success', description: `${job.functions.length} function(s) ${reason}`, targetUrl: job.logUrl });
+    return { outcome: 'not-deployed', reason };
+  }
+
+  const skipSuperseded = async (reason: string): Promise<DeployOutcome> => {
+    log.info({ reason }, 'deploy skipped');
+    // As the builder reports a superseded build: failure, saying which commit replaced it.
+    const description = `not deployed: ${reason}`;
+    await each((f) => ({ context: `${AGGREGATE_CONTEXT}/${f.name}`, state: 'failure', description, targetUrl: job.logUrl }));
+    await report({ context: AGGREGATE_CONTEXT, state: 'failure', description, targetUrl: job.logUrl });
+    return { outcome: 'superseded', reason };
+  };
+
+  const lockKey = `${deps.keyPrefix}:deploy-lock:${seqKey(source)}`;
+  const lockWaitMs = deps.readyTimeoutMs * 2 + 60_000;
+  return withRepoLock(deps.redis, lockKey, lockWaitMs, async () => {
+    const newer = await isSuperseded(deps.redis, build);
+    if (newer) return skipSuperseded(supersededText(newer));
+    if (!(await claimDeploy(deps.redis, build))) return skipSuperseded('a newer commit is already deployed');
+
+    const started = Date.now();
+    await each((f) => ({ context: `${AGGREGATE_CONTEXT}/${f.name}`, state: 'running', description: 'deploying' }));
+    await report({ context: AGGREGATE_CONTEXT, state: 'running', description: `deploying ${job.functions.length} function(s)` });
+
+    const failures: Record<string, string> = {};
+    await Promise.all(
+      job.functions.map(async (fn) => {
+        const fnLog = log.child({ fn: fn.name });
+        const context = `${AGGREGATE_CONTEXT}/${fn.name}`;
+        const t0 = Date.now();
+        try {
+          const how = await deps.gateway.deploy(toDeployment(fn, build));
+          const ready = await waitUntilAnswering(deps.gateway, fn.name, source.namespace, fn.image, deps.readyTimeoutMs);
+          const url = functionUrl(deps.publicUrl, fn.name, source.namespace);
+          fnLog.info({ how, readyMs: ready.ms }, 'function live');
+          const built = fn.buildSeconds !== undefined ? `built in ${fn.buildSeconds.toFixed(1)} s, ` : '';
+          await report({
+            context,
+            state: 'success',
+            description: `live: ${built}deployed in ${secs(Date.now() - t0)}`,
+            targetUrl: url,
+            details: { title: `${fn.name} is live`, summary: `${url}\n\n${stageSummary(job.stages, Date.now() - t0)}` },
+          });
+        } catch (err) {
+          const reason = (err as Error).message;
+          failures[fn.name] = reason;
+          fnLog.warn({ err }, 'deploy failed');
+          await report({
+            context,
+            state: 'failure',
+            description: `deploy failed: ${reason}`,
+            targetUrl: job.logUrl,
+            details: { title: `${fn.name}: deploy failed`, summary: `${reason}\n\n${stageSummary(job.stages, Date.now() - t0)}` },
+          });
+        }
+      }),
+    );
+
+    // Only a fully deployed commit removes what it no longer lists.
+    const removed: string[] = [];
+    if (Object.keys(failures).length === 0) {
+      try {
+        const keep = new Set(job.functions.map((f) => f.name));
+        for (const stale of staleFunctions(await deps.gateway.list(source.namespace), build, keep)) {
+          await deps.gateway.remove(stale.name, source.namespace);
+          removed.push(stale.name);
+          log.info({ fn: stale.name }, 'removed: no longer in stack.yml');
+        }
+      } catch (err) {
+        failures['(cleanup)'] = `removing functions no longer in stack.yml failed: ${(err as Error).message}`;
+        log.warn({ err }, 'garbage collection failed');
+      }
+    }
+
+    const ms = Date.now() - started;
+    const failed = Object.keys(failures);
+    if (failed.length > 0) {
+      const first = failures[failed[0]];
+      await report({
+        context: AGGREGATE_CONTEXT,
+        state: 'failure',
+        description: `deploy failed for ${failed.join(', ')}: ${first}`,
+        targetUrl: job.logUrl,
+        details: {
+          title: `deploy failed for ${failed.join(', ')}`,
+          summary: `${failed.map((f) => `- ${f}: ${failures[f]}`).join('\n')}\n\n${stageSummary(job.stages, ms)}`,
+        },
+      });
+      return { outcome: 'failed', failures, removed, ms };
+    }
+    const names = job.functions.map((f) => f.name);
+    const gone = removed.length ? `; removed ${removed.join(', ')}` : '';
+    await report({
+      context: AGGREGATE_CONTEXT,
+      state: 'success',
+      description: `${names.length} function(s) live in ${secs(ms)}${gone}`,
+      targetUrl: names.length ? functionUrl(deps.publicUrl, names[0], source.namespace) : job.logUrl,
+      details: {
+        title: `${names.length} function(s) live`,
+        summary: `${names.map((n) => `- ${functionUrl(deps.publicUrl, n, source.namespace)}`).join('\n')}${gone ? `\n\nRemoved: ${removed.join(', ')}` : ''}\n\n${stageSummary(job.stages, ms)}`,
+      },
+    });
+    return { outcome: 'deployed', functions: names, removed, ms };
+  });
+}

@@ -1,0 +1,121 @@
+// The gateway's OpenFaaS REST API, as faas-cli uses it: deploy is PUT /system/functions
+// (update) and POST on 404 (create); remove is DELETE with {functionName, namespace}.
+// Admin basic auth; the password is read from the gateway's state file if not given.
+import { readFile } from 'node:fs/promises';
+import type { FunctionDeployment, FunctionStatus } from '../gateway/providers/provider.js';
+
+export class GatewayError extends Error {
+  override name = 'GatewayError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface GatewayClientOptions {
+  url: string;
+  user: string;
+  password?: string;
+  passwordFile: string;
+  /** Per-request timeout. */
+  timeoutMs?: number;
+}
+
+export class GatewayClient {
+  private authHeader: string | undefined;
+
+  constructor(private readonly options: GatewayClientOptions) {}
+
+  private async auth(): Promise<string> {
+    if (this.authHeader) return this.authHeader;
+    let password = this.options.password;
+    if (!password) {
+      try {
+        password = (await readFile(this.options.passwordFile, 'utf8')).trim();
+      } catch (err) {
+        throw new Error(
+          `no gateway admin password: set GITFAAS_ADMIN_PASSWORD or GITFAAS_ADMIN_PASSWORD_FILE, or let the gateway generate ${this.options.passwordFile}`,
+          { cause: err },
+        );
+      }
+    }
+    this.authHeader = `Basic ${Buffer.from(`${this.options.user}:${password}`).toString('base64')}`;
+    return this.authHeader;
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = { authorization: await this.auth() };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      return await fetch(`${this.options.url}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
+      });
+    } catch (err) {
+      throw new GatewayError(`gateway ${method} ${path} failed: ${(err as Error).message}`, 0);
+    }
+  }
+
+  private async fail(res: Response, what: string): Promise<never> {
+    const text = (await res.text().catch(() => '')).trim();
+    throw new GatewayError(`${what}: gateway answered ${res.status}${text ? ` ${text}` : ''}`, res.status);
+  }
+
+  /** Updates the function, or creates it when the gateway does not know it (as faas-cli). */
+  async deploy(deployment: FunctionDeployment & { namespace: string }): Promise<'updated' | 'created'> {
+    const put = await this.call('PUT', '/system/functions', deployment);
+    if (put.ok) {
+      await put.body?.cancel();
+      return 'updated';
+    }
+    if (put.status !== 404) return this.fail(put, `update ${deployment.service}.${deployment.namespace}`);
+    await put.body?.cancel();
+    const post = await this.call('POST', '/system/functions', deployment);
+    if (post.ok) {
+      await post.body?.cancel();
+      return 'created';
+    }
+    return this.fail(post, `create ${deployment.service}.${deployment.namespace}`);
+  }
+
+  async list(namespace: string): Promise<FunctionStatus[]> {
+    const res = await this.call('GET', `/system/functions?namespace=${encodeURIComponent(namespace)}`);
+    if (!res.ok) return this.fail(res, `list functions in ${namespace}`);
+    return (await res.json()) as FunctionStatus[];
+  }
+
+  async get(name: string, namespace: string): Promise<FunctionStatus | undefined> {
+    const res = await this.call('GET', `/system/function/${encodeURIComponent(name)}?namespace=${encodeURIComponent(namespace)}&usage=1`);
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return undefined;
+    }
+    if (!res.ok) return this.fail(res, `get ${name}.${namespace}`);
+    return (await res.json()) as FunctionStatus;
+  }
+
+  /** Removes a function; one that is already gone counts as removed. */
+  async remove(name: string, namespace: string): Promise<void> {
+    const res = await this.call('DELETE', '/system/functions', { functionName: name, namespace });
+    if (res.ok || res.status === 404) {
+      await res.body?.cancel();
+      return;
+    }
+    return this.fail(res, `remove ${name}.${namespace}`);
+  }
+
+  /** Calls the function once (GET, no credentials, as a user would); returns the status. */
+  async probe(name: string, namespace: string): Promise<number> {
+    try {
+      const res = await fetch(`${this.options.url}/function/${name}.${namespace}`, { signal: AbortSignal.timeout(10_000) });
+      await res.body?.cancel();
+      return res.status;
+    } catch {
+      return 0;
+    }
+  }
+}

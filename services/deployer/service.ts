@@ -1,0 +1,64 @@
+// The deployer: a BullMQ worker on the deploys queue. Each job is re-validated, then
+// deployed through the gateway (deploy-job.ts); statuses go to the job's git host.
+import { UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { GitHub, GitHubStatusReporter } from '../../shared/github.js';
+import { GitLab, GitLabStatusReporter } from '../../shared/gitlab.js';
+import { DEPLOYS_QUEUE, DeployJob, type SourceRef } from '../../shared/jobs.js';
+import type { Logger } from '../../shared/logger.js';
+import type { RunningService } from '../../shared/run-service.js';
+import type { StatusReporter } from '../../shared/status.js';
+import type { DeployerConfig } from './config.js';
+import { runDeploy, type DeployOutcome } from './deploy-job.js';
+import { GatewayClient } from './gateway-client.js';
+
+export async function startDeployer(config: DeployerConfig, log: Logger): Promise<RunningService> {
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const reporters: Record<SourceRef['scm'], StatusReporter> = {
+    github: new GitHubStatusReporter(new GitHub(config.github, log.child({ component: 'github' })), redis, log.child({ component: 'status' }), config.queuePrefix),
+    gitlab: new GitLabStatusReporter(new GitLab(config.gitlab), log.child({ component: 'status' })),
+  };
+  const gateway = new GatewayClient({
+    url: config.gatewayUrl,
+    user: config.adminUser,
+    password: config.adminPassword,
+    passwordFile: config.adminPasswordFile,
+  });
+
+  const worker = new Worker<unknown, DeployOutcome>(
+    DEPLOYS_QUEUE,
+    async (job) => {
+      const parsed = DeployJob.safeParse(job.data);
+      if (!parsed.success) {
+        throw new UnrecoverableError(`deploy job ${job.id} does not match the DeployJob schema: ${parsed.error.message}`);
+      }
+      return runDeploy(parsed.data, {
+        gateway,
+        redis,
+        reporter: (source) => reporters[source.scm],
+        publicUrl: config.publicUrl,
+        readyTimeoutMs: config.readyTimeoutMs,
+        keyPrefix: config.queuePrefix,
+        log: log.child({ jobId: job.id }),
+      });
+    },
+    { connection: redis, prefix: config.queuePrefix, concurrency: config.concurrency },
+  );
+  worker.on('failed', (job, err) => log.error({ jobId: job?.id, err }, 'deploy job failed'));
+  worker.on('completed', (job, result) => log.info({ jobId: job.id, ...result }, 'deploy job done'));
+  worker.on('error', (err) => log.warn({ err: err.message }, 'deploy worker error'));
+  await worker.waitUntilReady();
+  log.info({ queue: DEPLOYS_QUEUE, prefix: config.queuePrefix, gateway: config.gatewayUrl }, 'deployer waiting for jobs');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    stop() {
+      // close() lets the deploys in flight finish first.
+      stopping ??= worker.close().then(() => {
+        redis.disconnect();
+      });
+      return stopping;
+    },
+  };
+}
