@@ -15,6 +15,7 @@ import {
   type Env,
 } from '../../shared/config.js';
 import { DEFAULT_NAMESPACE, dnsLabelProblem } from '../../shared/names.js';
+import { asyncGatewayEnv, asyncGatewaySettings } from './async-config.js';
 
 const namespaceVar = z
   .string()
@@ -38,6 +39,7 @@ const schema = z
     GITFAAS_REPLICA_START_TIMEOUT_MS: durationMsVar(30_000),
     GITFAAS_DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
     GITFAAS_FUNCTION_HOST: bindVar,
+    ...asyncGatewayEnv,
   })
   .transform((env) => ({
     bind: env.GITFAAS_BIND,
@@ -52,6 +54,7 @@ const schema = z
     startTimeoutMs: env.GITFAAS_REPLICA_START_TIMEOUT_MS,
     dockerSocket: env.GITFAAS_DOCKER_SOCKET,
     functionHost: env.GITFAAS_FUNCTION_HOST,
+    async: asyncGatewaySettings(env),
   }));
 
 export type GatewayConfig = z.output<typeof schema>;

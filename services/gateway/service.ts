@@ -7,6 +7,7 @@ import type { Hono } from 'hono';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
 import { createApp } from './app.js';
+import { startGatewayAsync } from './async-service.js';
 import type { GatewayConfig } from './config.js';
 import { DockerProvider } from './providers/docker.js';
 import type { Provider } from './providers/provider.js';
@@ -38,7 +39,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
       drainTimeoutMs: config.functionTimeoutMs,
       isIdle: upstreams.isIdle,
     }));
-  const { app, proxy } = createApp({ provider, config, log, upstreams, extraRoutes: deps.extraRoutes });
+  const asyncSide = startGatewayAsync(config.async, provider, config.defaultNamespace, log);
+  const { app, proxy } = createApp({ provider, config, log, upstreams, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes] });
   const listener = getRequestListener(app.fetch);
   const server = createServer((req, res) => {
     if (req.url !== undefined && req.url.startsWith(FUNCTION_PREFIX)) proxy(req, res);
@@ -53,6 +55,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
     });
   }).catch((err) => {
     void provider.close();
+    void asyncSide.stop();
     throw new Error(`cannot listen on ${config.bind}:${config.port} (${(err as Error).message}): set GITFAAS_GATEWAY_PORT or GITFAAS_BIND`, { cause: err });
   });
   const { port } = server.address() as AddressInfo;
@@ -69,6 +72,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
       await closed;
       clearTimeout(cut);
       await upstreams.close();
+      await asyncSide.stop();
       if (!deps.provider) await provider.close();
     })());
   return { url, provider, server, stop };

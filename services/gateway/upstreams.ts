@@ -5,6 +5,7 @@ import { Pool } from 'undici';
 import type { Endpoint } from './providers/provider.js';
 
 export interface Upstream {
+  url: string;
   pool: Pool;
   inFlight: number;
   used: boolean;
@@ -24,8 +25,11 @@ export class Upstreams {
 
   get(endpoint: Endpoint): Upstream {
     let upstream = this.byId.get(endpoint.id);
-    if (upstream === undefined) {
+    // A restarted replica keeps its id but may get another port.
+    if (upstream === undefined || upstream.url !== endpoint.url) {
+      if (upstream) void upstream.pool.close().catch(() => undefined);
       upstream = {
+        url: endpoint.url,
         pool: new Pool(endpoint.url, {
           connections: 256,
           pipelining: 1,
