@@ -113,8 +113,31 @@ export function parseStack(text: string, opts: { file?: string; namespace?: stri
     }
   }
   if (result.success) problems.push(...semanticProblems(result.data, opts.namespace));
+  else problems.push(...partialSemanticProblems(doc as Record<string, unknown>, opts.namespace));
   if (problems.length > 0) return { ok: false, problems: [...new Set(problems)] };
   return { ok: true, stack: result.data! };
+}
+
+/**
+ * When the schema fails somewhere, the functions that do fit it are still checked, so one
+ * status lists every problem rather than the first layer of them.
+ */
+function partialSemanticProblems(doc: Record<string, unknown>, namespace: string | undefined): string[] {
+  const problems: string[] = [];
+  const functions = doc.functions;
+  if (!functions || typeof functions !== 'object' || Array.isArray(functions)) return problems;
+  for (const [name, def] of Object.entries(functions as Record<string, unknown>)) {
+    const parsed = fn.safeParse(def);
+    if (parsed.success) problems.push(...functionProblems(name, parsed.data, namespace));
+    else if (def && typeof def === 'object') {
+      const nameProblem = dnsLabelProblem(name);
+      if (nameProblem) problems.push(`functions.${name}: the function name ${nameProblem}`);
+      const handler = (def as Record<string, unknown>).handler;
+      const pathProblem = typeof handler === 'string' ? relativePathProblem(handler) : undefined;
+      if (pathProblem) problems.push(`functions.${name}.handler: "${handler}" ${pathProblem}`);
+    }
+  }
+  return problems;
 }
 
 function semanticProblems(stack: Stack, namespace: string | undefined): string[] {
@@ -124,35 +147,38 @@ function semanticProblems(stack: Stack, namespace: string | undefined): string[]
   }
   const names = Object.keys(stack.functions);
   if (names.length === 0) problems.push('functions: declares no function');
-  for (const name of names) {
-    const f = stack.functions[name];
-    const nameProblem = dnsLabelProblem(name);
-    if (nameProblem) problems.push(`functions.${name}: the function name ${nameProblem}`);
-    const pathProblem = relativePathProblem(f.handler);
-    if (pathProblem) problems.push(`functions.${name}.handler: "${f.handler}" ${pathProblem}`);
-    for (const [i, file] of (f.environment_file ?? []).entries()) {
-      const p = relativePathProblem(file);
-      if (p) problems.push(`functions.${name}.environment_file[${i}]: "${file}" ${p}`);
-    }
-    if (f.namespace !== undefined && namespace !== undefined && f.namespace !== namespace) {
-      problems.push(`functions.${name}.namespace: "${f.namespace}" is not this repository owner's namespace "${namespace}"; remove it or set it to "${namespace}"`);
-    }
-    for (const secret of f.secrets ?? []) {
-      const p = dnsLabelProblem(secret);
-      if (p) problems.push(`functions.${name}.secrets: "${secret}" ${p}`);
-    }
-    for (const key of Object.keys(f.labels ?? {})) {
-      if (key.startsWith(RESERVED_LABEL_PREFIX)) {
-        problems.push(`functions.${name}.labels: "${key}" is reserved: gitfaas sets ${RESERVED_LABEL_PREFIX}* labels from the commit`);
-      }
-    }
-    for (const key of Object.keys(f.environment ?? {})) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) problems.push(`functions.${name}.environment: "${key}" is not a valid variable name`);
-    }
-  }
+  for (const name of names) problems.push(...functionProblems(name, stack.functions[name], namespace));
   for (const [i, p] of (stack.configuration?.copy ?? []).entries()) {
     const problem = relativePathProblem(p);
     if (problem) problems.push(`configuration.copy[${i}]: "${p}" ${problem}`);
+  }
+  return problems;
+}
+
+function functionProblems(name: string, f: StackFunction, namespace: string | undefined): string[] {
+  const problems: string[] = [];
+  const nameProblem = dnsLabelProblem(name);
+  if (nameProblem) problems.push(`functions.${name}: the function name ${nameProblem}`);
+  const pathProblem = relativePathProblem(f.handler);
+  if (pathProblem) problems.push(`functions.${name}.handler: "${f.handler}" ${pathProblem}`);
+  for (const [i, file] of (f.environment_file ?? []).entries()) {
+    const p = relativePathProblem(file);
+    if (p) problems.push(`functions.${name}.environment_file[${i}]: "${file}" ${p}`);
+  }
+  if (f.namespace !== undefined && namespace !== undefined && f.namespace !== namespace) {
+    problems.push(`functions.${name}.namespace: "${f.namespace}" is not this repository owner's namespace "${namespace}"; remove it or set it to "${namespace}"`);
+  }
+  for (const secret of f.secrets ?? []) {
+    const p = dnsLabelProblem(secret);
+    if (p) problems.push(`functions.${name}.secrets: "${secret}" ${p}`);
+  }
+  for (const key of Object.keys(f.labels ?? {})) {
+    if (key.startsWith(RESERVED_LABEL_PREFIX)) {
+      problems.push(`functions.${name}.labels: "${key}" is reserved: gitfaas sets ${RESERVED_LABEL_PREFIX}* labels from the commit`);
+    }
+  }
+  for (const key of Object.keys(f.environment ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) problems.push(`functions.${name}.environment: "${key}" is not a valid variable name`);
   }
   return problems;
 }

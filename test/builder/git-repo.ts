@@ -1,0 +1,51 @@
+// Real git repositories on disk for builder tests: a bare repository (the "remote", cloned
+// through its file:// URL) and a working copy that commits and pushes to it.
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { simpleGit, type SimpleGit } from 'simple-git';
+
+export type FileTree = Record<string, string | { symlink: string } | null>;
+
+export class TestRepo {
+  readonly bare: string;
+  readonly work: string;
+  private readonly git: SimpleGit;
+
+  private constructor(readonly root: string) {
+    this.bare = path.join(root, 'remote.git');
+    this.work = path.join(root, 'work');
+    this.git = simpleGit({ baseDir: this.work });
+  }
+
+  static async create(root: string): Promise<TestRepo> {
+    const repo = new TestRepo(root);
+    await mkdir(repo.bare, { recursive: true });
+    await mkdir(repo.work, { recursive: true });
+    await simpleGit({ baseDir: repo.bare }).init(true, ['--initial-branch=main']);
+    await repo.git.init(['--initial-branch=main']);
+    await repo.git.addConfig('user.name', 'gitfaas test');
+    await repo.git.addConfig('user.email', 'test@gitfaas.invalid');
+    await repo.git.addRemote('origin', repo.bare);
+    return repo;
+  }
+
+  get url(): string {
+    return `file://${this.bare}`;
+  }
+
+  /** Writes (or, with null, deletes) files, commits, pushes; returns the commit's sha. */
+  async commit(files: FileTree, message = 'change'): Promise<string> {
+    for (const [rel, content] of Object.entries(files)) {
+      const file = path.join(this.work, rel);
+      await rm(file, { recursive: true, force: true });
+      if (content === null) continue;
+      await mkdir(path.dirname(file), { recursive: true });
+      if (typeof content === 'string') await writeFile(file, content);
+      else await symlink(content.symlink, file);
+    }
+    await this.git.raw(['add', '-A']);
+    await this.git.commit(message, { '--allow-empty': null });
+    await this.git.push('origin', 'main');
+    return (await this.git.revparse(['HEAD'])).trim();
+  }
+}
