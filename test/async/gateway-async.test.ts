@@ -9,17 +9,12 @@ import { silentLogger } from '../../shared/logger.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { fixtureImage } from '../helpers/images.js';
 import { waitFor } from '../helpers/wait.js';
-import { deleteStreams, startCallbackReceiver, uniqueAsyncEnv, type CallbackReceiver } from './support.js';
+import { adminPassword, deleteStreams, startCallbackReceiver, uniqueAsyncEnv, type CallbackReceiver } from './support.js';
 
 let gw: TestGateway;
 let receiver: CallbackReceiver;
 let workerConfig: QueueWorkerConfig;
 const env = uniqueAsyncEnv();
-
-export function adminPassword(gw: TestGateway): string {
-  const decoded = Buffer.from(gw.authHeader.replace(/^Basic /, ''), 'base64').toString();
-  return decoded.slice(decoded.indexOf(':') + 1);
-}
 
 async function enqueue(path: string, init: { body?: string | Buffer; headers?: Record<string, string>; method?: string } = {}) {
   const res = await fetch(`${gw.url}/async-function/${path}`, {

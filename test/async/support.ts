@@ -1,10 +1,13 @@
 // Pieces the async tests share: unique stream names per test (the NATS server is shared
 // with other engineers' tests), a callback receiver on 127.0.0.1, stream clean-up.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import path from 'node:path';
 import { connect } from 'nats';
 import type { AsyncStreamSettings } from '../../shared/async-config.js';
+import { repoRoot } from '../helpers/repo-root.js';
 
 /** Environment naming fresh streams, subjects and a consumer for one test. */
 export function uniqueAsyncEnv(): Record<string, string> {
@@ -86,4 +89,46 @@ export async function startCallbackReceiver(): Promise<CallbackReceiver> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** Starts a queue-worker as a child process (node dist/services/queue-worker/main.js). */
+export function spawnWorker(env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, [path.join(repoRoot(), 'dist/services/queue-worker/main.js')], {
+    env: { PATH: process.env.PATH ?? '', GITFAAS_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[worker ${child.pid}] ${d}`));
+  return child;
+}
+
+/** Resolves with the exit code (or signal) once the child has exited. */
+export function exited(child: ChildProcess): Promise<number | string> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  if (child.signalCode !== null) return Promise.resolve(child.signalCode);
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Numbers of the invoke consumer: messages not yet delivered, and delivered but not acked. */
+export async function consumerState(servers: string[], stream: string, consumer: string): Promise<{ pending: number; ackPending: number }> {
+  const nc = await connect({ servers });
+  try {
+    const info = await (await nc.jetstreamManager()).consumers.info(stream, consumer);
+    return { pending: info.num_pending, ackPending: info.num_ack_pending };
+  } finally {
+    await nc.close();
+  }
+}
+
+/** The admin password inside a test gateway's basic auth header. */
+export function adminPassword(gw: { authHeader: string }): string {
+  const decoded = Buffer.from(gw.authHeader.replace(/^Basic /, ''), 'base64').toString();
+  return decoded.slice(decoded.indexOf(':') + 1);
 }
