@@ -1,0 +1,174 @@
+// The whole GitOps path in one process for end-to-end tests and the benchmark: the real
+// gateway (Docker provider), webhook receiver, builder (BuildKit in the Docker engine,
+// local registry) and deployer, on ephemeral 127.0.0.1 ports with a fresh queue prefix,
+// and the GitHub REST API stand-in. Git hosting is a bare repository on disk.
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import Docker from 'dockerode';
+import { Redis } from 'ioredis';
+import { loadBuilderConfig } from '../../services/builder/config.js';
+import { startBuilder, type RunningBuilder } from '../../services/builder/service.js';
+import { loadDeployerConfig } from '../../services/deployer/config.js';
+import { startDeployer } from '../../services/deployer/service.js';
+import { loadWebhooksConfig } from '../../services/webhooks/config.js';
+import { startWebhooks, type RunningWebhooks } from '../../services/webhooks/service.js';
+import { BUILDS_QUEUE } from '../../shared/jobs.js';
+import { createLogger, silentLogger, type Logger } from '../../shared/logger.js';
+import { ownerNamespace } from '../../shared/names.js';
+import type { RunningService } from '../../shared/run-service.js';
+import { TestRepo } from '../builder/git-repo.js';
+import { startFakeGitHub, type FakeGitHub } from '../fakes/github-api.js';
+import { startTestGateway, type TestGateway } from './gateway.js';
+import { deliverGitHub, pullRequestPayload, pushPayload, type TestRepo as PayloadRepo } from './github-payloads.js';
+
+export const REGISTRY = '127.0.0.1:5000';
+
+export interface GitOpsStack {
+  gateway: TestGateway;
+  github: FakeGitHub;
+  webhooks: RunningWebhooks;
+  builder: RunningBuilder;
+  deployer: RunningService;
+  builds: Queue;
+  redis: Redis;
+  secret: string;
+  prefix: string;
+  /** The GitHub login all test repositories belong to, and its namespace. */
+  owner: string;
+  namespace: string;
+  /** A new git repository (bare remote on disk) with a unique GitHub repository id. */
+  newRepo(name: string): Promise<GitOpsRepo>;
+  /** GET /function/NAME.NS through the gateway. */
+  call(fn: string): Promise<{ status: number; text: string }>;
+  stop(): Promise<void>;
+}
+
+export interface GitOpsRepo {
+  git: TestRepo;
+  payloadRepo: PayloadRepo;
+  /** Commits the files, pushes to the bare repository, returns the sha. */
+  commit(files: Record<string, string | null>): Promise<string>;
+  /** Delivers GitHub's signed push event for the sha. */
+  push(sha: string, opts?: { branch?: string; deliveryId?: string; secret?: string }): ReturnType<typeof deliverGitHub>;
+  pullRequest(sha: string, branch: string): ReturnType<typeof deliverGitHub>;
+}
+
+export async function startGitOpsStack(opts: { log?: Logger; readyTimeoutMs?: number } = {}): Promise<GitOpsStack> {
+  const log = opts.log ?? (process.env.GITFAAS_TEST_LOG ? createLogger('test', process.env.GITFAAS_TEST_LOG) : silentLogger());
+  const prefix = `t-gitops-${randomBytes(4).toString('hex')}`;
+  const secret = randomBytes(20).toString('hex');
+  const token = `ghp_${randomBytes(10).toString('hex')}`;
+  const owner = `Octo${randomBytes(3).toString('hex')}`;
+  const namespace = ownerNamespace('github', owner);
+  const root = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-gitops-'));
+  const stops: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+  };
+  try {
+    const gateway = await startTestGateway();
+    stops.push(() => gateway.stop());
+    const github = await startFakeGitHub({ token });
+    stops.push(() => github.stop());
+    const password = Buffer.from(gateway.authHeader.slice('Basic '.length), 'base64').toString().split(':').slice(1).join(':');
+    const common = { GITFAAS_QUEUE_PREFIX: prefix, GITHUB_API_URL: github.url, GITHUB_TOKEN: token };
+
+    const webhooks = await startWebhooks(
+      loadWebhooksConfig({ ...common, GITFAAS_WEBHOOKS_PORT: '0', GITHUB_WEBHOOK_SECRET: secret }),
+      log.child({ svc: 'webhooks' }),
+    );
+    stops.push(() => webhooks.stop());
+    const builder = await startBuilder(
+      loadBuilderConfig({
+        ...common,
+        GITFAAS_STATE_DIR: path.join(root, 'state'),
+        GITFAAS_TEMPLATE_NODE_IMAGE: `${REGISTRY}/gitfaas/node:20`,
+        GITFAAS_TEMPLATE_PYTHON_IMAGE: `${REGISTRY}/gitfaas/debian:bookworm`,
+        GITFAAS_WEBHOOKS_PUBLIC_URL: webhooks.url,
+      }),
+      log.child({ svc: 'builder' }),
+    );
+    stops.push(() => builder.stop());
+    const deployer = await startDeployer(
+      loadDeployerConfig({
+        ...common,
+        GITFAAS_GATEWAY_URL: gateway.url,
+        GITFAAS_ADMIN_PASSWORD: password,
+        GITFAAS_DEPLOY_READY_TIMEOUT_MS: String(opts.readyTimeoutMs ?? 60_000),
+      }),
+      log.child({ svc: 'deployer' }),
+    );
+    stops.push(() => deployer.stop());
+    const redis = new Redis('redis://127.0.0.1:6379');
+    stops.push(async () => redis.disconnect());
+    const builds = new Queue(BUILDS_QUEUE, { connection: redis, prefix });
+    stops.push(async () => {
+      // Only this run's queues: the prefix is ours.
+      await builds.obliterate({ force: true }).catch(() => {});
+      const deploys = new Queue('deploys', { connection: redis, prefix });
+      await deploys.obliterate({ force: true }).catch(() => {});
+      await deploys.close();
+      await builds.close();
+    });
+    // Images this run built are tagged REGISTRY/<our namespace>/...; remove them locally.
+    stops.unshift(async () => {
+      const docker = new Docker();
+      const images = await docker.listImages({ filters: { reference: [`${REGISTRY}/${namespace}/*`] } });
+      for (const image of images) await docker.getImage(image.Id).remove({ force: true }).catch(() => {});
+      await rm(root, { recursive: true, force: true });
+    });
+
+    return {
+      gateway,
+      github,
+      webhooks,
+      builder,
+      deployer,
+      builds,
+      redis,
+      secret,
+      prefix,
+      owner,
+      namespace,
+      async newRepo(name) {
+        const dir = path.join(root, `${name}-${randomBytes(3).toString('hex')}`);
+        // TestRepo's constructor opens simple-git on dir/work, which must already exist.
+        await mkdir(path.join(dir, 'work'), { recursive: true });
+        const git = await TestRepo.create(dir);
+        const payloadRepo: PayloadRepo = { owner, name, id: randomInt(1, 2 ** 31), cloneUrl: git.url, defaultBranch: 'main' };
+        return {
+          git,
+          payloadRepo,
+          commit: (files) => git.commit(files),
+          push: (sha, o = {}) =>
+            deliverGitHub(webhooks.url, 'push', pushPayload(payloadRepo, sha, o.branch), o.secret ?? secret, { deliveryId: o.deliveryId }),
+          pullRequest: (sha, branch) => deliverGitHub(webhooks.url, 'pull_request', pullRequestPayload(payloadRepo, sha, branch, 'opened'), secret),
+        };
+      },
+      async call(fn) {
+        const res = await fetch(`${gateway.url}/function/${fn}.${namespace}`);
+        return { status: res.status, text: await res.text() };
+      },
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** A node20 function answering `text`, in the OpenFaaS node20 handler signature. */
+export function nodeHandler(text: string): string {
+  return `'use strict';\nmodule.exports = async (event, context) => context.status(200).succeed(${JSON.stringify(text)});\n`;
+}
+
+export function stackYml(functions: Record<string, { lang: string; handler: string }>): string {
+  const lines = ['version: 1.0', 'provider:', '  name: openfaas', '  gateway: http://127.0.0.1:8080', 'functions:'];
+  for (const [name, fn] of Object.entries(functions)) {
+    lines.push(`  ${name}:`, `    lang: ${fn.lang}`, `    handler: ${fn.handler}`, `    image: example/${name}:latest`);
+  }
+  return `${lines.join('\n')}\n`;
+}
