@@ -33,6 +33,20 @@ function scrub(text: string, credentials: CloneRequest['credentials']): string {
   return out;
 }
 
+/**
+ * The environment git runs with: the service's own, minus any GIT_* variable (nothing from
+ * the host steers git's config, and simple-git refuses several of them), and git never
+ * waits on a terminal prompt for credentials.
+ */
+function gitEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.toUpperCase().startsWith('GIT_')) env[key] = value;
+  }
+  env.GIT_TERMINAL_PROMPT = '0';
+  return env;
+}
+
 export async function cloneCommit(req: CloneRequest): Promise<void> {
   await rm(req.dir, { recursive: true, force: true });
   await mkdir(req.dir, { recursive: true });
@@ -40,9 +54,9 @@ export async function cloneCommit(req: CloneRequest): Promise<void> {
     baseDir: req.dir,
     config: req.credentials ? [authHeaderConfig(req.credentials)] : [],
     timeout: { block: req.timeoutMs },
+    allowEnvironment: ['GIT_TERMINAL_PROMPT'],
   })
-    // The child inherits the service's environment; git must never wait on a terminal prompt.
-    .env({ ...process.env, GIT_TERMINAL_PROMPT: '0' });
+    .env(gitEnvironment());
   try {
     await git.init();
     await git.addRemote('origin', req.url);

@@ -9,12 +9,16 @@ export type FileTree = Record<string, string | { symlink: string } | null>;
 export class TestRepo {
   readonly bare: string;
   readonly work: string;
-  private readonly git: SimpleGit;
+  private gitClient: SimpleGit | undefined;
 
   private constructor(readonly root: string) {
     this.bare = path.join(root, 'remote.git');
     this.work = path.join(root, 'work');
-    this.git = simpleGit({ baseDir: this.work });
+  }
+
+  private get git(): SimpleGit {
+    this.gitClient ??= simpleGit({ baseDir: this.work });
+    return this.gitClient;
   }
 
   static async create(root: string): Promise<TestRepo> {
