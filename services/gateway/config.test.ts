@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { ConfigError } from '../../shared/config.js';
+import { loadGatewayConfig } from './config.js';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-config-'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+test('defaults: loopback, port 8080, user admin, namespace openfaas-fn, 60 s timeout', () => {
+  const config = loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'pw' });
+  assert.equal(config.bind, '127.0.0.1');
+  assert.equal(config.port, 8080);
+  assert.equal(config.adminUser, 'admin');
+  assert.equal(config.adminPassword, 'pw');
+  assert.equal(config.defaultNamespace, 'openfaas-fn');
+  assert.equal(config.functionTimeoutMs, 60_000);
+  assert.equal(config.functionHost, '127.0.0.1');
+});
+
+test('the password comes from GITFAAS_ADMIN_PASSWORD_FILE, or from the file setup.sh generates', async () => {
+  await writeFile(path.join(dir, 'given'), 'from-file\n');
+  assert.equal(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD_FILE: path.join(dir, 'given') }).adminPassword, 'from-file');
+  await writeFile(path.join(dir, 'admin-password'), 'generated\n', { mode: 0o600 });
+  assert.equal(loadGatewayConfig({ GITFAAS_STATE_DIR: dir }).adminPassword, 'generated');
+});
+
+test('no password anywhere is a start-up error naming the variables and the fix', () => {
+  assert.throws(
+    () => loadGatewayConfig({ GITFAAS_STATE_DIR: path.join(dir, 'empty') }),
+    (err: Error) => err instanceof ConfigError && /GITFAAS_ADMIN_PASSWORD or GITFAAS_ADMIN_PASSWORD_FILE/.test(err.message) && /setup\.sh/.test(err.message),
+  );
+});
+
+test('bad values name their variable', () => {
+  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_GATEWAY_PORT: 'http' }), /GITFAAS_GATEWAY_PORT/);
+  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_BIND: 'localhost' }), /GITFAAS_BIND/);
+  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_DEFAULT_NAMESPACE: 'Bad_NS' }), /GITFAAS_DEFAULT_NAMESPACE/);
+  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_FUNCTION_TIMEOUT_MS: '0' }), /GITFAAS_FUNCTION_TIMEOUT_MS/);
+});
