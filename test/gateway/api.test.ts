@@ -313,6 +313,22 @@ describe('errors', () => {
 });
 
 describe('timeouts', () => {
+  test('a replica that never answers fails the deploy after the start deadline, naming it', async () => {
+    const silent = await fixtureImage('silent');
+    const short = await startTestGateway({ env: { GITFAAS_REPLICA_START_TIMEOUT_MS: '1500' } });
+    try {
+      const started = Date.now();
+      const res = await call(short, 'POST', '/system/functions', deployment(short, 'silent', silent));
+      assert.equal(res.status, 504);
+      assert.match(res.text, /did not answer HTTP on port 8080 within 1.5 s; its last output: not listening/);
+      assert.ok(Date.now() - started < 5000);
+      assert.equal((await containers('silent', short.namespace)).length, 0, 'nothing left');
+      assert.equal((await call(short, 'GET', `/system/function/silent?namespace=${short.namespace}`)).status, 404);
+    } finally {
+      await short.stop();
+    }
+  });
+
   test('504 once the function timeout passes', async () => {
     const short = await startTestGateway({ env: { GITFAAS_FUNCTION_TIMEOUT_MS: '500' } });
     try {

@@ -66,7 +66,18 @@ test('functions keep running across a gateway restart, and dead replicas come ba
 
   // A replica dies while no gateway runs; the next gateway finds both and restarts it.
   await killProcess(before[0].Id);
+  // A leftover of an update cut short: a replica of an older generation. It must go.
+  const info = await docker.getContainer(before[1].Id).inspect();
+  const stale = await docker.createContainer({
+    name: `gitfaas-${namespace}-echo-stale`,
+    Image: info.Config.Image,
+    Labels: { ...info.Config.Labels, 'com.gitfaas.generation': '1' },
+    ExposedPorts: { '8080/tcp': {} },
+    HostConfig: { PortBindings: info.HostConfig.PortBindings },
+  });
+  await stale.start();
   gw = await start();
+  await waitFor('the stale generation to be removed', async () => !(await replicas()).some((c) => c.Id === stale.id), 20000);
   await waitFor('both replicas to serve again', async () => gw.provider.endpoints('echo', namespace)?.length === 2, 20000);
   assert.deepEqual((await replicas()).map((c) => c.Id), before.map((c) => c.Id), 'the same containers, found in Docker');
   assert.ok(await answers(gw));

@@ -61,7 +61,31 @@ export class DockerProvider implements Provider {
       throw new Error(`cannot reach Docker at ${opts.socketPath ?? '/var/run/docker.sock'} (${(err as Error).message}): start dockerd or set GITFAAS_DOCKER_SOCKET`, { cause: err });
     }
     await provider.cache.start();
+    provider.finishInterruptedUpdates();
     return provider;
+  }
+
+  /**
+   * A gateway stopped in the middle of an update leaves two generations of a function. Once
+   * the newest answers, the older ones go (roll forward); if it never does, it goes instead
+   * (roll back).
+   */
+  private finishInterruptedUpdates(): void {
+    for (const fn of this.cache.all()) {
+      const generation = newest(fn);
+      const all = [...fn.replicas.values()];
+      if (!all.some((r) => r.generation < generation)) continue;
+      const { name, namespace } = all[0];
+      void this.locked(name, namespace, async () => {
+        const fresh = [...fn.replicas.values()].filter((r) => r.generation === generation);
+        const older = [...fn.replicas.values()].filter((r) => r.generation < generation);
+        const serving = fresh.filter((r) => r.role === 'replica');
+        const deadline = Date.now() + this.opts.startTimeoutMs;
+        const ok = serving.length === 0 || (await Promise.all(serving.map((r) => this.cache.ready(r.id, deadline)))).some(Boolean);
+        this.opts.log.warn({ fn: `${name}.${namespace}`, rollForward: ok }, 'finishing an interrupted update');
+        await this.retire(ok ? older : fresh);
+      }).catch((err) => this.opts.log.error({ err, fn: `${name}.${namespace}` }, 'could not finish an interrupted update'));
+    }
   }
 
   async close(): Promise<void> {
@@ -80,7 +104,7 @@ export class DockerProvider implements Provider {
         throw new ProviderError('conflict', `function "${d.service}" already exists in namespace "${d.namespace}"; update it with PUT`);
       }
       await this.checkSecrets(d);
-      await ensureImage(this.docker, d.image);
+      await ensureImage(this.docker, d.image, this.opts.log);
       await this.launch(d, generationNow(), replicas);
     });
   }
@@ -91,7 +115,7 @@ export class DockerProvider implements Provider {
       const fn = this.cache.get(d.service, d.namespace);
       if (!fn) throw notFound(d.service, d.namespace);
       await this.checkSecrets(d);
-      await ensureImage(this.docker, d.image);
+      await ensureImage(this.docker, d.image, this.opts.log);
       const old = [...fn.replicas.values()];
       const replicas = desired(fn);
       // New replicas answer before the old ones leave: no request is refused meanwhile.
@@ -250,7 +274,7 @@ export class DockerProvider implements Provider {
       .logs({ stdout: true, stderr: true, tail: 5, follow: false })
       .then((b) => (b as unknown as Buffer).toString('utf8').replace(/[\x00-\x08\x0e-\x1f]/g, '').trim())
       .catch(() => '');
-    const seconds = Math.round(this.opts.startTimeoutMs / 1000);
+    const seconds = this.opts.startTimeoutMs / 1000;
     const what = info && !info.State.Running ? `exited with code ${info.State.ExitCode}` : `did not answer HTTP on port 8080 within ${seconds} s`;
     return new ProviderError('timeout', `replica of "${info?.Config.Labels?.[L.FUNCTION] ?? id}" ${what}${out ? `; its last output: ${out}` : ''}`);
   }
