@@ -1,0 +1,169 @@
+// What the builder's end-to-end tests share: a builder service on a fresh queue prefix
+// with a recording StatusReporter, the build-log route on an ephemeral port, real git
+// repositories, jobs enqueued as the receiver does (nextSeq + BuildJob), and the built
+// images run with dockerode on 127.0.0.1. Everything created carries the run's id and is
+// removed by that id.
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { Queue, type Job } from 'bullmq';
+import Docker from 'dockerode';
+import { Redis } from 'ioredis';
+import { BUILDS_QUEUE, BuildJob, buildJobId, DEPLOYS_QUEUE, type DeployJob, type SourceRef } from '../../shared/jobs.js';
+import { silentLogger } from '../../shared/logger.js';
+import { nextSeq } from '../../shared/supersede.js';
+import { loadBuilderConfig } from '../../services/builder/config.js';
+import type { ImageBuilder } from '../../services/builder/engine-build.js';
+import { startBuilder, type RunningBuilder } from '../../services/builder/service.js';
+import { buildLogRoute } from '../../services/webhooks/build-log-route.js';
+import { waitFor } from '../helpers/wait.js';
+import { TestRepo } from './git-repo.js';
+import { RecordingReporter } from './recording-reporter.js';
+
+export const LOCAL_NODE_IMAGE = '127.0.0.1:5000/gitfaas/node:20';
+export const LOCAL_DEBIAN_IMAGE = '127.0.0.1:5000/gitfaas/debian:bookworm';
+
+export class BuilderHarness {
+  readonly runId = randomBytes(4).toString('hex');
+  readonly namespace = `gh-t${this.runId}`;
+  readonly prefix = `t-bld-${this.runId}`;
+  readonly reporter = new RecordingReporter();
+  readonly docker = new Docker();
+  redis!: Redis;
+  builds!: Queue<BuildJob>;
+  deploys!: Queue<DeployJob>;
+  root!: string;
+  logBase!: string;
+  private logServer!: ServerType;
+  private readonly services: RunningBuilder[] = [];
+  private readonly repoIds = new Set<number>();
+
+  async start(): Promise<void> {
+    this.root = await mkdtemp(path.join(tmpdir(), 'gitfaas-builder-'));
+    this.redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
+    this.builds = new Queue(BUILDS_QUEUE, { connection: this.redis, prefix: this.prefix });
+    this.deploys = new Queue(DEPLOYS_QUEUE, { connection: this.redis, prefix: this.prefix });
+    await new Promise<void>((resolve) => {
+      this.logServer = serve({ fetch: buildLogRoute(this.redis).fetch, hostname: '127.0.0.1', port: 0 }, () => resolve());
+    });
+    this.logBase = `http://127.0.0.1:${(this.logServer.address() as AddressInfo).port}`;
+  }
+
+  /**
+   * Starts a builder on this run's queues (or on a queue prefix of its own, for a builder
+   * with different settings), with extra environment variables.
+   */
+  async startBuilder(env: Record<string, string> = {}, builder?: ImageBuilder, prefix = this.prefix): Promise<RunningBuilder> {
+    const config = loadBuilderConfig({
+      GITFAAS_STATE_DIR: path.join(this.root, 'state'),
+      GITFAAS_QUEUE_PREFIX: prefix,
+      GITFAAS_TEMPLATE_NODE_IMAGE: LOCAL_NODE_IMAGE,
+      GITFAAS_TEMPLATE_PYTHON_IMAGE: LOCAL_DEBIAN_IMAGE,
+      GITFAAS_WEBHOOKS_PUBLIC_URL: this.logBase,
+      GITFAAS_BUILD_PARALLELISM: '3',
+      GITFAAS_BUILDER_CONCURRENCY: '2',
+      GITFAAS_BUILD_LOG_TTL: '1h',
+      ...env,
+    });
+    const service = await startBuilder(config, silentLogger(), { reporter: this.reporter, builder, cloneCredentials: async () => undefined });
+    this.services.push(service);
+    return service;
+  }
+
+  async repo(name: string): Promise<TestRepo> {
+    return TestRepo.create(path.join(this.root, 'repos', name));
+  }
+
+  source(repo: TestRepo, sha: string, extra: Partial<SourceRef> = {}): SourceRef {
+    const repoId = (repo as TestRepo & { id?: number }).id ?? randomInt(1_000_000_000, 2_000_000_000);
+    (repo as TestRepo & { id?: number }).id = repoId;
+    this.repoIds.add(repoId);
+    return {
+      scm: 'github',
+      owner: `t${this.runId}`,
+      repo: path.basename(path.dirname(repo.bare)),
+      fullName: `t${this.runId}/${path.basename(path.dirname(repo.bare))}`,
+      repoId,
+      cloneUrl: repo.url,
+      private: false,
+      sha,
+      branch: 'main',
+      defaultBranch: 'main',
+      namespace: this.namespace,
+      ...extra,
+    };
+  }
+
+  /** Numbers the event as the receiver does and stores the job; returns its id. */
+  async enqueue(source: SourceRef, kind: BuildJob['kind'] = 'push', opts: { seq?: number; queue?: Queue<BuildJob> } = {}): Promise<string> {
+    const seq = opts.seq ?? (await nextSeq(this.redis, source));
+    const job = BuildJob.parse({ kind, source, deliveryId: `d-${randomBytes(4).toString('hex')}`, seq, receivedAt: new Date().toISOString() });
+    const id = buildJobId(source, kind);
+    await (opts.queue ?? this.builds).add('build', job, { jobId: id });
+    return id;
+  }
+
+  /** Waits for a build job to complete or fail; returns the job and its final state. */
+  async finished(id: string, queue: Queue<BuildJob> = this.builds, timeoutMs = 240_000): Promise<{ job: Job; state: string }> {
+    return waitFor(
+      `build job ${id} to finish`,
+      async () => {
+        const job = await queue.getJob(id);
+        const state = job ? await job.getState() : undefined;
+        return job && (state === 'completed' || state === 'failed') ? { job, state } : undefined;
+      },
+      timeoutMs,
+      200,
+    );
+  }
+
+  async deployJob(source: SourceRef, kind: BuildJob['kind'] = 'push', queue = this.deploys): Promise<DeployJob | undefined> {
+    const job = await queue.getJob(`deploy-${buildJobId(source, kind)}`);
+    return job?.data;
+  }
+
+  async log(url: string): Promise<string> {
+    const res = await fetch(url);
+    if (res.status !== 200) throw new Error(`GET ${url}: ${res.status}`);
+    return res.text();
+  }
+
+  /** Runs an image on 127.0.0.1 (random port) and waits until it answers; returns its base URL. */
+  async run(image: string): Promise<string> {
+    const container = await this.docker.createContainer({
+      Image: image,
+      Labels: { 'gitfaas.test': this.runId },
+      ExposedPorts: { '8080/tcp': {} },
+      HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] }, ReadonlyRootfs: true },
+    });
+    await container.start();
+    const info = await container.inspect();
+    const port = info.NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort;
+    if (!port) throw new Error(`no published port for ${image}`);
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(`${image} to answer`, async () => (await fetch(`${base}/_/health`).catch(() => undefined))?.ok ?? false, 30_000);
+    return base;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.services) await s.stop();
+    const containers = await this.docker.listContainers({ all: true, filters: { label: [`gitfaas.test=${this.runId}`] } });
+    for (const c of containers) await this.docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    const images = await this.docker.listImages({ filters: { reference: [`127.0.0.1:5000/${this.namespace}/*`] } });
+    for (const i of images) await this.docker.getImage(i.Id).remove({ force: true }).catch(() => {});
+    await this.builds?.obliterate({ force: true }).catch(() => {});
+    await this.deploys?.obliterate({ force: true }).catch(() => {});
+    await this.builds?.close();
+    await this.deploys?.close();
+    this.logServer?.close();
+    for (const id of this.repoIds) {
+      const keys = await this.redis.keys(`gitfaas:seq:github:${id}:*`);
+      if (keys.length > 0) await this.redis.del(...keys);
+    }
+    await this.redis.quit();
+    await rm(this.root, { recursive: true, force: true });
+  }
+}
