@@ -1,0 +1,58 @@
+// All services in one process, the single-machine default (scripts/up.sh). Each config
+// is loaded (and checked) before anything starts; services start in dependency order
+// (gateway first: the deployer and queue-worker call it) and stop in reverse.
+import type { Logger } from '../shared/logger.js';
+import { runService, type RunningService } from '../shared/run-service.js';
+import { loadBuilderConfig } from './builder/config.js';
+import { startBuilder } from './builder/service.js';
+import { loadDeployerConfig } from './deployer/config.js';
+import { startDeployer } from './deployer/service.js';
+import { loadGatewayConfig } from './gateway/config.js';
+import { startGateway } from './gateway/service.js';
+import { loadQueueWorkerConfig } from './queue-worker/config.js';
+import { startQueueWorker } from './queue-worker/service.js';
+import { loadWebhooksConfig } from './webhooks/config.js';
+import { startWebhooks } from './webhooks/service.js';
+
+function loadAll() {
+  const gateway = loadGatewayConfig();
+  return {
+    logLevel: gateway.logLevel,
+    gateway,
+    queueWorker: loadQueueWorkerConfig(),
+    deployer: loadDeployerConfig(),
+    builder: loadBuilderConfig(),
+    webhooks: loadWebhooksConfig(),
+  };
+}
+
+type AllConfig = ReturnType<typeof loadAll>;
+
+async function startAll(config: AllConfig, log: Logger): Promise<RunningService> {
+  const steps: [string, () => Promise<RunningService>][] = [
+    ['gateway', () => startGateway(config.gateway, log.child({ service: 'gateway' }))],
+    ['queue-worker', () => startQueueWorker(config.queueWorker, log.child({ service: 'queue-worker' }))],
+    ['deployer', () => startDeployer(config.deployer, log.child({ service: 'deployer' }))],
+    ['builder', () => startBuilder(config.builder, log.child({ service: 'builder' }))],
+    ['webhooks', () => startWebhooks(config.webhooks, log.child({ service: 'webhooks' }))],
+  ];
+  const running: [string, RunningService][] = [];
+  const stopAll = async () => {
+    for (const [name, service] of running.reverse()) {
+      await service.stop().catch((err) => log.error({ err, service: name }, 'error while stopping'));
+    }
+  };
+  for (const [name, start] of steps) {
+    try {
+      running.push([name, await start()]);
+    } catch (err) {
+      await stopAll();
+      throw new Error(`${name} failed to start`, { cause: err });
+    }
+  }
+  log.info({ services: running.map(([name]) => name) }, 'all services running');
+  let stopping: Promise<void> | undefined;
+  return { stop: () => (stopping ??= stopAll()) };
+}
+
+await runService('gitfaas', loadAll, startAll);
