@@ -87,6 +87,18 @@ function readProgress(stream: NodeJS.ReadableStream, onMessage: (m: ProgressMess
   });
 }
 
+/**
+ * BuildKit's error for a failed RUN quotes the whole command before the exit code; a status
+ * line has room for the start of the command and the code (the log has the rest).
+ */
+export function summarizeBuildError(message: string): string {
+  const m = /(?:executor failed running \[([\s\S]*)\]|process "([\s\S]*)" did not complete successfully): exit code: (\d+)/.exec(message);
+  if (!m) return message;
+  const command = (m[1] ?? m[2]).replace(/^\/bin\/sh -c /, '').replace(/\s+/g, ' ');
+  const shown = command.length > 48 ? `${command.slice(0, 47)}…` : command;
+  return `RUN ${shown} exited with code ${m[3]}`;
+}
+
 export class EngineImageBuilder implements ImageBuilder {
   constructor(private readonly docker: Docker) {}
 
@@ -115,7 +127,7 @@ export class EngineImageBuilder implements ImageBuilder {
     for (const line of printer.flush()) log(line);
     if (failure) {
       log(`ERROR: ${failure}`);
-      throw new BuildFailedError(failure);
+      throw new BuildFailedError(summarizeBuildError(failure));
     }
     const buildMs = Date.now() - started;
     log(`built ${ref} in ${(buildMs / 1000).toFixed(1)}s (${printer.cachedSteps.length} of ${printer.steps.length} steps cached)`);

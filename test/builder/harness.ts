@@ -40,6 +40,7 @@ export class BuilderHarness {
   private logServer!: ServerType;
   private readonly services: RunningBuilder[] = [];
   private readonly repoIds = new Set<number>();
+  private readonly lanes: Queue[] = [];
 
   async start(): Promise<void> {
     this.root = await mkdtemp(path.join(tmpdir(), 'gitfaas-builder-'));
@@ -71,6 +72,16 @@ export class BuilderHarness {
     const service = await startBuilder(config, silentLogger(), { reporter: this.reporter, builder, cloneCredentials: async () => undefined });
     this.services.push(service);
     return service;
+  }
+
+  /** A builder with its own settings on a queue prefix of its own, and that prefix's queues. */
+  async lane(env: Record<string, string>, builder?: ImageBuilder): Promise<{ builds: Queue<BuildJob>; deploys: Queue<DeployJob> }> {
+    const prefix = `${this.prefix}-${this.lanes.length + 1}`;
+    const builds = new Queue<BuildJob>(BUILDS_QUEUE, { connection: this.redis, prefix });
+    const deploys = new Queue<DeployJob>(DEPLOYS_QUEUE, { connection: this.redis, prefix });
+    this.lanes.push(builds, deploys);
+    await this.startBuilder(env, builder, prefix);
+    return { builds, deploys };
   }
 
   async repo(name: string): Promise<TestRepo> {
@@ -154,6 +165,10 @@ export class BuilderHarness {
     for (const c of containers) await this.docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
     const images = await this.docker.listImages({ filters: { reference: [`127.0.0.1:5000/${this.namespace}/*`] } });
     for (const i of images) await this.docker.getImage(i.Id).remove({ force: true }).catch(() => {});
+    for (const q of this.lanes) {
+      await q.obliterate({ force: true }).catch(() => {});
+      await q.close();
+    }
     await this.builds?.obliterate({ force: true }).catch(() => {});
     await this.deploys?.obliterate({ force: true }).catch(() => {});
     await this.builds?.close();
