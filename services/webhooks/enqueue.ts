@@ -47,6 +47,8 @@ export class BuildEnqueuer {
     // 503, instead of holding GitHub's request until its 10 s timeout.
     this.redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     this.redis.on('error', () => {});
+    // EVALSHA after the first call: the script is not re-sent with every webhook.
+    this.redis.defineCommand('gitfaasNextSeq', { numberOfKeys: 3, lua: NEXT_SEQ });
     this.queue = new Queue(BUILDS_QUEUE, { connection: this.redis, prefix });
     this.queue.on('error', () => {});
   }
@@ -73,9 +75,9 @@ export class BuildEnqueuer {
     BuildJob.parse({ kind, source, deliveryId, seq: 0, receivedAt: new Date().toISOString() });
     const work = async (): Promise<Enqueued> => {
       const key = seqKey(source);
-      const [seq, given] = (await this.redis.eval(
-        NEXT_SEQ,
-        3,
+      const nextSeq = (this.redis as unknown as { gitfaasNextSeq: (...args: (string | number)[]) => Promise<[number, number]> }).gitfaasNextSeq;
+      const [seq, given] = (await nextSeq.call(
+        this.redis,
         key,
         `${key}:sha`,
         `${this.prefix}:seq-of:${jobId}`,

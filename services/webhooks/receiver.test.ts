@@ -24,8 +24,11 @@ const previousSecret = randomBytes(16).toString('hex');
 const token = `ghp_${randomBytes(8).toString('hex')}`;
 const sha = () => randomBytes(20).toString('hex');
 
+const repoIds: number[] = [];
 function testRepo(owner = `Owner${randomBytes(3).toString('hex')}`): TestRepo {
-  return { owner, name: 'Hello-World', id: randomInt(1, 2 ** 31), cloneUrl: '/tmp/nowhere.git' };
+  const id = randomInt(1, 2 ** 31);
+  repoIds.push(id);
+  return { owner, name: 'Hello-World', id, cloneUrl: '/tmp/nowhere.git' };
 }
 
 async function freePort(): Promise<number> {
@@ -71,6 +74,11 @@ describe('GitHub webhook receiver', () => {
     await receiver?.stop();
     await queue?.obliterate({ force: true }).catch(() => {});
     await queue?.close();
+    for (const match of [`${prefix}:*`, ...repoIds.map((id) => `gitfaas:seq:github:${id}:*`)]) {
+      for await (const keys of redis.scanStream({ match, count: 1000 })) {
+        if ((keys as string[]).length) await redis.del(...(keys as string[]));
+      }
+    }
     redis?.disconnect();
     await fake?.stop();
     await rm(dir, { recursive: true, force: true });

@@ -60,6 +60,11 @@ describe('deployer', () => {
     await queue?.close();
     await gateway?.stop();
     await fake?.stop();
+    for (const match of [`${prefix}:*`, `gitfaas:seq:github:${repoId}:*`, `gitfaas:seq:github:${repoId + 1}:*`]) {
+      for await (const keys of redis.scanStream({ match, count: 1000 })) {
+        if ((keys as string[]).length) await redis.del(...(keys as string[]));
+      }
+    }
     redis?.disconnect();
   });
 

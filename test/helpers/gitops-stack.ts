@@ -65,6 +65,7 @@ export async function startGitOpsStack(opts: { log?: Logger; readyTimeoutMs?: nu
   const namespace = ownerNamespace('github', owner);
   const root = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-gitops-'));
   const stops: (() => Promise<unknown>)[] = [];
+  const repoIds: number[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => {});
   };
@@ -112,6 +113,13 @@ export async function startGitOpsStack(opts: { log?: Logger; readyTimeoutMs?: nu
       await deploys.obliterate({ force: true }).catch(() => {});
       await deploys.close();
       await builds.close();
+      // The receiver's per-job seq memos and the check-run ids live under the prefix too;
+      // the newest-commit-wins keys (shared/supersede.ts) are per repository id.
+      for (const match of [`${prefix}:*`, ...repoIds.map((id) => `gitfaas:seq:github:${id}:*`)]) {
+        for await (const keys of redis.scanStream({ match, count: 1000 })) {
+          if ((keys as string[]).length) await redis.del(...(keys as string[]));
+        }
+      }
     });
     // Images this run built are tagged REGISTRY/<our namespace>/...; remove them locally.
     stops.unshift(async () => {
@@ -139,6 +147,7 @@ export async function startGitOpsStack(opts: { log?: Logger; readyTimeoutMs?: nu
         await mkdir(path.join(dir, 'work'), { recursive: true });
         const git = await TestRepo.create(dir);
         const payloadRepo: PayloadRepo = { owner, name, id: randomInt(1, 2 ** 31), cloneUrl: git.url, defaultBranch: 'main' };
+        repoIds.push(payloadRepo.id);
         return {
           git,
           payloadRepo,
