@@ -116,6 +116,13 @@ describe('a push', () => {
     firstBuild = deploy;
 
     const log = await h.log(deploy.logUrl!);
+    // GITFAAS_BUILD_PARALLELISM=3: all three builds start before any of them is pushed.
+    const lines = log.split('\n');
+    const firstPush = lines.findIndex((l) => / pushed /.test(l));
+    for (const f of ['hello', 'py', 'docker']) {
+      const started = lines.findIndex((l) => l.startsWith(`[${f}] #1 `));
+      assert.ok(started !== -1 && started < firstPush, `${f} started building before the first push`);
+    }
     assert.match(log, /\[hello\] #\d+ installing npm dependencies/);
     assert.match(log, /\[py\] #\d+ no pip requirements declared/);
     assert.match(log, /build deploying\n$/);

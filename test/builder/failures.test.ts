@@ -44,6 +44,14 @@ test('a build error (pip in an image without it) fails the function; the log lin
   assert.equal(await h.deployJob(source), undefined);
 });
 
+test('a job whose payload is not a BuildJob fails at once, without retry, saying why', async () => {
+  const job = await h.builds.add('build', { kind: 'push', source: { scm: 'github' } } as never, { jobId: `bad-${h.runId}`, attempts: 3 });
+  const { state, job: done } = await h.finished(job.id!);
+  assert.equal(state, 'failed');
+  assert.equal(done.attemptsMade, 1, 'UnrecoverableError: no retry');
+  assert.match(done.failedReason, /^invalid build job bad-[0-9a-f]+: source\.owner: /);
+});
+
 test('an unknown lang fails naming it and the available templates', async () => {
   const repo = await h.repo('lang');
   const sha = await repo.commit({

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ConfigError } from '../../shared/config.js';
+import { loadBuilderConfig } from './config.js';
+
+test('defaults', () => {
+  const c = loadBuilderConfig({});
+  assert.equal(c.queuePrefix, 'gitfaas');
+  assert.equal(c.concurrency, 2);
+  assert.equal(c.parallelism, 4);
+  assert.equal(c.buildTimeoutMs, 10 * 60_000);
+  assert.equal(c.registry, '127.0.0.1:5000');
+  assert.equal(c.buildkitAddr, undefined);
+  assert.deepEqual(c.baseImages, { node: 'node:20-bookworm-slim', python: 'python:3.12-slim-bookworm' });
+  assert.equal(c.buildLogTtlMs, 7 * 24 * 3600 * 1000);
+  assert.equal(c.publicUrl, 'http://127.0.0.1:8081');
+  assert.equal(c.stateDir, path.resolve('.state'));
+  assert.equal(c.github.credentials.kind, 'none');
+});
+
+test('durations take milliseconds or a unit; other settings parse', () => {
+  const c = loadBuilderConfig({
+    GITFAAS_BUILD_TIMEOUT: '90s',
+    GITFAAS_BUILD_LOG_TTL: '2d',
+    GITFAAS_BUILDKIT_ADDR: 'tcp://buildkitd:1234',
+    GITFAAS_WEBHOOKS_PUBLIC_URL: 'https://hooks.example.com/',
+    GITFAAS_TEMPLATE_NODE_IMAGE: '127.0.0.1:5000/gitfaas/node:20',
+    GITFAAS_BUILD_PARALLELISM: '8',
+  });
+  assert.equal(c.buildTimeoutMs, 90_000);
+  assert.equal(c.buildLogTtlMs, 2 * 86_400_000);
+  assert.equal(c.buildkitAddr, 'tcp://buildkitd:1234');
+  assert.equal(c.publicUrl, 'https://hooks.example.com');
+  assert.equal(c.baseImages.node, '127.0.0.1:5000/gitfaas/node:20');
+  assert.equal(c.parallelism, 8);
+  assert.equal(loadBuilderConfig({ GITFAAS_BUILD_TIMEOUT: '1500' }).buildTimeoutMs, 1500);
+});
+
+test('bad values stop start-up with one error naming every variable', () => {
+  assert.throws(
+    () =>
+      loadBuilderConfig({
+        GITFAAS_BUILD_TIMEOUT: 'ten minutes',
+        GITFAAS_BUILD_PARALLELISM: '0',
+        GITFAAS_REGISTRY: 'http://127.0.0.1:5000',
+        GITFAAS_BUILDKIT_ADDR: 'buildkitd:1234',
+        GITFAAS_WEBHOOKS_PUBLIC_URL: 'not a url',
+      }),
+    (err: Error) => {
+      assert.ok(err instanceof ConfigError);
+      for (const v of ['GITFAAS_BUILD_TIMEOUT', 'GITFAAS_BUILD_PARALLELISM', 'GITFAAS_REGISTRY', 'GITFAAS_BUILDKIT_ADDR', 'GITFAAS_WEBHOOKS_PUBLIC_URL']) {
+        assert.match(err.message, new RegExp(`\\n  ${v}: `), `${v} named in:\n${err.message}`);
+      }
+      return true;
+    },
+  );
+});
+
+test('GitHub credentials come from GITHUB_TOKEN or GITHUB_TOKEN_FILE', () => {
+  const c = loadBuilderConfig({ GITHUB_TOKEN: 'ghp_x' });
+  assert.deepEqual(c.github.credentials, { kind: 'token', token: 'ghp_x' });
+});
