@@ -23,10 +23,8 @@ const schema = z
     ...githubEnvShape,
   })
   .transform((env) => {
-    if (!env.GITHUB_WEBHOOK_SECRET) {
-      throw new ConfigError(
-        'GITHUB_WEBHOOK_SECRET is not set: set GITHUB_WEBHOOK_SECRET or GITHUB_WEBHOOK_SECRET_FILE to the secret configured on the GitHub webhook',
-      );
+    if (env.GITHUB_WEBHOOK_SECRET_PREVIOUS && !env.GITHUB_WEBHOOK_SECRET) {
+      throw new ConfigError('GITHUB_WEBHOOK_SECRET_PREVIOUS is set without GITHUB_WEBHOOK_SECRET: set the current secret too');
     }
     if (env.GITFAAS_CUSTOMERS !== undefined && env.GITFAAS_CUSTOMERS_FILE !== undefined) {
       throw new ConfigError('GITFAAS_CUSTOMERS and GITFAAS_CUSTOMERS_FILE are both set: set only one of them');
@@ -37,7 +35,10 @@ const schema = z
       logLevel: env.GITFAAS_LOG_LEVEL,
       redisUrl: env.GITFAAS_REDIS_URL,
       queuePrefix: env.GITFAAS_QUEUE_PREFIX,
-      /** Current secret first; the previous one is accepted while GitHub is switched over. */
+      /**
+       * Current secret first; the previous one is accepted while GitHub is switched over.
+       * Empty: GitHub is not configured and its route answers 503 (never unverified).
+       */
       webhookSecrets: [env.GITHUB_WEBHOOK_SECRET, env.GITHUB_WEBHOOK_SECRET_PREVIOUS].filter((s): s is string => !!s),
       customers:
         env.GITFAAS_CUSTOMERS_FILE !== undefined

@@ -37,6 +37,9 @@ export function githubWebhookRoute(deps: GitHubRouteDeps): Hono {
     '/',
     bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.text('payload larger than 25 MB\n', 413) }),
     async (c) => {
+      if (verifiers.length === 0) {
+        return c.text('GitHub webhooks are not configured here: set GITHUB_WEBHOOK_SECRET (or _FILE) on the webhooks service\n', 503);
+      }
       const event = c.req.header('x-github-event');
       const deliveryId = c.req.header('x-github-delivery');
       const signature = c.req.header('x-hub-signature-256');

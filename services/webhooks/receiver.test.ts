@@ -226,6 +226,26 @@ describe('GitHub webhook receiver', () => {
   });
 });
 
+describe('GitHub webhook receiver configuration', () => {
+  test('without GITHUB_WEBHOOK_SECRET every GitHub delivery gets 503, never accepted unverified', async () => {
+    const receiver = await startWebhooks(loadWebhooksConfig({ GITFAAS_WEBHOOKS_PORT: '0', GITFAAS_QUEUE_PREFIX: 't-nosecret' }), silentLogger());
+    try {
+      const res = await deliverGitHub(receiver.url, 'push', pushPayload(testRepo(), sha()), 'anything');
+      assert.equal(res.status, 503);
+      assert.match(res.text, /GITHUB_WEBHOOK_SECRET/);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  test('bad settings name the variable', () => {
+    assert.throws(() => loadWebhooksConfig({ GITHUB_WEBHOOK_SECRET_PREVIOUS: 'x' }), /GITHUB_WEBHOOK_SECRET_PREVIOUS is set without GITHUB_WEBHOOK_SECRET/);
+    assert.throws(() => loadWebhooksConfig({ GITFAAS_WEBHOOKS_PORT: 'http' }), /GITFAAS_WEBHOOKS_PORT/);
+    assert.throws(() => loadWebhooksConfig({ GITFAAS_CUSTOMERS: 'a', GITFAAS_CUSTOMERS_FILE: '/x' }), /both set/);
+    assert.throws(() => loadWebhooksConfig({ GITHUB_WEBHOOK_SECRET: 'a', GITHUB_WEBHOOK_SECRET_FILE: '/x' }), /both set/);
+  });
+});
+
 describe('GitHub webhook receiver without Redis', () => {
   test('answers 503 while Redis is down, stores nothing, and 202 once it is back', async () => {
     const port = await freePort();
