@@ -1,8 +1,10 @@
 // Callbacks. When a call ends (answered, or dead-lettered) and the client gave
-// X-Callback-Url, the worker stores a callback message on the work stream
-// (PREFIX.callback.NS.NAME, body = the function's response body) before it acks the call.
-// A second consumer delivers those: a slow or broken callback receiver never holds a call
-// slot, and a worker killed mid-way loses no callback.
+// X-Callback-Url, the worker tries the callback once, briefly, before it acks the call.
+// If that try fails in a way worth retrying, it stores a callback message on the work
+// stream (PREFIX.callback.NS.NAME, body = the function's response body), still before the
+// ack, and a second consumer retries it with backoff: a slow or broken receiver holds a
+// call slot for one short try at most, and a worker killed mid-way loses no callback
+// (the unacked call runs again).
 import { headers as natsHeaders, type JetStreamClient, type JsMsg } from 'nats';
 import { request, type Dispatcher } from 'undici';
 import type { AsyncStreamSettings } from '../../shared/async-config.js';
@@ -17,6 +19,7 @@ const CB = {
   attempts: 'Gitfaas-Attempts',
   error: 'Gitfaas-Error',
   deadLetter: 'Gitfaas-Dead-Letter',
+  priorTries: 'Gitfaas-Callback-Tries',
 } as const;
 
 export interface CallResult {
@@ -30,9 +33,11 @@ export interface CallResult {
   deadLetterId?: number;
 }
 
-interface CallbackMessage {
+export interface CallbackMessage {
   call: Pick<AsyncCall, 'callId' | 'name' | 'namespace' | 'enqueuedAt'> & { callbackUrl: string };
   result: CallResult;
+  /** Tries made before the callback was stored (the worker's inline try). */
+  priorTries: number;
 }
 
 /** Stores the callback that is due; resolves once JetStream has it. */
@@ -41,8 +46,10 @@ export async function enqueueCallback(
   s: AsyncStreamSettings,
   call: AsyncCall & { callbackUrl: string },
   result: CallResult,
+  priorTries: number,
 ): Promise<void> {
   const h = natsHeaders();
+  h.set(CB.priorTries, String(priorTries));
   h.set(HDR.callId, call.callId);
   h.set(HDR.name, call.name);
   h.set(HDR.namespace, call.namespace);
@@ -82,6 +89,7 @@ function readCallback(msg: JsMsg): CallbackMessage {
       error: error || undefined,
       deadLetterId: dead ? Number(dead) : undefined,
     },
+    priorTries: Number(h.get(CB.priorTries)) || 0,
   };
 }
 
@@ -125,10 +133,48 @@ export interface CallbackSettings {
   maxWaitMs: number;
 }
 
+export type CallbackOutcome = { ok: true } | { ok: false; retry: boolean; problem: string };
+
+/** The callback URL without query or credentials, for logs (a query may carry a token). */
+export const safeUrl = (url: string) => {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+};
+
 /**
- * Delivers one stored callback. 2xx acks; other 4xx (bar 408 and 429) are the receiver
- * refusing it and are not retried; anything else is retried with backoff by asking
- * JetStream to redeliver later (nak with delay), up to `attempts` deliveries.
+ * One POST of a callback. 2xx is done; other 4xx (bar 408 and 429) are the receiver
+ * refusing it and are not worth retrying; anything else (5xx, no answer) is.
+ */
+export async function postCallback(dispatcher: Dispatcher, cb: CallbackMessage, timeoutMs: number): Promise<CallbackOutcome> {
+  try {
+    const res = await request(cb.call.callbackUrl, {
+      method: 'POST',
+      headers: callbackHeaders(cb),
+      body: Buffer.from(cb.result.body.buffer, cb.result.body.byteOffset, cb.result.body.byteLength),
+      dispatcher,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    await res.body.dump();
+    if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true };
+    return {
+      ok: false,
+      retry: res.statusCode >= 500 || res.statusCode === 408 || res.statusCode === 429,
+      problem: `callback answered ${res.statusCode}`,
+    };
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    return { ok: false, retry: true, problem: `callback failed: ${e.code ?? e.name}: ${e.message}` };
+  }
+}
+
+/**
+ * Delivers one stored callback; retries by asking JetStream to redeliver later (nak with
+ * delay) until `attempts` tries in all (the worker's first, inline try counts).
  */
 export async function deliverCallback(
   msg: JsMsg,
@@ -144,36 +190,19 @@ export async function deliverCallback(
     msg.term();
     return;
   }
-  const clog = log.child({ callId: cb.call.callId, fn: `${cb.call.name}.${cb.call.namespace}` });
-  let problem: string;
-  let retry = true;
-  try {
-    const res = await request(cb.call.callbackUrl, {
-      method: 'POST',
-      headers: callbackHeaders(cb),
-      body: Buffer.from(cb.result.body.buffer, cb.result.body.byteOffset, cb.result.body.byteLength),
-      dispatcher,
-      headersTimeout: settings.timeoutMs,
-      bodyTimeout: settings.timeoutMs,
-    });
-    await res.body.dump();
-    if (res.statusCode >= 200 && res.statusCode < 300) {
-      msg.ack();
-      return;
-    }
-    problem = `callback answered ${res.statusCode}`;
-    retry = res.statusCode >= 500 || res.statusCode === 408 || res.statusCode === 429;
-  } catch (err) {
-    const e = err as Error & { code?: string };
-    problem = `callback failed: ${e.code ?? e.name}: ${e.message}`;
+  const outcome = await postCallback(dispatcher, cb, settings.timeoutMs);
+  if (outcome.ok) {
+    msg.ack();
+    return;
   }
-  const delivery = msg.info.deliveryCount;
-  if (!retry || delivery >= settings.attempts) {
-    clog.error({ url: cb.call.callbackUrl, delivery, problem }, 'giving up on callback');
+  const tries = cb.priorTries + msg.info.deliveryCount;
+  const clog = log.child({ callId: cb.call.callId, fn: `${cb.call.name}.${cb.call.namespace}` });
+  if (!outcome.retry || tries >= settings.attempts) {
+    clog.error({ url: safeUrl(cb.call.callbackUrl), tries, problem: outcome.problem }, 'giving up on callback');
     msg.term();
     return;
   }
-  const delay = retryDelayMs(settings, delivery);
-  clog.warn({ url: cb.call.callbackUrl, delivery, problem, retryInMs: delay }, 'callback failed; will retry');
+  const delay = retryDelayMs(settings, tries);
+  clog.warn({ url: safeUrl(cb.call.callbackUrl), tries, problem: outcome.problem, retryInMs: delay }, 'callback failed; will retry');
   msg.nak(delay);
 }

@@ -10,7 +10,7 @@ import { publishDeadLetter, type AttemptRecord } from '../../shared/async-dead-l
 import { readCall, type AsyncCall } from '../../shared/async-message.js';
 import type { Logger } from '../../shared/logger.js';
 import type { AnnotationCache } from './annotations.js';
-import { enqueueCallback, type CallResult } from './callback.js';
+import { enqueueCallback, postCallback, safeUrl, type CallResult, type CallbackSettings } from './callback.js';
 import { invokeOnce, type Outcome } from './invoke.js';
 import { parseRetryAfter, policyFor, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 
@@ -18,6 +18,10 @@ export interface CallContext {
   js: JetStreamClient;
   streams: AsyncStreamSettings;
   dispatcher: Dispatcher;
+  callbackDispatcher: Dispatcher;
+  callback: CallbackSettings;
+  /** Budget of the inline callback try; a slower receiver is retried from the stream. */
+  inlineCallbackTimeoutMs: number;
   gatewayUrl: string;
   invokeTimeoutMs: number;
   ackWaitMs: number;
@@ -93,7 +97,16 @@ export async function processCall(msg: JsMsg, ctx: CallContext): Promise<void> {
       const ok = last as Extract<Outcome, { kind: 'response' }>;
       result = { status: ok.status, headers: ok.headers, body: ok.body, durationMs: ok.durationMs, attempts: attempts.length };
     }
-    if (call.callbackUrl) await enqueueCallback(ctx.js, ctx.streams, { ...call, callbackUrl: call.callbackUrl }, result);
+    if (call.callbackUrl) {
+      const cbCall = { ...call, callbackUrl: call.callbackUrl };
+      const first = await postCallback(ctx.callbackDispatcher, { call: cbCall, result, priorTries: 0 }, ctx.inlineCallbackTimeoutMs);
+      if (!first.ok && first.retry && ctx.callback.attempts > 1) {
+        await enqueueCallback(ctx.js, ctx.streams, cbCall, result, 1);
+        log.warn({ url: safeUrl(call.callbackUrl), problem: first.problem }, 'callback failed; stored for retries');
+      } else if (!first.ok) {
+        log.error({ url: safeUrl(call.callbackUrl), problem: first.problem }, 'giving up on callback');
+      }
+    }
     msg.ack();
   } catch (err) {
     // Could not store the dead letter or the callback (NATS trouble): leave the call in

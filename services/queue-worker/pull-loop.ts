@@ -1,7 +1,10 @@
 // Pulls from a durable JetStream pull consumer and runs a handler per message, never
-// holding more than `maxInflight` messages at once: each fetch asks for exactly the free
-// slots. Stop = stop pulling, then wait for every held message's handler to finish.
-import type { Consumer, JetStreamClient, JsMsg } from 'nats';
+// holding more than `maxInflight` messages: every pull asks only for free slots (slots
+// already asked for count as taken). Several pulls may be outstanding at once, so the
+// worker keeps busy while a pull's round trip is under way; a new pull waits until a
+// quarter of the slots are free, so a busy worker pulls in batches, not one by one.
+// Stop = stop pulling, give back what arrives after that, wait for held messages.
+import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from 'nats';
 import type { Logger } from '../../shared/logger.js';
 
 export interface PullLoopOptions {
@@ -28,13 +31,18 @@ export interface PullLoop {
 export function startPullLoop(opts: PullLoopOptions): PullLoop {
   const { js, stream, consumer, maxInflight, handle, log } = opts;
   const expires = opts.expiresMs ?? 5_000;
+  const minBatch = Math.max(1, Math.floor(maxInflight / 4));
   let inflight = 0;
+  let requested = 0;
   let stopping = false;
+  let failing = false;
   let wake: (() => void) | undefined;
-  let current: { close(): Promise<void | Error> } | undefined;
+  const pulls = new Set<ConsumerMessages>();
+  const pullsDone = new Set<Promise<void>>();
   const idle = new Set<() => void>();
   let c: Consumer | undefined;
 
+  const signal = () => wake?.();
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
       const t = setTimeout(() => {
@@ -54,42 +62,67 @@ export function startPullLoop(opts: PullLoopOptions): PullLoop {
       .catch((err) => log.error({ err, seq: msg.seq }, 'message handler failed'))
       .finally(() => {
         inflight--;
-        wake?.();
+        signal();
         if (inflight === 0) for (const f of idle) f();
       });
   };
 
+  const pull = async (batch: ConsumerMessages, asked: number) => {
+    let received = 0;
+    try {
+      for await (const msg of batch) {
+        received++;
+        requested--;
+        if (stopping) {
+          // Arrived after stop: give it back at once rather than after ack_wait.
+          msg.nak();
+          continue;
+        }
+        run(msg);
+      }
+    } catch (err) {
+      if (!stopping) {
+        failing = true;
+        c = undefined;
+        log.warn({ err, stream, consumer }, 'pull failed; retrying');
+      }
+    } finally {
+      requested -= asked - received;
+      pulls.delete(batch);
+      signal();
+    }
+  };
+
   const loop = async () => {
     while (!stopping) {
+      if (failing) {
+        await pause(500);
+        failing = false;
+        await opts.recover?.().catch((e) => log.warn({ err: e }, 'cannot recover consumer'));
+        continue;
+      }
       if (!opts.usable()) {
         await pause(200);
         continue;
       }
-      const free = maxInflight - inflight;
-      if (free <= 0) {
-        await pause(1_000);
+      const free = maxInflight - inflight - requested;
+      if (free <= 0 || (free < minBatch && requested > 0)) {
+        await pause(expires);
         continue;
       }
       try {
         c ??= await js.consumers.get(stream, consumer);
         const batch = await c.fetch({ max_messages: free, expires });
-        current = batch;
-        for await (const msg of batch) {
-          if (stopping) {
-            // Pulled but not started: give it back at once rather than after ack_wait.
-            msg.nak();
-            continue;
-          }
-          run(msg);
-        }
+        requested += free;
+        pulls.add(batch);
+        const done = pull(batch, free);
+        pullsDone.add(done);
+        void done.finally(() => pullsDone.delete(done));
       } catch (err) {
         if (stopping) break;
         c = undefined;
+        failing = true;
         log.warn({ err, stream, consumer }, 'pull failed; retrying');
-        await pause(500);
-        await opts.recover?.().catch((e) => log.warn({ err: e }, 'cannot recover consumer'));
-      } finally {
-        current = undefined;
       }
     }
   };
@@ -101,9 +134,10 @@ export function startPullLoop(opts: PullLoopOptions): PullLoop {
     },
     async stop() {
       stopping = true;
-      wake?.();
-      await current?.close().catch(() => undefined);
+      signal();
       await done;
+      for (const batch of pulls) await batch.close().catch(() => undefined);
+      await Promise.all(pullsDone);
       if (inflight > 0) await new Promise<void>((resolve) => idle.add(resolve));
     },
   };

@@ -41,7 +41,7 @@ export async function startQueueWorker(config: QueueWorkerConfig, log: Logger): 
   const js = nc.jetstream();
 
   const dispatcher = new Agent({ connections: config.maxInflight + 8, keepAliveTimeout: 30_000 });
-  const callbackDispatcher = new Agent({ keepAliveTimeout: 30_000 });
+  const callbackDispatcher = new Agent({ connections: config.maxInflight + 8, keepAliveTimeout: 30_000 });
   let signalStop!: () => void;
   const stopping = new Promise<void>((resolve) => (signalStop = resolve));
   let isStopping = false;
@@ -72,6 +72,9 @@ export async function startQueueWorker(config: QueueWorkerConfig, log: Logger): 
         js,
         streams: s,
         dispatcher,
+        callbackDispatcher,
+        callback: config.callback,
+        inlineCallbackTimeoutMs: Math.min(config.callback.timeoutMs, 2_000),
         gatewayUrl: config.gatewayUrl,
         invokeTimeoutMs: config.invokeTimeoutMs,
         ackWaitMs: config.ackWaitMs,
