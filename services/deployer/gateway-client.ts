@@ -21,6 +21,8 @@ export interface GatewayClientOptions {
   passwordFile: string;
   /** Per-request timeout. */
   timeoutMs?: number;
+  /** Waits between attempts when the gateway cannot be reached at all. */
+  retryDelaysMs?: number[];
 }
 
 export class GatewayClient {
@@ -45,18 +47,30 @@ export class GatewayClient {
     return this.authHeader;
   }
 
+  /**
+   * One API call. A gateway that cannot be reached (restarting, say) is retried with
+   * backoff for about 15 s before the deploy is given up; HTTP answers are never retried
+   * here (PUT/POST are not idempotent enough to repeat blindly).
+   */
   private async call(method: string, path: string, body?: unknown): Promise<Response> {
     const headers: Record<string, string> = { authorization: await this.auth() };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    try {
-      return await fetch(`${this.options.url}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
-      });
-    } catch (err) {
-      throw new GatewayError(`gateway ${method} ${path} failed: ${(err as Error).message}`, 0);
+    const delays = this.options.retryDelaysMs ?? [500, 1000, 2000, 4000, 8000];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fetch(`${this.options.url}${path}`, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
+        });
+      } catch (err) {
+        const cause = (err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+        if (attempt >= delays.length || (err as Error).name === 'TimeoutError') {
+          throw new GatewayError(`gateway ${this.options.url} unreachable (${method} ${path}: ${cause})`, 0);
+        }
+        await new Promise((resolve) => setTimeout(resolve, delays[attempt]));
+      }
     }
   }
 

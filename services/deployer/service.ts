@@ -7,7 +7,7 @@ import { GitLab, GitLabStatusReporter } from '../../shared/gitlab.js';
 import { DEPLOYS_QUEUE, DeployJob, type SourceRef } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
-import type { StatusReporter } from '../../shared/status.js';
+import { AGGREGATE_CONTEXT, type StatusReporter } from '../../shared/status.js';
 import type { DeployerConfig } from './config.js';
 import { runDeploy, type DeployOutcome } from './deploy-job.js';
 import { GatewayClient } from './gateway-client.js';
@@ -33,15 +33,29 @@ export async function startDeployer(config: DeployerConfig, log: Logger): Promis
       if (!parsed.success) {
         throw new UnrecoverableError(`deploy job ${job.id} does not match the DeployJob schema: ${parsed.error.message}`);
       }
-      return runDeploy(parsed.data, {
-        gateway,
-        redis,
-        reporter: (source) => reporters[source.scm],
-        publicUrl: config.publicUrl,
-        readyTimeoutMs: config.readyTimeoutMs,
-        keyPrefix: config.queuePrefix,
-        log: log.child({ jobId: job.id }),
-      });
+      const deploy = parsed.data;
+      try {
+        return await runDeploy(deploy, {
+          gateway,
+          redis,
+          reporter: (source) => reporters[source.scm],
+          publicUrl: config.publicUrl,
+          readyTimeoutMs: config.readyTimeoutMs,
+          keyPrefix: config.queuePrefix,
+          log: log.child({ jobId: job.id }),
+        });
+      } catch (err) {
+        // Whatever stopped the deploy (Redis, the lock), the commit must not stay pending.
+        await reporters[deploy.build.source.scm]
+          .report(deploy.build.source, {
+            context: AGGREGATE_CONTEXT,
+            state: 'failure',
+            description: `deploy failed: ${(err as Error).message}`,
+            targetUrl: deploy.logUrl,
+          })
+          .catch((reportErr) => log.warn({ err: reportErr }, 'status not sent'));
+        throw err;
+      }
     },
     { connection: redis, prefix: config.queuePrefix, concurrency: config.concurrency },
   );

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { test } from 'node:test';
+import type { BuildJob } from '../../shared/jobs.js';
+import { LABEL, staleFunctions, toDeployment } from './deployment.js';
+import { GatewayClient } from './gateway-client.js';
+
+const build: BuildJob = {
+  kind: 'push',
+  deliveryId: 'd',
+  seq: 3,
+  receivedAt: '2026-01-01T00:00:00Z',
+  source: {
+    scm: 'github',
+    owner: 'Alice',
+    repo: 'fns',
+    fullName: 'Alice/fns',
+    repoId: 42,
+    cloneUrl: 'https://github.com/Alice/fns.git',
+    private: false,
+    sha: 'a'.repeat(40),
+    branch: 'main',
+    defaultBranch: 'main',
+    namespace: 'gh-alice',
+  },
+};
+
+test('stack.yml labels cannot forge the labels garbage collection trusts', () => {
+  const d = toDeployment(
+    { name: 'f', image: 'r/gh-alice/f@sha256:' + 'b'.repeat(64), envVars: {}, labels: { [LABEL.repoId]: '7', mine: 'x' }, annotations: {}, secrets: [] },
+    build,
+    new Date(1_700_000_000_000),
+  );
+  assert.equal(d.labels![LABEL.repoId], '42');
+  assert.equal(d.labels!.mine, 'x');
+  assert.equal(d.labels![LABEL.deployTime], '1700000000');
+  assert.equal(d.namespace, 'gh-alice');
+});
+
+test('only this repository\'s functions that stack.yml dropped are stale', () => {
+  const fn = (name: string, labels: Record<string, string>, namespace = 'gh-alice') =>
+    ({ name, image: 'i', namespace, labels, invocationCount: 0, replicas: 1, availableReplicas: 1 });
+  const ours = { [LABEL.scm]: 'github', [LABEL.repoId]: '42', [LABEL.owner]: 'alice' };
+  const stale = staleFunctions(
+    [
+      fn('kept', ours),
+      fn('dropped', ours),
+      fn('other-repo', { ...ours, [LABEL.repoId]: '43' }),
+      fn('gitlab-same-id', { ...ours, [LABEL.scm]: 'gitlab' }),
+      fn('by-hand', {}),
+      fn('other-owner', { ...ours, [LABEL.owner]: 'mallory' }),
+      fn('other-namespace', ours, 'gh-bob'),
+    ],
+    build,
+    new Set(['kept']),
+  );
+  assert.deepEqual(stale.map((f) => f.name), ['dropped']);
+});
+
+test('an unreachable gateway is retried, then named in the error', async () => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  const client = new GatewayClient({ url: `http://127.0.0.1:${port}`, user: 'admin', password: 'p', passwordFile: '/none', retryDelaysMs: [10, 10] });
+  const started = Date.now();
+  await assert.rejects(client.list('gh-alice'), (err: Error & { status?: number }) => {
+    assert.match(err.message, new RegExp(`gateway http://127.0.0.1:${port} unreachable`));
+    assert.equal(err.status, 0);
+    return true;
+  });
+  assert.ok(Date.now() - started >= 20, 'waited between attempts');
+});
+
+test('without a password the error names the variables and the file', async () => {
+  const client = new GatewayClient({ url: 'http://127.0.0.1:1', user: 'admin', passwordFile: '/nonexistent/admin-password' });
+  await assert.rejects(client.list('x'), /GITFAAS_ADMIN_PASSWORD.*\/nonexistent\/admin-password/);
+});
