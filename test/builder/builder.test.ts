@@ -3,10 +3,12 @@
 // run and answer; failures end in failed statuses whose log link shows the reason.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { BuiltFunction } from '../../shared/jobs.js';
+import path from 'node:path';
+import { buildJobId, type BuiltFunction } from '../../shared/jobs.js';
 import { AGGREGATE_CONTEXT } from '../../shared/status.js';
 import { BuilderHarness, LOCAL_NODE_IMAGE } from './harness.js';
 import type { TestRepo } from './git-repo.js';
+import { startGitHttpServer, type GitHttpServer } from './git-http-server.js';
 
 const h = new BuilderHarness();
 
@@ -188,6 +190,41 @@ describe('a push', () => {
     assert.equal(aggregate.state, 'success');
     assert.match(aggregate.description, /not deployed: pull request/);
     assert.equal(await h.deployJob(source, 'pull_request'), undefined);
+  });
+});
+
+describe('a private repository', () => {
+  const TOKEN = 'ghs_private-token-for-the-builder-test-0123456789';
+  let git: GitHttpServer;
+  after(() => git?.close());
+
+  test('clones with the token from cloneCredentials, which appears in no log or status', async () => {
+    const repo = await h.repo('private');
+    const sha = await repo.commit({
+      'stack.yml': 'functions:\n  secretive: { lang: node20, handler: fn }\n',
+      'fn/handler.js': `module.exports = async () => 'private ${h.runId}';\n`,
+    });
+    git = await startGitHttpServer(path.dirname(repo.bare), { username: 'x-access-token', password: TOKEN });
+    const asked: string[] = [];
+    const lane = await h.lane({}, undefined, {
+      cloneCredentials: async (source) => {
+        asked.push(source.fullName);
+        return TOKEN;
+      },
+    });
+    const source = h.source(repo, sha, { private: true, cloneUrl: `${git.url}/remote.git` });
+    const { state, job } = await h.finished(await h.enqueue(source, 'push', { queue: lane.builds }), lane.builds);
+    assert.equal(state, 'completed', job.failedReason);
+    assert.deepEqual(asked, [source.fullName]);
+    const deploy = (await lane.deploys.getJob(`deploy-${buildJobId(source, 'push')}`))!.data;
+    const log = await h.log(deploy.logUrl!);
+    assert.match(log, /\(with credentials\)/);
+    const basic = Buffer.from(`x-access-token:${TOKEN}`).toString('base64');
+    for (const text of [log, JSON.stringify(deploy), JSON.stringify(h.reporter.for(sha))]) {
+      assert.ok(!text.includes(TOKEN) && !text.includes(basic), 'no credentials in logs, jobs or statuses');
+    }
+    const fn = await h.run(deploy.functions[0].image);
+    assert.equal(await (await fetch(fn)).text(), `private ${h.runId}`);
   });
 });
 

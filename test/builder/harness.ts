@@ -17,7 +17,7 @@ import { silentLogger } from '../../shared/logger.js';
 import { nextSeq } from '../../shared/supersede.js';
 import { loadBuilderConfig } from '../../services/builder/config.js';
 import type { ImageBuilder } from '../../services/builder/engine-build.js';
-import { startBuilder, type RunningBuilder } from '../../services/builder/service.js';
+import { startBuilder, type BuilderDeps, type RunningBuilder } from '../../services/builder/service.js';
 import { buildLogRoute } from '../../services/webhooks/build-log-route.js';
 import { waitFor } from '../helpers/wait.js';
 import { TestRepo } from './git-repo.js';
@@ -57,7 +57,12 @@ export class BuilderHarness {
    * Starts a builder on this run's queues (or on a queue prefix of its own, for a builder
    * with different settings), with extra environment variables.
    */
-  async startBuilder(env: Record<string, string> = {}, builder?: ImageBuilder, prefix = this.prefix): Promise<RunningBuilder> {
+  async startBuilder(
+    env: Record<string, string> = {},
+    builder?: ImageBuilder,
+    prefix = this.prefix,
+    deps: Partial<BuilderDeps> = {},
+  ): Promise<RunningBuilder> {
     const config = loadBuilderConfig({
       GITFAAS_STATE_DIR: path.join(this.root, 'state'),
       GITFAAS_QUEUE_PREFIX: prefix,
@@ -69,18 +74,18 @@ export class BuilderHarness {
       GITFAAS_BUILD_LOG_TTL: '1h',
       ...env,
     });
-    const service = await startBuilder(config, silentLogger(), { reporter: this.reporter, builder, cloneCredentials: async () => undefined });
+    const service = await startBuilder(config, silentLogger(), { reporter: this.reporter, builder, cloneCredentials: async () => undefined, ...deps });
     this.services.push(service);
     return service;
   }
 
   /** A builder with its own settings on a queue prefix of its own, and that prefix's queues. */
-  async lane(env: Record<string, string>, builder?: ImageBuilder): Promise<{ builds: Queue<BuildJob>; deploys: Queue<DeployJob> }> {
+  async lane(env: Record<string, string>, builder?: ImageBuilder, deps: Partial<BuilderDeps> = {}): Promise<{ builds: Queue<BuildJob>; deploys: Queue<DeployJob> }> {
     const prefix = `${this.prefix}-${this.lanes.length + 1}`;
     const builds = new Queue<BuildJob>(BUILDS_QUEUE, { connection: this.redis, prefix });
     const deploys = new Queue<DeployJob>(DEPLOYS_QUEUE, { connection: this.redis, prefix });
     this.lanes.push(builds, deploys);
-    await this.startBuilder(env, builder, prefix);
+    await this.startBuilder(env, builder, prefix, deps);
     return { builds, deploys };
   }
 
