@@ -20,7 +20,7 @@ import { createLogger, silentLogger, type Logger } from '../../shared/logger.js'
 import { ownerNamespace } from '../../shared/names.js';
 import type { RunningService } from '../../shared/run-service.js';
 import { TestRepo } from '../builder/git-repo.js';
-import { startFakeGitHub, type FakeGitHub } from '../fakes/github-api.js';
+import { generateAppKey, startFakeGitHub, type FakeGitHub } from '../fakes/github-api.js';
 import { startTestGateway, type TestGateway } from './gateway.js';
 import { deliverGitHub, pullRequestPayload, pushPayload, type TestRepo as PayloadRepo } from './github-payloads.js';
 
@@ -56,7 +56,19 @@ export interface GitOpsRepo {
   pullRequest(sha: string, branch: string): ReturnType<typeof deliverGitHub>;
 }
 
-export async function startGitOpsStack(opts: { log?: Logger; readyTimeoutMs?: number } = {}): Promise<GitOpsStack> {
+export interface GitOpsStackOptions {
+  log?: Logger;
+  readyTimeoutMs?: number;
+  /**
+   * Act as a GitHub App (check runs, installation tokens; repositories are private and
+   * events carry installation INSTALLATION_ID) instead of with a personal token.
+   */
+  app?: boolean;
+}
+
+export const INSTALLATION_ID = 4242;
+
+export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<GitOpsStack> {
   const log = opts.log ?? (process.env.GITFAAS_TEST_LOG ? createLogger('test', process.env.GITFAAS_TEST_LOG) : silentLogger());
   const prefix = `t-gitops-${randomBytes(4).toString('hex')}`;
   const secret = randomBytes(20).toString('hex');
@@ -72,10 +84,13 @@ export async function startGitOpsStack(opts: { log?: Logger; readyTimeoutMs?: nu
   try {
     const gateway = await startTestGateway();
     stops.push(() => gateway.stop());
-    const github = await startFakeGitHub({ token });
+    const appId = randomInt(1000, 1_000_000);
+    const appKey = opts.app ? generateAppKey() : undefined;
+    const github = await startFakeGitHub(appKey ? { app: { appId, publicKey: appKey.publicKey } } : { token });
     stops.push(() => github.stop());
     const password = Buffer.from(gateway.authHeader.slice('Basic '.length), 'base64').toString().split(':').slice(1).join(':');
-    const common = { GITFAAS_QUEUE_PREFIX: prefix, GITHUB_API_URL: github.url, GITHUB_TOKEN: token };
+    const credentials = appKey ? { GITHUB_APP_ID: String(appId), GITHUB_APP_PRIVATE_KEY: appKey.privateKey } : { GITHUB_TOKEN: token };
+    const common = { GITFAAS_QUEUE_PREFIX: prefix, GITHUB_API_URL: github.url, ...credentials };
 
     const webhooks = await startWebhooks(
       loadWebhooksConfig({ ...common, GITFAAS_WEBHOOKS_PORT: '0', GITHUB_WEBHOOK_SECRET: secret }),
@@ -146,7 +161,14 @@ export async function startGitOpsStack(opts: { log?: Logger; readyTimeoutMs?: nu
         // TestRepo's constructor opens simple-git on dir/work, which must already exist.
         await mkdir(path.join(dir, 'work'), { recursive: true });
         const git = await TestRepo.create(dir);
-        const payloadRepo: PayloadRepo = { owner, name, id: randomInt(1, 2 ** 31), cloneUrl: git.url, defaultBranch: 'main' };
+        const payloadRepo: PayloadRepo = {
+          owner,
+          name,
+          id: randomInt(1, 2 ** 31),
+          cloneUrl: git.url,
+          defaultBranch: 'main',
+          ...(opts.app ? { private: true, installationId: INSTALLATION_ID } : {}),
+        };
         repoIds.push(payloadRepo.id);
         return {
           git,
