@@ -32,6 +32,8 @@ export class BuildLog {
   private chain: Promise<void> = Promise.resolve();
   private ended = false;
   private writeError: Error | undefined;
+  private readonly recent: string[] = [];
+  private static readonly TAIL_LINES = 60;
 
   constructor(
     private readonly redis: Redis,
@@ -49,7 +51,14 @@ export class BuildLog {
   line(text: string): void {
     if (this.ended) return;
     const lines = text.replace(/\r\n?/g, '\n').replace(/\n$/, '').split('\n');
+    this.recent.push(...lines);
+    if (this.recent.length > BuildLog.TAIL_LINES) this.recent.splice(0, this.recent.length - BuildLog.TAIL_LINES);
     this.enqueue(lines.map((l) => ['l', l]));
+  }
+
+  /** The last lines written (at most 60), for a check run's output. */
+  tail(): string[] {
+    return [...this.recent];
   }
 
   /** Marks the log finished with an outcome line; followers stop after it. */

@@ -85,14 +85,19 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
     }
   };
   let functionNames: string[] = [];
+  const stageSummary = () =>
+    Object.entries(stages)
+      .map(([stage, seconds]) => `${stage}: ${seconds.toFixed(1)} s`)
+      .join(', ');
   const fail = async (reason: string, permanent: boolean, perFunction: Record<string, string> = {}, details: string[] = []): Promise<BuildOutcome> => {
     buildLog.line(`FAILED: ${reason}`);
     for (const d of details) buildLog.line(`  - ${d}`);
-    const summary = details.length > 0 ? details.map((d) => `- ${d}`).join('\n') : reason;
+    const summary = [details.length > 0 ? details.map((d) => `- ${d}`).join('\n') : reason, stageSummary()].filter(Boolean).join('\n\n');
+    const text = `Build log (last lines; full log: ${logUrl}):\n\n\`\`\`\n${buildLog.tail().join('\n')}\n\`\`\``;
     for (const name of functionNames) {
       await report({ context: fnContext(name), state: 'failure', description: perFunction[name] ?? `not deployed: ${reason}`, targetUrl: logUrl });
     }
-    await report({ context: AGGREGATE_CONTEXT, state: 'failure', description: reason, targetUrl: logUrl, details: { title: short(reason, 255), summary } });
+    await report({ context: AGGREGATE_CONTEXT, state: 'failure', description: reason, targetUrl: logUrl, details: { title: short(reason, 255), summary, text } });
     log.info({ reason, permanent }, 'build failed');
     return { outcome: 'failed', reason, permanent, logUrl };
   };
@@ -210,14 +215,21 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
       for (const b of built) {
         await report({ context: fnContext(b.fn.name), state: 'success', description: `built, not deployed: pull request (${formatDuration(b.buildMs + b.pushMs)})`, targetUrl: logUrl });
       }
-      await report({ context: AGGREGATE_CONTEXT, state: 'success', description: `built ${functions.length} function(s) in ${took}, not deployed: pull request`, targetUrl: logUrl });
+      const prText = `built ${functions.length} function(s) in ${took}, not deployed: pull request`;
+      await report({ context: AGGREGATE_CONTEXT, state: 'success', description: prText, targetUrl: logUrl, details: { title: prText, summary: stageSummary() } });
       buildLog.line(`built in ${took}; pull request: not deployed`);
       return (outcome = { outcome: 'built', functions, logUrl });
     }
     for (const b of built) {
       await report({ context: fnContext(b.fn.name), state: 'pending', description: `built in ${formatDuration(b.buildMs + b.pushMs)}, deploying`, targetUrl: logUrl });
     }
-    await report({ context: AGGREGATE_CONTEXT, state: 'pending', description: `built in ${took}, deploying`, targetUrl: logUrl });
+    await report({
+      context: AGGREGATE_CONTEXT,
+      state: 'pending',
+      description: `built in ${took}, deploying`,
+      targetUrl: logUrl,
+      details: { title: `built in ${took}, deploying`, summary: stageSummary() },
+    });
     await deps.enqueueDeploy({ build: job, functions, logUrl, stages });
     buildLog.line(`built in ${took}; deploy queued for ${functions.map((f) => f.name).join(', ')}`);
     return (outcome = { outcome: 'deploying', functions, logUrl, stages });

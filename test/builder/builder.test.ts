@@ -95,6 +95,7 @@ describe('a push', () => {
     assert.match(aggregate[0].description, /^building/);
     assert.equal(aggregate.at(-1)!.state, 'pending');
     assert.match(aggregate.at(-1)!.description, /^built in .*, deploying$/);
+    assert.match(aggregate.at(-1)!.details!.summary, /^clone: \d+\.\d s, build: \d+\.\d s, push: \d+\.\d s$/);
     for (const fn of ['hello', 'py', 'docker']) {
       const updates = h.reporter.for(firstSha, `${AGGREGATE_CONTEXT}/${fn}`);
       assert.deepEqual(updates.map((u) => u.description.replace(/\d+(\.\d+)?s/, 'Ns')), ['building', 'built in Ns, deploying']);

@@ -37,6 +37,8 @@ test('a build error (pip in an image without it) fails the function; the log lin
   assert.equal(aggregate.state, 'failure');
   assert.match(aggregate.description, /^py: build failed/);
   assert.equal(aggregate.targetUrl, status.targetUrl);
+  assert.match(aggregate.details!.text!, /No module named pip/, 'the check output holds the tail of the build log');
+  assert.match(aggregate.details!.summary, /clone: \d+\.\d s, build: \d+\.\d s/);
   const log = await h.log(status.targetUrl!);
   assert.match(log, /installing pip requirements/);
   assert.match(log, /No module named pip/);
