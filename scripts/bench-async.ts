@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +25,9 @@ const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
 const INFLIGHT = process.env.BENCH_MAX_INFLIGHT ?? '50';
 
 interface Run {
+  /** CPU ms per call used by the gateway and by the worker(s) during the run. */
+  gatewayCpuPerCall?: number;
+  workerCpuPerCall?: number;
   /** Rate of the enqueue phase alone (202s per second). */
   enqueuePerSecond: number;
   callsPerSecond: number;
@@ -36,6 +40,20 @@ const median = (values: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+
+/**
+ * CPU time (user + system, ms) a process has used, from /proc: a figure that depends far
+ * less than calls/s on what else the machine is doing. Undefined off Linux.
+ */
+function cpuMs(pid: number | undefined): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in 1/100 s ticks
+  } catch {
+    return undefined;
+  }
+}
 
 /** Receives callbacks; resolves `done` when `expected` distinct call ids have called back. */
 async function receiver() {
@@ -98,7 +116,8 @@ async function main(): Promise<void> {
     children.push(child);
     return child;
   };
-  start('dist/services/gateway/main.js', { ...common, GITFAAS_GATEWAY_PORT: String(port) });
+  const gateway = start('dist/services/gateway/main.js', { ...common, GITFAAS_GATEWAY_PORT: String(port) });
+  const workers: ChildProcess[] = [];
   const cb = await receiver();
   const pool = new Pool(gatewayUrl, { connections: CONCURRENCY, pipelining: 1 });
   try {
@@ -108,7 +127,7 @@ async function main(): Promise<void> {
     await waitFor('the function', async () => (await fetch(`${gatewayUrl}/function/echo.${namespace}`)).ok, 60_000);
     await waitFor('the async queue', async () => (await fetch(`${gatewayUrl}/system/async/queue`, { headers: auth })).ok, 20_000);
     for (let w = 0; w < WORKERS; w++) {
-      start('dist/services/queue-worker/main.js', { ...common, GITFAAS_GATEWAY_URL: gatewayUrl, GITFAAS_QUEUE_WORKER_MAX_INFLIGHT: INFLIGHT });
+      workers.push(start('dist/services/queue-worker/main.js', { ...common, GITFAAS_GATEWAY_URL: gatewayUrl, GITFAAS_QUEUE_WORKER_MAX_INFLIGHT: INFLIGHT }));
     }
 
     const body = JSON.stringify({ hello: 'world' });
@@ -123,6 +142,8 @@ async function main(): Promise<void> {
     };
     const asyncRun = async (n: number, prefix: string): Promise<Run> => {
       const done = cb.expect(n);
+      const workerCpu = () => workers.reduce((sum, w) => sum + (cpuMs(w.pid) ?? NaN), 0);
+      const cpu0 = { gateway: cpuMs(gateway.pid), worker: workerCpu() };
       const sentAt = new Map<string, number>();
       const t0 = performance.now();
       await drive(n, async (i) => {
@@ -144,7 +165,11 @@ async function main(): Promise<void> {
       if (cb.failures()) throw new Error(`${cb.failures()} callbacks reported a non-200 status`);
       const latencies = [...cb.arrived].map(([id, at]) => at - sentAt.get(id)!).sort((a, b) => a - b);
       const last = Math.max(...cb.arrived.values());
-      return { enqueuePerSecond: n / ((enqueued - t0) / 1000), callsPerSecond: n / ((last - t0) / 1000), p50: pct(latencies, 0.5), p99: pct(latencies, 0.99) };
+      const gatewayCpu = (cpuMs(gateway.pid) ?? NaN) - (cpu0.gateway ?? NaN);
+      return {
+        gatewayCpuPerCall: gatewayCpu / n,
+        workerCpuPerCall: (workerCpu() - cpu0.worker) / n,
+        enqueuePerSecond: n / ((enqueued - t0) / 1000), callsPerSecond: n / ((last - t0) / 1000), p50: pct(latencies, 0.5), p99: pct(latencies, 0.99) };
     };
 
     console.log(`gitfaas async benchmark: ${RUNS} runs of ${CALLS} calls, enqueue concurrency ${CONCURRENCY}, ${WORKERS} worker(s) x max_inflight ${INFLIGHT}, ${os.cpus().length} CPUs, node ${process.version}`);
@@ -157,13 +182,16 @@ async function main(): Promise<void> {
       syncs.push(await syncRun(CALLS));
       const run = await asyncRun(CALLS, `r${r}-${tag}`);
       runs.push(run);
-      console.log(`run ${r + 1}: async ${run.callsPerSecond.toFixed(0)} calls/s (enqueue phase ${run.enqueuePerSecond.toFixed(0)}/s), p50 ${run.p50.toFixed(0)} ms, p99 ${run.p99.toFixed(0)} ms; sync baseline ${syncs.at(-1)!.toFixed(0)} calls/s`);
+      console.log(`run ${r + 1}: async ${run.callsPerSecond.toFixed(0)} calls/s (enqueue phase ${run.enqueuePerSecond.toFixed(0)}/s), p50 ${run.p50.toFixed(0)} ms, p99 ${run.p99.toFixed(0)} ms; sync baseline ${syncs.at(-1)!.toFixed(0)} calls/s; CPU per call: gateway ${run.gatewayCpuPerCall?.toFixed(3)} ms, worker ${run.workerCpuPerCall?.toFixed(3)} ms`);
     }
     const rate = median(runs.map((r) => r.callsPerSecond));
     const p50 = median(runs.map((r) => r.p50));
     const p99 = median(runs.map((r) => r.p99));
     const sync = median(syncs);
     console.log(`median: ${rate.toFixed(0)} calls/s end to end, enqueue-to-callback p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`);
+    console.log(
+      `CPU per async call (median): gateway ${median(runs.map((r) => r.gatewayCpuPerCall ?? NaN)).toFixed(3)} ms (enqueue + the worker's proxied call), worker ${median(runs.map((r) => r.workerCpuPerCall ?? NaN)).toFixed(3)} ms`,
+    );
     console.log(`baseline (same calls, synchronous through the gateway): ${sync.toFixed(0)} calls/s; async/sync = ${((rate / sync) * 100).toFixed(1)}%`);
     console.log(`goal >= 2000 calls/s: ${rate >= 2000 ? 'met' : 'MISSED'}; goal p99 < 1000 ms: ${p99 < 1000 ? 'met' : 'MISSED'}`);
   } finally {

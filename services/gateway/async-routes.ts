@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
+import type { JetStreamClient, NatsConnection } from 'nats';
 import type { AsyncCall, HeaderPairs } from '../../shared/async-message.js';
 import { CALL_ID, publishCall } from '../../shared/async-message.js';
 import type { NatsLink } from '../../shared/async-nats.js';
@@ -46,6 +47,20 @@ export interface AsyncRouteOptions {
 }
 
 class BodyTooLarge extends Error {}
+
+/** A request header straight from node's parsed headers (cheaper than building a fetch Request). */
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** One JetStream client per connection, not one per request. */
+const clients = new WeakMap<NatsConnection, JetStreamClient>();
+function jetstream(nc: NatsConnection): JetStreamClient {
+  let js = clients.get(nc);
+  if (!js) clients.set(nc, (js = nc.jetstream()));
+  return js;
+}
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -105,11 +120,11 @@ export function asyncRoutes(opts: AsyncRouteOptions): Hono<{ Bindings: HttpBindi
     if (!isDnsLabel(name) || !isDnsLabel(namespace)) {
       return c.text(`function "${name}" not found in namespace "${namespace}"\n`, 404);
     }
-    const callbackUrl = c.req.header('x-callback-url');
+    const callbackUrl = header(req, 'x-callback-url');
     if (callbackUrl !== undefined && !validCallbackUrl(callbackUrl)) {
       return c.text(`X-Callback-Url must be an absolute http:// or https:// URL, got "${callbackUrl.slice(0, 200)}"\n`, 400);
     }
-    const given = c.req.header('x-call-id');
+    const given = header(req, 'x-call-id');
     if (given !== undefined && !CALL_ID.test(given)) {
       return c.text('X-Call-Id must be 1-128 characters of letters, digits and . _ : @ + = -\n', 400);
     }
@@ -153,7 +168,7 @@ export function asyncRoutes(opts: AsyncRouteOptions): Hono<{ Bindings: HttpBindi
       body,
     };
     try {
-      const ack = await publishCall(nc.jetstream(), settings.streams.subject, call, settings.publishTimeoutMs);
+      const ack = await publishCall(jetstream(nc), settings.streams.subject, call, settings.publishTimeoutMs);
       return c.body(null, 202, { 'X-Call-Id': call.callId, ...(ack.duplicate ? { 'X-Duplicate': 'true' } : {}) });
     } catch (err) {
       const message = (err as Error).message;

@@ -59,11 +59,13 @@ export async function processCall(msg: JsMsg, ctx: CallContext): Promise<void> {
     msg.term();
     return;
   }
-  const log = ctx.log.child({ callId: call.callId, fn: `${call.name}.${call.namespace}` });
+  // A child logger only when something is logged: building one per call costs measurable CPU.
+  let child: Logger | undefined;
+  const logFor = () => (child ??= ctx.log.child({ callId: call.callId, fn: `${call.name}.${call.namespace}` }));
   const heartbeat = setInterval(() => msg.working(), Math.max(1_000, Math.floor(ctx.ackWaitMs / 3)));
   try {
     const { policy, problems } = policyFor(ctx.defaults, await ctx.annotations.get(call.name, call.namespace));
-    if (problems.length) log.warn({ problems }, 'ignoring invalid retry annotations');
+    if (problems.length) logFor().warn({ problems }, 'ignoring invalid retry annotations');
     const attempts: AttemptRecord[] = [];
     let last: Outcome;
     for (let attempt = 1; ; attempt++) {
@@ -71,11 +73,11 @@ export async function processCall(msg: JsMsg, ctx: CallContext): Promise<void> {
       attempts.push(record(attempt, last));
       if (!isRetryable(policy, last) || attempt >= policy.attempts) break;
       const delay = retryDelayMs(policy, attempt, last.kind === 'response' ? parseRetryAfter(last.retryAfter) : undefined);
-      log.debug({ attempt, outcome: attempts.at(-1), retryInMs: delay }, 'retrying call');
+      if (ctx.log.isLevelEnabled('debug')) logFor().debug({ attempt, outcome: attempts.at(-1), retryInMs: delay }, 'retrying call');
       if (ctx.isStopping() || (await waitOrStop(ctx, delay))) {
         // Hand the call back; another worker (or this one, restarted) picks it up later.
         msg.nak(delay);
-        log.info({ attempt }, 'stopping: call handed back for a later retry');
+        logFor().info({ attempt }, 'stopping: call handed back for a later retry');
         return;
       }
     }
@@ -88,7 +90,7 @@ export async function processCall(msg: JsMsg, ctx: CallContext): Promise<void> {
           ? `${attempts.length} attempt(s) failed; last answer HTTP ${last.status}`
           : `${attempts.length} attempt(s) failed; last error ${last.error}`;
       const ack = await publishDeadLetter(ctx.js, ctx.streams, call, reason, attempts);
-      log.warn({ reason, deadLetterId: ack.seq }, 'call moved to the dead-letter stream');
+      logFor().warn({ reason, deadLetterId: ack.seq }, 'call moved to the dead-letter stream');
       result =
         last.kind === 'response'
           ? { status: last.status, headers: last.headers, body: last.body, durationMs: last.durationMs, attempts: attempts.length, error: reason, deadLetterId: ack.seq }
@@ -102,16 +104,16 @@ export async function processCall(msg: JsMsg, ctx: CallContext): Promise<void> {
       const first = await postCallback(ctx.callbackDispatcher, { call: cbCall, result, priorTries: 0 }, ctx.inlineCallbackTimeoutMs);
       if (!first.ok && first.retry && ctx.callback.attempts > 1) {
         await enqueueCallback(ctx.js, ctx.streams, cbCall, result, 1);
-        log.warn({ url: safeUrl(call.callbackUrl), problem: first.problem }, 'callback failed; stored for retries');
+        logFor().warn({ url: safeUrl(call.callbackUrl), problem: first.problem }, 'callback failed; stored for retries');
       } else if (!first.ok) {
-        log.error({ url: safeUrl(call.callbackUrl), problem: first.problem }, 'giving up on callback');
+        logFor().error({ url: safeUrl(call.callbackUrl), problem: first.problem }, 'giving up on callback');
       }
     }
     msg.ack();
   } catch (err) {
     // Could not store the dead letter or the callback (NATS trouble): leave the call in
     // the stream; it comes back after a pause and runs again (at least once).
-    log.error({ err }, 'cannot finish call; it will be redelivered');
+    logFor().error({ err }, 'cannot finish call; it will be redelivered');
     msg.nak(5_000);
   } finally {
     clearInterval(heartbeat);
