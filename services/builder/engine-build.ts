@@ -93,7 +93,7 @@ function readProgress(stream: NodeJS.ReadableStream, onMessage: (m: ProgressMess
  */
 export function summarizeBuildError(message: string): string {
   const m = /(?:executor failed running \[([\s\S]*)\]|process "([\s\S]*)" did not complete successfully): exit code: (\d+)/.exec(message);
-  if (!m) return message;
+  if (!m) return message.replace(/^failed to solve with frontend dockerfile\.v0: (failed to create LLB definition: )?/, 'Dockerfile: ');
   const command = (m[1] ?? m[2]).replace(/^\/bin\/sh -c /, '').replace(/\s+/g, ' ');
   const shown = command.length > 48 ? `${command.slice(0, 47)}…` : command;
   return `RUN ${shown} exited with code ${m[3]}`;
