@@ -35,16 +35,3 @@ test('a missing buildctl binary is a clear error, not a hang', async () => {
   const builder = new BuildctlImageBuilder('tcp://127.0.0.1:1', '/nonexistent/buildctl');
   await assert.rejects(builder.build(req, () => {}, AbortSignal.timeout(5000)), /\/nonexistent\/buildctl is not installed \(needed for GITFAAS_BUILDKIT_ADDR\)/);
 });
-
-test('BuildKit errors become one short line for a status', async () => {
-  const { summarizeBuildError } = await import('./engine-build.js');
-  assert.equal(
-    summarizeBuildError("executor failed running [/bin/sh -c npm install --omit=dev && echo a-very-long-command-line-that-goes-on]: exit code: 127"),
-    'RUN npm install --omit=dev && echo a-very-long-comm… exited with code 127',
-  );
-  assert.equal(summarizeBuildError('process "/bin/sh -c make" did not complete successfully: exit code: 2'), 'RUN make exited with code 2');
-  assert.equal(
-    summarizeBuildError('failed to solve with frontend dockerfile.v0: failed to create LLB definition: dockerfile parse error line 1: unknown instruction: FORM'),
-    'Dockerfile: dockerfile parse error line 1: unknown instruction: FORM',
-  );
-});
