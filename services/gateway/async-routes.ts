@@ -171,7 +171,9 @@ export function asyncRoutes(opts: AsyncRouteOptions): Hono<{ Bindings: HttpBindi
       const ack = await publishCall(jetstream(nc), settings.streams.subject, call, settings.publishTimeoutMs);
       return c.body(null, 202, { 'X-Call-Id': call.callId, ...(ack.duplicate ? { 'X-Duplicate': 'true' } : {}) });
     } catch (err) {
-      const message = (err as Error).message;
+      // JetStream's reason is in api_error (nats.js's own message is only the code).
+      const e = err as Error & { api_error?: { description?: string }; chainedError?: Error };
+      const message = e.api_error?.description ?? e.chainedError?.message ?? e.message;
       log.warn({ err, callId: call.callId, fn: `${name}.${namespace}` }, 'cannot queue async call');
       const full = /maximum (bytes|messages)|resource limits|insufficient resources/i.test(message);
       return c.text(
