@@ -34,7 +34,7 @@ export async function waitUntilAnswering(
       else {
         const code = await gateway.probe(name, namespace);
         if (!NOT_ANSWERING.has(code)) return { ms: Date.now() - started };
-        last = code === 0 ? 'the function did not answer' : `the gateway answered ${code}`;
+        last = code === 0 ? 'the function did not answer' : `calls through the gateway get ${code}`;
       }
     }
     if (Date.now() - started > timeoutMs) {

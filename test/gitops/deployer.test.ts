@@ -44,7 +44,7 @@ describe('deployer', () => {
         GITFAAS_QUEUE_PREFIX: prefix,
         GITFAAS_GATEWAY_URL: gateway.url,
         GITFAAS_ADMIN_PASSWORD: password,
-        GITFAAS_DEPLOY_READY_TIMEOUT_MS: '30000',
+        GITFAAS_DEPLOY_READY_TIMEOUT_MS: '8000',
         GITHUB_API_URL: fake.url,
         GITHUB_TOKEN: token,
       }),
@@ -157,6 +157,17 @@ describe('deployer', () => {
     assert.equal(aggregate.state, 'failure');
     assert.match(aggregate.description!, /not deployed: superseded by|a newer commit is already deployed/);
     assert.equal((await call('hello')).body?.version, 'v2');
+  });
+
+  test('a function that never answers fails with a readiness timeout; the others go live', async () => {
+    const unready = await fixtureImage('unready');
+    const { commit, aggregate } = await deploy([fn('hello', 'v2b'), fn('sleepy', 'v1', unready)]);
+    assert.equal(aggregate.state, 'failure', aggregate.description);
+    const sleepy = fake.statusesFor(commit, 'gitfaas/sleepy').at(-1)!;
+    assert.equal(sleepy.state, 'failure');
+    assert.match(sleepy.description!, /not answering after 8 s: calls through the gateway get 503/);
+    assert.equal(sleepy.target_url, 'http://127.0.0.1:8081/logs/x');
+    assert.equal((await call('hello')).body?.version, 'v2b');
   });
 
   test('a function that cannot be deployed fails with the reason and a log link', async () => {
