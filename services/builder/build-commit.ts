@@ -218,6 +218,7 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
       const prText = `built ${functions.length} function(s) in ${took}, not deployed: pull request`;
       await report({ context: AGGREGATE_CONTEXT, state: 'success', description: prText, targetUrl: logUrl, details: { title: prText, summary: stageSummary() } });
       buildLog.line(`built in ${took}; pull request: not deployed`);
+      log.info({ functions: functions.map((f) => f.name), stages }, 'built (pull request, not deployed)');
       return (outcome = { outcome: 'built', functions, logUrl });
     }
     for (const b of built) {
@@ -232,6 +233,7 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
     });
     await deps.enqueueDeploy({ build: job, functions, logUrl, stages });
     buildLog.line(`built in ${took}; deploy queued for ${functions.map((f) => f.name).join(', ')}`);
+    log.info({ functions: functions.map((f) => f.name), stages }, 'built; deploy queued');
     return (outcome = { outcome: 'deploying', functions, logUrl, stages });
   } catch (err) {
     log.error({ err }, 'build error');

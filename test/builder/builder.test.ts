@@ -123,7 +123,7 @@ describe('a push', () => {
     const lines = log.split('\n');
     const firstPush = lines.findIndex((l) => / pushed /.test(l));
     for (const f of ['hello', 'py', 'docker']) {
-      const started = lines.findIndex((l) => l.startsWith(`[${f}] #1 `));
+      const started = lines.findIndex((l) => l.startsWith(`[${f}] building `));
       assert.ok(started !== -1 && started < firstPush, `${f} started building before the first push`);
     }
     assert.match(log, /\[hello\] #\d+ installing npm dependencies/);
