@@ -7,6 +7,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { BuildLog, buildLogUrl } from '../../shared/build-logs.js';
+import { CLONE_USERNAME } from '../../shared/github.js';
 import type { BuildJob, BuiltFunction, DeployJob } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import { loadStack, resolveInRepo } from '../../shared/stack.js';
@@ -128,7 +129,7 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
         url: source.cloneUrl,
         sha: source.sha,
         dir: repoDir,
-        credentials: token ? { username: 'x-access-token', password: token } : undefined,
+        credentials: token ? { username: CLONE_USERNAME, password: token } : undefined,
         timeoutMs: settings.buildTimeoutMs,
       });
     } catch (err) {
