@@ -24,6 +24,7 @@ let receiver: CallbackReceiver;
 let nc: NatsConnection;
 let config: QueueWorkerConfig;
 const attemptsByCall = new Map<string, number>();
+const attemptTimes = new Map<string, number[]>();
 let annotationsRead = 0;
 
 before(async () => {
@@ -38,7 +39,13 @@ before(async () => {
         if (req.headers.authorization !== `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`) return res.writeHead(401).end();
         annotationsRead++;
         const annotations: Record<string, string> =
-          sys[1] === 'flaky' ? { 'com.openfaas.retry.attempts': '3', 'com.openfaas.retry.min_wait': '10ms', 'com.openfaas.retry.max_wait': '20ms' } : {};
+          sys[1] === 'flaky'
+            ? { 'com.openfaas.retry.attempts': '3', 'com.openfaas.retry.min_wait': '10ms', 'com.openfaas.retry.max_wait': '20ms' }
+            : sys[1] === 'slowretry'
+              ? { 'com.openfaas.retry.attempts': '2', 'com.openfaas.retry.min_wait': '3s', 'com.openfaas.retry.max_wait': '3s' }
+              : sys[1] === 'throttled'
+              ? { 'com.openfaas.retry.min_wait': '10ms', 'com.openfaas.retry.max_wait': '5s' }
+              : {};
         return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: sys[1], annotations }));
       }
       const fn = /^\/function\/([^./]+)\.([^/]+)(\/.*)?$/.exec(url.pathname);
@@ -46,6 +53,10 @@ before(async () => {
       const callId = String(req.headers['x-call-id']);
       const n = (attemptsByCall.get(callId) ?? 0) + 1;
       attemptsByCall.set(callId, n);
+      attemptTimes.set(callId, [...(attemptTimes.get(callId) ?? []), Date.now()]);
+      if (fn[1] === 'throttled' && n === 1) return res.writeHead(429, { 'retry-after': '1' }).end('slow down');
+      if (fn[1] === 'hangup') return req.socket.destroy();
+      if (fn[1] === 'slowretry' && n === 1) return res.writeHead(503).end('later');
       if (fn[1] === 'flaky' && n <= 2) return res.writeHead(503, { 'retry-after': '0' }).end('not yet');
       if (fn[1] === 'down') return res.writeHead(502).end(`down ${n}`);
       res.writeHead(Number(url.searchParams.get('status') ?? 200), { 'content-type': 'application/json', 'x-fn': fn[1] });
@@ -212,4 +223,66 @@ test('a failing callback receiver is retried without holding up calls', async ()
     await waitFor('the callback after two refusals', async () => receiver.byCallId.has(c.callId), 10_000, 20);
   });
   assert.equal(receiver.byCallId.get(c.callId)!.length, 1);
+});
+
+test('Retry-After is honoured (within max_wait) instead of the backoff', async () => {
+  const c = call('throttled');
+  await publishCall(nc.jetstream(), config.streams.subject, c);
+  await withWorker(async () => {
+    await waitFor('the callback', async () => receiver.byCallId.has(c.callId), 10_000, 20);
+  });
+  const [first, second] = attemptTimes.get(c.callId)!;
+  assert.ok(second - first >= 950, `second attempt ${second - first} ms after the first; Retry-After asked for 1 s`);
+  assert.equal(receiver.byCallId.get(c.callId)![0].headers['x-async-attempts'], '2');
+});
+
+test('connection errors are retried, then dead-lettered with each error', async () => {
+  const c = call('hangup');
+  await publishCall(nc.jetstream(), config.streams.subject, c);
+  await withWorker(async () => {
+    await waitFor('the final callback', async () => receiver.byCallId.has(c.callId), 10_000, 20);
+  });
+  const [cb] = receiver.byCallId.get(c.callId)!;
+  assert.equal(cb.headers['x-function-status'], '502');
+  assert.match(String(cb.headers['x-async-error']), /3 attempt\(s\) failed; last error/);
+  const dead = (await listDeadLetters(await nc.jetstreamManager(), config.streams, { limit: 100 })).find((d) => d.callId === c.callId)!;
+  assert.equal(dead.attempts.length, 3);
+  for (const a of dead.attempts) {
+    assert.equal(a.status, undefined);
+    assert.match(a.error!, /socket|closed|ECONNRESET/i);
+  }
+});
+
+test('two workers share the consumer: every call runs exactly once', async () => {
+  const js = nc.jetstream();
+  const calls = Array.from({ length: 300 }, () => call('echo'));
+  for (const c of calls) await publishCall(js, config.streams.subject, c);
+  const a = await startQueueWorker(config, silentLogger());
+  const b = await startQueueWorker(config, silentLogger());
+  try {
+    await waitFor('300 callbacks', async () => calls.every((c) => receiver.byCallId.has(c.callId)), 30_000, 50);
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
+  for (const c of calls) {
+    assert.equal(attemptsByCall.get(c.callId), 1);
+    assert.equal(receiver.byCallId.get(c.callId)!.length, 1);
+  }
+});
+
+test('SIGTERM-style stop during a backoff hands the call back at once; another worker retries it', async () => {
+  const c = call('slowretry');
+  await publishCall(nc.jetstream(), config.streams.subject, c);
+  const first = await startQueueWorker(config, silentLogger());
+  await waitFor('the first attempt', async () => attemptsByCall.get(c.callId) === 1, 10_000, 10);
+  await waitFor('the call to be waiting for its retry', async () => first.inflight().calls === 1, 5_000, 10);
+  const t0 = Date.now();
+  await first.stop();
+  assert.ok(Date.now() - t0 < 1500, `stop took ${Date.now() - t0} ms with a 3 s backoff pending`);
+  assert.equal(attemptsByCall.get(c.callId), 1);
+  await withWorker(async () => {
+    await waitFor('the retry by the next worker', async () => receiver.byCallId.has(c.callId), 15_000, 50);
+  });
+  assert.equal(attemptsByCall.get(c.callId), 2);
+  assert.equal(receiver.byCallId.get(c.callId)![0].headers['x-function-status'], '200');
 });
