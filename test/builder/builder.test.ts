@@ -3,6 +3,7 @@
 // run and answer; failures end in failed statuses whose log link shows the reason.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { buildJobId, type BuiltFunction } from '../../shared/jobs.js';
 import { AGGREGATE_CONTEXT } from '../../shared/status.js';
@@ -102,6 +103,7 @@ describe('a push', () => {
       assert.ok(updates.every((u) => u.state === 'pending' && u.targetUrl?.startsWith(`${h.logBase}/logs/`)));
     }
 
+    assert.deepEqual(await readdir(path.join(h.root, 'state', 'builds')), [], 'the work directory was removed');
     const deploy = await h.deployJob(source);
     assert.ok(deploy, 'a deploy job was queued');
     assert.equal(deploy.build.source.sha, firstSha);
