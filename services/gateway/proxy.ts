@@ -105,7 +105,7 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
               invocations.count(fn, 504);
               return plain(res, 504, `function "${fn}" did not answer within ${timeoutSeconds} s\n`);
             }
-            if (req.destroyed || res.destroyed) return;
+            if (res.destroyed) return; // the client went away
             log.warn({ fn, callId, err: { code: err.code, message: err.message } }, 'function call failed');
             invocations.count(fn, 502);
             plain(res, 502, `function "${fn}": its replica did not answer (${err.code ?? err.message})\n`);
