@@ -3,6 +3,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { generateAppKey, startFakeGitHub, type FakeGitHub } from '../test/fakes/github-api.js';
+import { buildLogKey, newBuildLogToken } from './build-logs.js';
 import { ConfigError } from './config.js';
 import { GitHub, GitHubStatusReporter, githubSettings } from './github.js';
 import type { SourceRef } from './jobs.js';
@@ -129,6 +130,22 @@ describe('GitHub with an App', () => {
     // Each client minted one token for installation 7 and reused it.
     const tokenCalls = fake.calls.filter((c) => c.path === '/app/installations/7/access_tokens');
     assert.equal(tokenCalls.length, 2);
+  });
+
+  test('a failed check run carries the tail of the build log it links to', async () => {
+    const settings = githubSettings({ GITHUB_API_URL: fake.url, GITHUB_APP_ID: appId, GITHUB_APP_PRIVATE_KEY: keys.privateKey });
+    const reporter = new GitHubStatusReporter(new GitHub(settings, log), redis, log, `test-${randomBytes(4).toString('hex')}`);
+    const token = newBuildLogToken();
+    for (let i = 0; i < 100; i++) await redis.xadd(buildLogKey(token), '*', 'l', `line ${i}`);
+    await redis.expire(buildLogKey(token), 60);
+    const src = source();
+    await reporter.report(src, { context: 'gitfaas', state: 'failure', description: 'build failed: npm ERR!', targetUrl: `http://127.0.0.1:8081/logs/${token}` });
+    const run = [...fake.checkRuns.values()].find((r) => r.head_sha === src.sha)!;
+    assert.equal(run.conclusion, 'failure');
+    assert.equal(run.output?.title, 'build failed: npm ERR!');
+    assert.match(run.output?.text ?? '', /line 40\nline 41[\s\S]*line 99\n```$/);
+    assert.doesNotMatch(run.output?.text ?? '', /line 39\n/);
+    await redis.del(buildLogKey(token));
   });
 
   test('clone credentials of a private repository are an installation token', async () => {

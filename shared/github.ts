@@ -13,6 +13,7 @@ import { ConfigError, urlVar } from './config.js';
 import type { SourceRef } from './jobs.js';
 import type { Logger } from './logger.js';
 import type { StatusReporter, StatusUpdate } from './status.js';
+import { buildLogKey, isBuildLogToken } from './build-logs.js';
 import { CheckRunStore } from './github-check-runs.js';
 
 export type GitHubCredentials =
@@ -154,7 +155,7 @@ export class GitHubStatusReporter implements StatusReporter {
 
   constructor(
     private readonly github: GitHub,
-    redis: Redis,
+    private readonly redis: Redis,
     private readonly log: Logger,
     keyPrefix = 'gitfaas',
   ) {
@@ -183,7 +184,8 @@ export class GitHubStatusReporter implements StatusReporter {
       log.debug('commit status sent');
       return;
     }
-    const fields = checkRunFields(update, description);
+    const text = update.details?.text ?? (update.state === 'failure' ? await this.buildLogTail(update.targetUrl, log) : undefined);
+    const fields = checkRunFields({ ...update, details: update.details || text ? { title: description, summary: description, ...update.details, text } : undefined }, description);
     await this.checkRuns.upsert(
       source,
       update.context,
@@ -197,7 +199,26 @@ export class GitHubStatusReporter implements StatusReporter {
     );
     log.debug('check run sent');
   }
+
+  /** The last lines of the build log a failed status links to, for the check run's output. */
+  private async buildLogTail(targetUrl: string | undefined, log: Logger): Promise<string | undefined> {
+    const token = targetUrl ? /\/logs\/([^/?#]+)$/.exec(targetUrl)?.[1] : undefined;
+    if (!token || !isBuildLogToken(token)) return undefined;
+    try {
+      const entries = (await this.redis.xrevrange(buildLogKey(token), '+', '-', 'COUNT', TAIL_LINES)) as [string, string[]][];
+      const lines: string[] = [];
+      for (const [, fields] of entries.reverse()) {
+        for (let i = 0; i < fields.length; i += 2) if (fields[i] === 'l') lines.push(fields[i + 1]);
+      }
+      return lines.length ? `Last lines of the build log:\n\n\`\`\`\n${lines.join('\n')}\n\`\`\`` : undefined;
+    } catch (err) {
+      log.debug({ err }, 'build log tail not read');
+      return undefined;
+    }
+  }
 }
+
+const TAIL_LINES = 60;
 
 function checkRunFields(update: StatusUpdate, description: string) {
   const output = {

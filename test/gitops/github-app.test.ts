@@ -62,6 +62,7 @@ describe('GitOps from GitHub as a GitHub App', () => {
     assert.equal(aggregate.conclusion, 'failure');
     assert.match(`${aggregate.output?.title} ${aggregate.output?.summary}`, /rust-nightly/);
     assert.ok(aggregate.details_url?.startsWith(`${stack.webhooks.url}/logs/`), aggregate.details_url);
+    assert.match(aggregate.output?.text ?? '', /(Build log \(last lines|Last lines of the build log)[\s\S]*rust-nightly/);
     assert.equal(runsFor(sha).filter((r) => r.name === 'gitfaas').length, 1);
   });
 });
