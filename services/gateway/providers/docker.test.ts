@@ -1,0 +1,32 @@
+// The Docker provider against the real engine and registry, through the shared suite.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { silentLogger } from '../../../shared/logger.js';
+import { fixtureImage } from '../../../test/helpers/images.js';
+import { providerConformance } from './conformance.js';
+import { DockerProvider } from './docker.js';
+
+providerConformance('docker', async () => {
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-docker-'));
+  const namespace = `t-${randomBytes(5).toString('hex')}`;
+  const provider = await DockerProvider.start({
+    log: silentLogger(),
+    functionHost: '127.0.0.1',
+    stateDir,
+    startTimeoutMs: 20_000,
+    maxReplicas: 5,
+    drainTimeoutMs: 5_000,
+  });
+  return {
+    provider,
+    image: await fixtureImage('echo'),
+    namespace,
+    async cleanup() {
+      for (const fn of await provider.list(namespace)) await provider.remove(fn.name, namespace).catch(() => undefined);
+      await provider.close();
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+});
