@@ -224,6 +224,21 @@ describe('deploy, list, get, invoke', () => {
   });
 });
 
+describe('faas-cli compatibility', () => {
+  test('deploy as faas-cli does it: PUT, then POST on 404, with its empty fields; both answer 202', async () => {
+    const body = {
+      service: 'cli', image, namespace: '', envProcess: '', envVars: {}, constraints: null, secrets: [], labels: null,
+      annotations: null, limits: null, requests: null, readOnlyRootFilesystem: false, registryAuth: '',
+    };
+    assert.equal((await call(gw, 'PUT', `/system/functions?namespace=${gw.namespace}`, body)).status, 404);
+    assert.equal((await call(gw, 'POST', `/system/functions?namespace=${gw.namespace}`, body)).status, 202);
+    assert.equal((await call(gw, 'PUT', `/system/functions?namespace=${gw.namespace}`, body)).status, 202);
+    const described = await call(gw, 'GET', `/system/function/cli?namespace=${gw.namespace}&usage=1`);
+    assert.equal(described.json().availableReplicas, 1);
+    assert.equal((await call(gw, 'DELETE', `/system/functions?namespace=${gw.namespace}`, { functionName: 'cli', namespace: '' })).status, 202);
+  });
+});
+
 describe('auth and system endpoints', () => {
   test('/system needs basic auth: none, empty Bearer and wrong password get 401 with WWW-Authenticate', async () => {
     for (const authorization of [undefined, 'Bearer ', 'Basic ' + Buffer.from('admin:wrong').toString('base64'), 'Basic ' + Buffer.from('root:' + 'x').toString('base64')]) {
