@@ -21,6 +21,8 @@ export interface Replica {
   /** Set once gitfaas decided to remove it: no traffic, no restart. */
   leaving: boolean;
   restarts: number;
+  /** Exit code of the last time it died, from Docker's die event. */
+  exitCode?: number;
 }
 
 export interface FunctionReplicas {
@@ -224,7 +226,7 @@ export class ReplicaCache {
   }
 
   private onEvent(line: string): void {
-    let event: { Action?: string; status?: string; id?: string; Actor?: { ID?: string } };
+    let event: { Action?: string; status?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
     try {
       event = JSON.parse(line);
     } catch {
@@ -235,7 +237,7 @@ export class ReplicaCache {
     if (!id) return;
     if (action === 'create') void this.add(id);
     else if (action === 'start') void this.onStart(id);
-    else if (action === 'die') this.onDie(id);
+    else if (action === 'die') this.onDie(id, Number(event.Actor?.Attributes?.exitCode));
     else if (action === 'destroy') this.drop(id);
   }
 
@@ -246,9 +248,10 @@ export class ReplicaCache {
     if (!this.byId.get(id)?.ready) await this.ready(id);
   }
 
-  private onDie(id: string): void {
+  private onDie(id: string, exitCode: number): void {
     const replica = this.byId.get(id);
     if (!replica) return;
+    if (Number.isInteger(exitCode)) replica.exitCode = exitCode;
     replica.running = false;
     replica.ready = false;
     this.refresh(replica);

@@ -275,7 +275,9 @@ export class DockerProvider implements Provider {
       .then((b) => (b as unknown as Buffer).toString('utf8').replace(/[\x00-\x08\x0e-\x1f]/g, '').trim())
       .catch(() => '');
     const seconds = this.opts.startTimeoutMs / 1000;
-    const what = info && !info.State.Running ? `exited with code ${info.State.ExitCode}` : `did not answer HTTP on port 8080 within ${seconds} s`;
+    // The die event's exit code holds even if something started the container again since.
+    const exitCode = this.cache.replica(id)?.exitCode ?? (info && !info.State.Running ? info.State.ExitCode : undefined);
+    const what = exitCode !== undefined ? `exited with code ${exitCode}` : `did not answer HTTP on port 8080 within ${seconds} s`;
     return new ProviderError('timeout', `replica of "${info?.Config.Labels?.[L.FUNCTION] ?? id}" ${what}${out ? `; its last output: ${out}` : ''}`);
   }
 
