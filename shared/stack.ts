@@ -2,17 +2,16 @@
 // reported at once, each naming the function, the field and the reason, so one failed
 // status tells the user everything to fix. Paths in it (handler, environment_file,
 // configuration.copy) must stay inside the repository: no "..", no absolute path, no
-// symlink that resolves outside.
+// symlink that resolves outside. What an owner may deploy (namespace, names, reserved
+// labels, quotas) is shared/tenancy.ts's to say; its problems are reported here too.
 import { lstat, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { dnsLabelProblem } from './names.js';
+import { DEFAULT_QUOTAS, tenancyProblems, type Quotas, type TenantFunction } from './tenancy.js';
 
 export const STACK_FILES = ['stack.yml', 'stack.yaml'] as const;
-
-/** Labels under this prefix are set by gitfaas from the commit; a stack.yml may not forge them. */
-export const RESERVED_LABEL_PREFIX = 'com.openfaas.cloud.';
 
 /** faas-cli fields gitfaas does not honour, with the reason given to the user. */
 const REFUSED: Record<string, string> = {
@@ -67,11 +66,16 @@ function where(p: readonly PropertyKey[]): string {
   return p.map(String).join('.') || '(top level)';
 }
 
-/**
- * Parses and validates the text of a stack.yml. `namespace` is the owner's namespace: a
- * function may name it (or nothing), never another one.
- */
-export function parseStack(text: string, opts: { file?: string; namespace?: string } = {}): StackResult {
+export interface StackOptions {
+  file?: string;
+  /** The owner's namespace: a function may name it (or nothing), never another one. */
+  namespace?: string;
+  /** The owner's quotas (default DEFAULT_QUOTAS). */
+  quotas?: Quotas;
+}
+
+/** Parses and validates the text of a stack.yml, tenancy rules included (shared/tenancy.ts). */
+export function parseStack(text: string, opts: StackOptions = {}): StackResult {
   const file = opts.file ?? 'stack.yml';
   let doc: unknown;
   try {
@@ -112,8 +116,16 @@ export function parseStack(text: string, opts: { file?: string; namespace?: stri
       problems.push(`${where(issue.path)}: ${issue.message}`);
     }
   }
-  if (result.success) problems.push(...semanticProblems(result.data, opts.namespace));
-  else problems.push(...partialSemanticProblems(doc as Record<string, unknown>, opts.namespace));
+  if (result.success) problems.push(...semanticProblems(result.data));
+  else problems.push(...partialSemanticProblems(doc as Record<string, unknown>));
+  problems.push(
+    ...tenancyProblems({
+      namespace: opts.namespace,
+      functions: tenantFunctions(doc as Record<string, unknown>),
+      otherFunctionsOfOwner: 0,
+      quotas: opts.quotas ?? DEFAULT_QUOTAS,
+    }),
+  );
   if (problems.length > 0) return { ok: false, problems: [...new Set(problems)] };
   return { ok: true, stack: result.data! };
 }
@@ -122,16 +134,14 @@ export function parseStack(text: string, opts: { file?: string; namespace?: stri
  * When the schema fails somewhere, the functions that do fit it are still checked, so one
  * status lists every problem rather than the first layer of them.
  */
-function partialSemanticProblems(doc: Record<string, unknown>, namespace: string | undefined): string[] {
+function partialSemanticProblems(doc: Record<string, unknown>): string[] {
   const problems: string[] = [];
   const functions = doc.functions;
   if (!functions || typeof functions !== 'object' || Array.isArray(functions)) return problems;
   for (const [name, def] of Object.entries(functions as Record<string, unknown>)) {
     const parsed = fn.safeParse(def);
-    if (parsed.success) problems.push(...functionProblems(name, parsed.data, namespace));
+    if (parsed.success) problems.push(...functionProblems(name, parsed.data));
     else if (def && typeof def === 'object') {
-      const nameProblem = dnsLabelProblem(name);
-      if (nameProblem) problems.push(`functions.${name}: the function name ${nameProblem}`);
       const handler = (def as Record<string, unknown>).handler;
       const pathProblem = typeof handler === 'string' ? relativePathProblem(handler) : undefined;
       if (pathProblem) problems.push(`functions.${name}.handler: "${handler}" ${pathProblem}`);
@@ -140,14 +150,43 @@ function partialSemanticProblems(doc: Record<string, unknown>, namespace: string
   return problems;
 }
 
-function semanticProblems(stack: Stack, namespace: string | undefined): string[] {
+/**
+ * What tenancy checks read of each function, taken from the raw document so that a
+ * function failing the schema elsewhere is still checked: fields of the wrong type are
+ * left out (the schema reports those).
+ */
+function tenantFunctions(doc: Record<string, unknown>): TenantFunction[] {
+  const functions = doc.functions;
+  if (!functions || typeof functions !== 'object' || Array.isArray(functions)) return [];
+  const map = (v: unknown) => {
+    const parsed = stringMap.safeParse(v);
+    return parsed.success ? parsed.data : undefined;
+  };
+  const res = (v: unknown) => {
+    const parsed = resources.safeParse(v);
+    return parsed.success ? parsed.data : undefined;
+  };
+  return Object.entries(functions as Record<string, unknown>).map(([name, raw]) => {
+    const def = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+    return {
+      name,
+      ...(typeof def.namespace === 'string' ? { namespace: def.namespace } : {}),
+      labels: map(def.labels),
+      annotations: map(def.annotations),
+      limits: res(def.limits),
+      requests: res(def.requests),
+    };
+  });
+}
+
+function semanticProblems(stack: Stack): string[] {
   const problems: string[] = [];
   if (stack.provider?.name !== undefined && stack.provider.name !== 'openfaas') {
     problems.push(`provider.name: must be "openfaas", got "${stack.provider.name}"`);
   }
   const names = Object.keys(stack.functions);
   if (names.length === 0) problems.push('functions: declares no function');
-  for (const name of names) problems.push(...functionProblems(name, stack.functions[name], namespace));
+  for (const name of names) problems.push(...functionProblems(name, stack.functions[name]));
   for (const [i, p] of (stack.configuration?.copy ?? []).entries()) {
     const problem = relativePathProblem(p);
     if (problem) problems.push(`configuration.copy[${i}]: "${p}" ${problem}`);
@@ -155,27 +194,17 @@ function semanticProblems(stack: Stack, namespace: string | undefined): string[]
   return problems;
 }
 
-function functionProblems(name: string, f: StackFunction, namespace: string | undefined): string[] {
+function functionProblems(name: string, f: StackFunction): string[] {
   const problems: string[] = [];
-  const nameProblem = dnsLabelProblem(name);
-  if (nameProblem) problems.push(`functions.${name}: the function name ${nameProblem}`);
   const pathProblem = relativePathProblem(f.handler);
   if (pathProblem) problems.push(`functions.${name}.handler: "${f.handler}" ${pathProblem}`);
   for (const [i, file] of (f.environment_file ?? []).entries()) {
     const p = relativePathProblem(file);
     if (p) problems.push(`functions.${name}.environment_file[${i}]: "${file}" ${p}`);
   }
-  if (f.namespace !== undefined && namespace !== undefined && f.namespace !== namespace) {
-    problems.push(`functions.${name}.namespace: "${f.namespace}" is not this repository owner's namespace "${namespace}"; remove it or set it to "${namespace}"`);
-  }
   for (const secret of f.secrets ?? []) {
     const p = dnsLabelProblem(secret);
     if (p) problems.push(`functions.${name}.secrets: "${secret}" ${p}`);
-  }
-  for (const key of Object.keys(f.labels ?? {})) {
-    if (key.startsWith(RESERVED_LABEL_PREFIX)) {
-      problems.push(`functions.${name}.labels: "${key}" is reserved: gitfaas sets ${RESERVED_LABEL_PREFIX}* labels from the commit`);
-    }
   }
   for (const key of Object.keys(f.environment ?? {})) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) problems.push(`functions.${name}.environment: "${key}" is not a valid variable name`);
@@ -225,7 +254,7 @@ export async function resolveInRepo(repoDir: string, rel: string, field: string)
 export type LoadedStack = { ok: true; stack: Stack; file: string } | { ok: false; problems: string[] };
 
 /** Reads stack.yml (or stack.yaml) from the repository's root and validates it. */
-export async function loadStack(repoDir: string, opts: { namespace?: string } = {}): Promise<LoadedStack> {
+export async function loadStack(repoDir: string, opts: Omit<StackOptions, 'file'> = {}): Promise<LoadedStack> {
   for (const file of STACK_FILES) {
     let text: string;
     try {
@@ -235,7 +264,7 @@ export async function loadStack(repoDir: string, opts: { namespace?: string } = 
       if (err instanceof StackFileError && /does not exist/.test(err.message)) continue;
       return { ok: false, problems: [(err as Error).message] };
     }
-    const result = parseStack(text, { file, namespace: opts.namespace });
+    const result = parseStack(text, { ...opts, file });
     return result.ok ? { ok: true, stack: result.stack, file } : result;
   }
   return { ok: false, problems: [`no ${STACK_FILES.join(' or ')} at the root of the repository`] };

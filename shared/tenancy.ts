@@ -41,8 +41,8 @@ export interface TenantFunction {
 }
 
 export interface TenancyCheck {
-  /** The owner's namespace, from the repository owner's login. */
-  namespace: string;
+  /** The owner's namespace, from the repository owner's login; undefined: `namespace:` is not checked. */
+  namespace: string | undefined;
   functions: TenantFunction[];
   /** Functions the owner already runs from OTHER repositories (this repository's are replaced). */
   otherFunctionsOfOwner: number;
@@ -56,14 +56,14 @@ export function tenancyProblems(check: TenancyCheck): string[] {
   const total = check.otherFunctionsOfOwner + check.functions.length;
   if (total > quotas.functionsPerOwner) {
     problems.push(
-      `quota functionsPerOwner: ${check.namespace} would run ${total} functions, the quota is ${quotas.functionsPerOwner}`,
+      `quota functionsPerOwner: ${check.namespace ?? 'this owner'} would run ${total} functions, the quota is ${quotas.functionsPerOwner}`,
     );
   }
   for (const fn of check.functions) {
     const at = (field: string) => `function ${fn.name}: ${field}`;
     const nameProblem = dnsLabelProblem(fn.name);
     if (nameProblem) problems.push(`${at('name')} ${nameProblem}`);
-    if (fn.namespace !== undefined && fn.namespace !== check.namespace) {
+    if (fn.namespace !== undefined && check.namespace !== undefined && fn.namespace !== check.namespace) {
       problems.push(`${at('namespace')} "${fn.namespace}" is not this owner's namespace; functions deploy to "${check.namespace}" only`);
     }
     for (const [field, map] of [['labels', fn.labels], ['annotations', fn.annotations]] as const) {

@@ -7,10 +7,10 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { BuildLog, buildLogUrl } from '../../shared/build-logs.js';
-import { CLONE_USERNAME } from '../../shared/github.js';
 import type { BuildJob, BuiltFunction, DeployJob } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import { loadStack, resolveInRepo } from '../../shared/stack.js';
+import type { Quotas } from '../../shared/tenancy.js';
 import { AGGREGATE_CONTEXT, type StatusReporter, type StatusUpdate } from '../../shared/status.js';
 import { isSuperseded, supersededText } from '../../shared/supersede.js';
 import { buildFunction, formatDuration, FunctionFailure, planFunction, type FunctionBuilt, type FunctionPlan } from './build-function.js';
@@ -23,8 +23,8 @@ export interface BuildCommitDeps {
   reporter: StatusReporter;
   builder: ImageBuilder;
   enqueueDeploy: (job: DeployJob) => Promise<void>;
-  /** The token to clone a private repository with (username x-access-token), if any. */
-  cloneCredentials?: (source: BuildJob['source']) => Promise<string | undefined>;
+  /** Username and token to clone a private repository with, if any (shared/status-router.ts). */
+  cloneCredentials?: (source: BuildJob['source']) => Promise<{ username: string; password: string } | undefined>;
   log: Logger;
   stopSignal?: AbortSignal;
   settings: {
@@ -35,6 +35,8 @@ export interface BuildCommitDeps {
     baseImages: BaseImages;
     buildLogTtlMs: number;
     publicUrl: string;
+    /** The owner's quotas: stack.yml is checked against them, default limits come from them. */
+    quotas: Quotas;
   };
 }
 
@@ -123,13 +125,13 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
     let t = Date.now();
     const repoDir = path.join(workDir, 'repo');
     try {
-      const token = source.private && deps.cloneCredentials ? await deps.cloneCredentials(source) : undefined;
-      buildLog.line(`cloning ${source.cloneUrl} at ${source.sha}${token ? ' (with credentials)' : ''}`);
+      const credentials = source.private && deps.cloneCredentials ? await deps.cloneCredentials(source) : undefined;
+      buildLog.line(`cloning ${source.cloneUrl} at ${source.sha}${credentials ? ' (with credentials)' : ''}`);
       await cloneCommit({
         url: source.cloneUrl,
         sha: source.sha,
         dir: repoDir,
-        credentials: token ? { username: CLONE_USERNAME, password: token } : undefined,
+        credentials,
         timeoutMs: settings.buildTimeoutMs,
       });
     } catch (err) {
@@ -137,7 +139,7 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
     }
     stages.clone = (Date.now() - t) / 1000;
 
-    const stack = await loadStack(repoDir, { namespace: source.namespace });
+    const stack = await loadStack(repoDir, { namespace: source.namespace, quotas: settings.quotas });
     if (!stack.ok) {
       const n = stack.problems.length;
       return (outcome = await fail(`stack.yml has ${n} problem${n === 1 ? '' : 's'}: ${stack.problems[0]}${n > 1 ? ` (+${n - 1} more)` : ''}`, true, {}, stack.problems));
@@ -167,8 +169,8 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
       return (outcome = await fail(`${all.length} problem${all.length === 1 ? '' : 's'} in stack.yml: ${all[0]}${all.length > 1 ? ` (+${all.length - 1} more)` : ''}`, true, perFunction, all));
     }
 
-    for (const name of functionNames) await report({ context: fnContext(name), state: 'pending', description: 'building', targetUrl: logUrl });
-    await report({ context: AGGREGATE_CONTEXT, state: 'pending', description: `building ${functionNames.length} function(s)`, targetUrl: logUrl });
+    for (const name of functionNames) await report({ context: fnContext(name), state: 'running', description: 'building', targetUrl: logUrl });
+    await report({ context: AGGREGATE_CONTEXT, state: 'running', description: `building ${functionNames.length} function(s)`, targetUrl: logUrl });
 
     t = Date.now();
     const results = await mapLimit(plans, settings.parallelism, (plan) =>
@@ -178,6 +180,7 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
         extraPaths,
         registry: settings.registry,
         namespace: source.namespace,
+        quotas: settings.quotas,
         sha: source.sha,
         imageLabels: {
           'org.opencontainers.image.revision': source.sha,
@@ -223,11 +226,11 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
       return (outcome = { outcome: 'built', functions, logUrl });
     }
     for (const b of built) {
-      await report({ context: fnContext(b.fn.name), state: 'pending', description: `built in ${formatDuration(b.buildMs + b.pushMs)}, deploying`, targetUrl: logUrl });
+      await report({ context: fnContext(b.fn.name), state: 'running', description: `built in ${formatDuration(b.buildMs + b.pushMs)}, deploying`, targetUrl: logUrl });
     }
     await report({
       context: AGGREGATE_CONTEXT,
-      state: 'pending',
+      state: 'running',
       description: `built in ${took}, deploying`,
       targetUrl: logUrl,
       details: { title: `built in ${took}, deploying`, summary: stageSummary() },

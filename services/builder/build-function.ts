@@ -3,6 +3,7 @@
 // build timeout. Every failure becomes a FunctionFailure with a one-line reason.
 import path from 'node:path';
 import type { BuiltFunction } from '../../shared/jobs.js';
+import { limitsWithDefaults, type Quotas } from '../../shared/tenancy.js';
 import { functionEnvironment, resolveInRepo, StackFileError, type StackFunction } from '../../shared/stack.js';
 import { BuildFailedError, type ImageBuilder, type LogLine } from './engine-build.js';
 import { isTemplate, prepareContext, TemplateError, unknownLangMessage, type BaseImages, type TemplateName } from './templates.js';
@@ -59,6 +60,8 @@ export interface BuildFunctionInput {
   extraPaths: Array<{ rel: string; real: string }>;
   registry: string;
   namespace: string;
+  /** Default limits for a function whose stack.yml gives none. */
+  quotas: Quotas;
   sha: string;
   imageLabels: Record<string, string>;
   baseImages: BaseImages;
@@ -119,7 +122,7 @@ export async function buildFunction(input: BuildFunctionInput): Promise<Function
         labels: def.labels ?? {},
         annotations: def.annotations ?? {},
         secrets: def.secrets ?? [],
-        limits: def.limits,
+        limits: limitsWithDefaults(def.limits, input.quotas),
         requests: def.requests,
         readOnlyRootFilesystem: def.readonly_root_filesystem,
         buildSeconds: Math.round((result.buildMs + result.pushMs) / 100) / 10,

@@ -12,6 +12,8 @@ import {
 } from '../../shared/config.js';
 import { DEFAULT_BUILD_LOG_TTL_MS } from '../../shared/build-logs.js';
 import { GITHUB_SECRET_VARS, githubEnvShape, githubSettings } from '../../shared/github.js';
+import { GITLAB_SECRET_VARS, gitlabEnvShape, gitlabSettings } from '../../shared/gitlab.js';
+import { quotaEnvShape, quotasFromEnv } from '../../shared/tenancy.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -63,6 +65,8 @@ const schema = z
     GITFAAS_WEBHOOKS_PUBLIC_URL: urlVar('http://127.0.0.1:8081'),
     GITFAAS_DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
     ...githubEnvShape,
+    ...gitlabEnvShape,
+    ...quotaEnvShape,
   })
   .transform((env) => ({
     logLevel: env.GITFAAS_LOG_LEVEL,
@@ -80,10 +84,13 @@ const schema = z
     publicUrl: env.GITFAAS_WEBHOOKS_PUBLIC_URL.replace(/\/+$/, ''),
     dockerSocket: env.GITFAAS_DOCKER_SOCKET,
     github: githubSettings(env),
+    gitlab: gitlabSettings(env),
+    /** Per-owner limits checked on stack.yml, and the default limits of each function. */
+    quotas: quotasFromEnv(env),
   }));
 
 export type BuilderConfig = z.output<typeof schema>;
 
 export function loadBuilderConfig(env: Env = process.env): BuilderConfig {
-  return parseEnv(schema, withSecrets(env, GITHUB_SECRET_VARS));
+  return parseEnv(schema, withSecrets(env, [...GITHUB_SECRET_VARS, ...GITLAB_SECRET_VARS]));
 }

@@ -3,21 +3,21 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
-import { GitHub, GitHubStatusReporter } from '../../shared/github.js';
 import { BUILDS_QUEUE, BuildJob, buildJobId, DEPLOYS_QUEUE, DeployJob } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
 import type { StatusReporter } from '../../shared/status.js';
+import { hostClients } from '../../shared/status-router.js';
 import { buildCommit, type BuildOutcome } from './build-commit.js';
 import { BuildctlImageBuilder } from './buildctl.js';
 import type { BuilderConfig } from './config.js';
 import { EngineImageBuilder, type ImageBuilder } from './engine-build.js';
 
 export interface BuilderDeps {
-  /** Statuses go here; by default GitHub's reporter from the GITHUB_* configuration. */
+  /** Statuses go here; by default the job's host (GITHUB_* or GITLAB_* configuration). */
   reporter?: StatusReporter;
-  /** Credentials for private clones; by default GitHub's. */
-  cloneCredentials?: (source: BuildJob['source']) => Promise<string | undefined>;
+  /** Credentials for private clones; by default the job's host's token. */
+  cloneCredentials?: (source: BuildJob['source']) => Promise<{ username: string; password: string } | undefined>;
   builder?: ImageBuilder;
 }
 
@@ -33,9 +33,9 @@ export async function startBuilder(config: BuilderConfig, log: Logger, deps: Bui
   const deploys = new Queue<DeployJob>(DEPLOYS_QUEUE, { connection: redis, prefix: config.queuePrefix });
   deploys.on('error', (err) => log.warn({ err }, 'deploys queue error'));
 
-  const github = new GitHub(config.github, log.child({ component: 'github' }));
-  const reporter = deps.reporter ?? new GitHubStatusReporter(github, redis, log.child({ component: 'statuses' }), config.queuePrefix);
-  const cloneCredentials = deps.cloneCredentials ?? ((source: BuildJob['source']) => github.cloneCredentials(source));
+  const hosts = hostClients(config, redis, log, config.queuePrefix);
+  const reporter = deps.reporter ?? hosts.reporter;
+  const cloneCredentials = deps.cloneCredentials ?? ((source: BuildJob['source']) => hosts.cloneCredentials(source));
   const builder =
     deps.builder ??
     (config.buildkitAddr
@@ -74,6 +74,7 @@ export async function startBuilder(config: BuilderConfig, log: Logger, deps: Bui
           baseImages: config.baseImages,
           buildLogTtlMs: config.buildLogTtlMs,
           publicUrl: config.publicUrl,
+          quotas: config.quotas,
         },
       });
       if (outcome.outcome === 'failed') {

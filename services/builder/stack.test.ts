@@ -79,8 +79,10 @@ functions:
       /^functions\.a\.colour: unknown field/,
       /^functions\.b\.limits\.disk: unknown field/,
       /^functions\.b\.readonly_root_filesystem: /,
-      // ...and the functions' other problems are still found.
-      /^functions\.Bad_Name: the function name must be a DNS-1123 label/,
+      // ...and the functions' other problems are still found, tenancy's included.
+      /^function Bad_Name: name must be a DNS-1123 label/,
+      /^function b: labels\.com\.openfaas\.cloud\.git-owner is reserved/,
+      /^function b: namespace "gh-bob" is not this owner's namespace/,
       /^functions\.a\.handler: "\.\.\/outside" must stay inside the repository/,
       /^functions\.b\.handler: "\/etc" must be relative/,
     ];
@@ -107,13 +109,13 @@ functions:
     const problems = (result as { problems: string[] }).problems;
     const expect = [
       /^provider\.name: must be "openfaas"/,
-      /^functions\.Bad_Name: the function name must be a DNS-1123 label/,
+      /^function Bad_Name: name must be a DNS-1123 label/,
       /^functions\.a\.handler: "\.\.\/outside" must stay inside the repository/,
       /^functions\.a\.environment: "1BAD" is not a valid variable name/,
       /^functions\.b\.handler: "\/etc" must be relative/,
       /^functions\.b\.secrets: "Not_Valid" must be a DNS-1123 label/,
-      /^functions\.b\.labels: "com\.openfaas\.cloud\.git-owner" is reserved/,
-      /^functions\.b\.namespace: "gh-bob" is not this repository owner's namespace "gh-alice"/,
+      /^function b: labels\.com\.openfaas\.cloud\.git-owner is reserved for gitfaas/,
+      /^function b: namespace "gh-bob" is not this owner's namespace; functions deploy to "gh-alice" only/,
       /^functions\.b\.environment_file\[0\]: "sub\/\.\.\/\.\.\/secrets\.yml" must stay inside/,
     ];
     for (const re of expect) assert.ok(problems.some((p) => re.test(p)), `expected a problem matching ${re} in:\n${problems.join('\n')}`);

@@ -1,10 +1,12 @@
 // Which repository owners may build here: GITFAAS_CUSTOMERS (inline) or
 // GITFAAS_CUSTOMERS_FILE (one login per line, '#' comments), compared case-insensitively
-// as GitHub logins are. The file is re-read whenever its mtime or size changes, so an
-// operator edits it without a restart; if it becomes unreadable, nobody is allowed
-// (fail closed) and the reason is logged.
+// as GitHub and GitLab logins are. A plain `alice` allows alice on both hosts;
+// `github:alice` or `gitlab:alice` allows her on that host only. The file is re-read
+// whenever its mtime or size changes, so an operator edits it without a restart; if it
+// becomes unreadable, nobody is allowed (fail closed) and the reason is logged.
 import { statSync, readFileSync } from 'node:fs';
 import type { Logger } from '../../shared/logger.js';
+import type { Scm } from '../../shared/names.js';
 import type { WebhooksConfig } from './config.js';
 
 export function parseLogins(text: string): Set<string> {
@@ -17,7 +19,12 @@ export function parseLogins(text: string): Set<string> {
 }
 
 export interface Allowlist {
-  allows(login: string): boolean;
+  allows(login: string, scm: Scm): boolean;
+}
+
+function listed(logins: Set<string>, login: string, scm: Scm): boolean {
+  const lower = login.toLowerCase();
+  return logins.has(lower) || logins.has(`${scm}:${lower}`);
 }
 
 export function createAllowlist(source: WebhooksConfig['customers'], log: Logger): Allowlist {
@@ -27,7 +34,7 @@ export function createAllowlist(source: WebhooksConfig['customers'], log: Logger
   }
   if (source.kind === 'list') {
     const logins = parseLogins(source.logins);
-    return { allows: (login) => logins.has(login.toLowerCase()) };
+    return { allows: (login, scm) => listed(logins, login, scm) };
   }
   let seen = '';
   let logins = new Set<string>();
@@ -47,9 +54,9 @@ export function createAllowlist(source: WebhooksConfig['customers'], log: Logger
   };
   refresh();
   return {
-    allows(login) {
+    allows(login, scm) {
       refresh();
-      return logins.has(login.toLowerCase());
+      return listed(logins, login, scm);
     },
   };
 }

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ConfigError, bindVar, logLevelVar, parseEnv, portVar, redisUrlVar, withSecrets, type Env } from '../../shared/config.js';
 import { GITHUB_SECRET_VARS, githubEnvShape, githubSettings } from '../../shared/github.js';
+import { GITLAB_SECRET_VARS, gitlabEnvShape, gitlabSettings } from '../../shared/gitlab.js';
 
 /** Prefix of every BullMQ queue and Redis key gitfaas owns; tests set their own. */
 export const queuePrefixVar = z
@@ -18,13 +19,19 @@ const schema = z
     GITFAAS_QUEUE_PREFIX: queuePrefixVar,
     GITHUB_WEBHOOK_SECRET: z.string().optional(),
     GITHUB_WEBHOOK_SECRET_PREVIOUS: z.string().optional(),
+    GITLAB_WEBHOOK_SECRET: z.string().optional(),
+    GITLAB_WEBHOOK_SECRET_PREVIOUS: z.string().optional(),
     GITFAAS_CUSTOMERS: z.string().optional(),
     GITFAAS_CUSTOMERS_FILE: z.string().optional(),
     ...githubEnvShape,
+    ...gitlabEnvShape,
   })
   .transform((env) => {
     if (env.GITHUB_WEBHOOK_SECRET_PREVIOUS && !env.GITHUB_WEBHOOK_SECRET) {
       throw new ConfigError('GITHUB_WEBHOOK_SECRET_PREVIOUS is set without GITHUB_WEBHOOK_SECRET: set the current secret too');
+    }
+    if (env.GITLAB_WEBHOOK_SECRET_PREVIOUS && !env.GITLAB_WEBHOOK_SECRET) {
+      throw new ConfigError('GITLAB_WEBHOOK_SECRET_PREVIOUS is set without GITLAB_WEBHOOK_SECRET: set the current secret too');
     }
     if (env.GITFAAS_CUSTOMERS !== undefined && env.GITFAAS_CUSTOMERS_FILE !== undefined) {
       throw new ConfigError('GITFAAS_CUSTOMERS and GITFAAS_CUSTOMERS_FILE are both set: set only one of them');
@@ -40,6 +47,8 @@ const schema = z
        * Empty: GitHub is not configured and its route answers 503 (never unverified).
        */
       webhookSecrets: [env.GITHUB_WEBHOOK_SECRET, env.GITHUB_WEBHOOK_SECRET_PREVIOUS].filter((s): s is string => !!s),
+      /** As webhookSecrets, for GitLab's X-Gitlab-Token. */
+      gitlabWebhookSecrets: [env.GITLAB_WEBHOOK_SECRET, env.GITLAB_WEBHOOK_SECRET_PREVIOUS].filter((s): s is string => !!s),
       customers:
         env.GITFAAS_CUSTOMERS_FILE !== undefined
           ? ({ kind: 'file', path: env.GITFAAS_CUSTOMERS_FILE } as const)
@@ -47,11 +56,18 @@ const schema = z
             ? ({ kind: 'list', logins: env.GITFAAS_CUSTOMERS } as const)
             : ({ kind: 'anyone' } as const),
       github: githubSettings(env),
+      gitlab: gitlabSettings(env),
     };
   });
 
 export type WebhooksConfig = z.output<typeof schema>;
 
 export function loadWebhooksConfig(env: Env = process.env): WebhooksConfig {
-  return parseEnv(schema, withSecrets(env, ['GITHUB_WEBHOOK_SECRET', 'GITHUB_WEBHOOK_SECRET_PREVIOUS', ...GITHUB_SECRET_VARS]));
+  return parseEnv(schema, withSecrets(env, [
+      'GITHUB_WEBHOOK_SECRET',
+      'GITHUB_WEBHOOK_SECRET_PREVIOUS',
+      'GITLAB_WEBHOOK_SECRET_PREVIOUS',
+      ...GITHUB_SECRET_VARS,
+      ...GITLAB_SECRET_VARS,
+    ]));
 }

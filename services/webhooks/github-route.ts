@@ -4,19 +4,11 @@
 import { Webhooks } from '@octokit/webhooks';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { AGGREGATE_CONTEXT, type StatusReporter } from '../../shared/status.js';
-import type { SourceRef } from '../../shared/jobs.js';
-import type { Logger } from '../../shared/logger.js';
-import type { Allowlist } from './allowlist.js';
-import { type BuildEnqueuer, RedisUnavailable } from './enqueue.js';
+import { acceptDecision, type AcceptDeps } from './accept.js';
 import { decideGitHubEvent } from './github-event.js';
 
-export interface GitHubRouteDeps {
+export interface GitHubRouteDeps extends AcceptDeps {
   secrets: string[];
-  enqueuer: BuildEnqueuer;
-  allowlist: Allowlist;
-  reporter: StatusReporter;
-  log: Logger;
 }
 
 /** GitHub caps webhook payloads at 25 MB. */
@@ -25,13 +17,6 @@ const MAX_BODY_BYTES = 25 * 1024 * 1024;
 export function githubWebhookRoute(deps: GitHubRouteDeps): Hono {
   const verifiers = deps.secrets.map((secret) => new Webhooks({ secret }));
   const app = new Hono();
-
-  // Statuses that explain a skipped commit are sent after the answer, off the request path.
-  const tellCommit = (source: SourceRef, state: 'success' | 'failure', description: string, log: Logger) => {
-    deps.reporter
-      .report(source, { context: AGGREGATE_CONTEXT, state, description })
-      .catch((err) => log.warn({ err }, 'could not send the status that explains the skipped commit'));
-  };
 
   app.post(
     '/',
@@ -77,28 +62,7 @@ export function githubWebhookRoute(deps: GitHubRouteDeps): Hono {
 
       const decision = decideGitHubEvent(event, payload);
       if (decision.action === 'invalid') return c.text(`${decision.reason}\n`, 400);
-      if (decision.source && !deps.allowlist.allows(decision.source.owner)) {
-        const reason = `not built: ${decision.source.owner} is not on this gitfaas installation's customer list`;
-        log.info({ owner: decision.source.owner }, 'owner not allowed');
-        tellCommit(decision.source, 'failure', reason, log);
-        return c.json({ message: reason }, 403);
-      }
-      if (decision.action === 'skip') {
-        log.debug({ reason: decision.reason }, 'event ignored');
-        if (decision.source) tellCommit(decision.source, 'success', decision.reason, log);
-        return c.json({ message: `ignored: ${decision.reason}` }, 202);
-      }
-      try {
-        const queued = await deps.enqueuer.enqueue(decision.kind, decision.source, deliveryId);
-        log.info({ ...queued, repo: decision.source.fullName, sha: decision.source.sha, kind: decision.kind }, 'build queued');
-        return c.json({ message: queued.duplicate ? 'already queued' : 'queued', ...queued }, 202);
-      } catch (err) {
-        if (err instanceof RedisUnavailable) {
-          log.error({ err }, 'build not stored');
-          return c.text('build queue unavailable, nothing stored: redeliver this webhook later\n', 503);
-        }
-        return c.text(`cannot queue this event: ${(err as Error).message}\n`, 400);
-      }
+      return acceptDecision(c, deps, decision, deliveryId, log);
     },
   );
   return app;

@@ -1,24 +1,25 @@
-// The webhook receiver: one HTTP server on 127.0.0.1 with a route per git host. Other
-// route modules mount beside them (the builder's build-log route at /logs, GitLab's
-// receiver) through `mounts`, so every public URL of the build side shares one port
+// The webhook receiver: one HTTP server on 127.0.0.1 with a route per git host
+// (/webhooks/github, /webhooks/gitlab). Other route modules mount beside them (the
+// builder's build-log route at /logs) through `mounts`, so every public URL of the build side shares one port
 // (GITFAAS_WEBHOOKS_PUBLIC_URL, which build-log links start with).
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
-import { GitHub, GitHubStatusReporter } from '../../shared/github.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
+import { hostClients } from '../../shared/status-router.js';
 import { createAllowlist } from './allowlist.js';
 import { buildLogRoute } from './build-log-route.js';
 import type { WebhooksConfig } from './config.js';
 import { BuildEnqueuer } from './enqueue.js';
 import { githubWebhookRoute } from './github-route.js';
+import { gitlabWebhookRoute } from './gitlab-route.js';
 
 export interface WebhooksOptions {
   /**
-   * Extra routes served on the same port, e.g. a GitLab receiver at /webhooks/gitlab.
-   * The builder's build-log route (GET /logs/<token>) is always mounted.
+   * Extra routes served on the same port. The GitHub and GitLab receivers and the
+   * builder's build-log route (GET /logs/<token>) are always mounted.
    */
   mounts?: { path: string; app: Hono }[];
 }
@@ -30,14 +31,15 @@ export interface RunningWebhooks extends RunningService {
 
 export async function startWebhooks(config: WebhooksConfig, log: Logger, options: WebhooksOptions = {}): Promise<RunningWebhooks> {
   const enqueuer = new BuildEnqueuer(config.redisUrl, config.queuePrefix);
-  const github = new GitHub(config.github, log.child({ component: 'github' }));
-  const reporter = new GitHubStatusReporter(github, enqueuer.redis, log.child({ component: 'status' }), config.queuePrefix);
+  // Statuses that explain a skipped or refused commit go to the commit's own host.
+  const { reporter } = hostClients(config, enqueuer.redis, log, config.queuePrefix);
   const allowlist = createAllowlist(config.customers, log);
   if (!(await enqueuer.connected())) log.error('Redis (GITFAAS_REDIS_URL) is not reachable: webhooks get 503 until it is');
 
   const app = new Hono();
   app.get('/healthz', (c) => c.text('ok\n'));
   app.route('/webhooks/github', githubWebhookRoute({ secrets: config.webhookSecrets, enqueuer, allowlist, reporter, log }));
+  app.route('/webhooks/gitlab', gitlabWebhookRoute({ secrets: config.gitlabWebhookSecrets, enqueuer, allowlist, reporter, log }));
   // The builder's build logs (GET /logs/<token>), linked from failed statuses.
   const logRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   logRedis.on('error', () => {});

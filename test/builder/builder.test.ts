@@ -94,13 +94,13 @@ describe('a push', () => {
     const aggregate = h.reporter.for(firstSha, AGGREGATE_CONTEXT);
     assert.equal(aggregate[0].state, 'pending');
     assert.match(aggregate[0].description, /^building/);
-    assert.equal(aggregate.at(-1)!.state, 'pending');
+    assert.equal(aggregate.at(-1)!.state, 'running');
     assert.match(aggregate.at(-1)!.description, /^built in .*, deploying$/);
     assert.match(aggregate.at(-1)!.details!.summary, /^clone: \d+\.\d s, build: \d+\.\d s, push: \d+\.\d s$/);
     for (const fn of ['hello', 'py', 'docker']) {
       const updates = h.reporter.for(firstSha, `${AGGREGATE_CONTEXT}/${fn}`);
       assert.deepEqual(updates.map((u) => u.description.replace(/\d+(\.\d+)?s/, 'Ns')), ['building', 'built in Ns, deploying']);
-      assert.ok(updates.every((u) => u.state === 'pending' && u.targetUrl?.startsWith(`${h.logBase}/logs/`)));
+      assert.ok(updates.every((u) => u.state === 'running' && u.targetUrl?.startsWith(`${h.logBase}/logs/`)));
     }
 
     assert.deepEqual(await readdir(path.join(h.root, 'state', 'builds')), [], 'the work directory was removed');
@@ -114,7 +114,7 @@ describe('a push', () => {
     assert.deepEqual(hello.labels, { tier: 'web' });
     assert.deepEqual(hello.annotations, { topic: 'greetings' });
     assert.deepEqual(hello.secrets, ['api-key']);
-    assert.deepEqual(hello.limits, { memory: '128Mi' });
+    assert.deepEqual(hello.limits, { memory: '128Mi', cpu: '500m' }, 'the CPU limit stack.yml leaves out is the default quota');
     assert.deepEqual(hello.requests, { cpu: '100m' });
     assert.equal(hello.readOnlyRootFilesystem, true);
     assert.deepEqual(deploy.functions.map((f) => f.name).sort(), ['docker', 'hello', 'py']);
@@ -212,7 +212,7 @@ describe('a private repository', () => {
     const lane = await h.lane({}, undefined, {
       cloneCredentials: async (source) => {
         asked.push(source.fullName);
-        return TOKEN;
+        return { username: 'x-access-token', password: TOKEN };
       },
     });
     const source = h.source(repo, sha, { private: true, cloneUrl: `${git.url}/remote.git` });

@@ -1,0 +1,53 @@
+// What the GitHub and GitLab routes do once a delivery is verified and normalised: the
+// customer list, the status that explains a skipped commit, and the build job stored in
+// Redis before 202 (503 when Redis cannot store it, so the host redelivers).
+import type { Context } from 'hono';
+import type { BuildJob, SourceRef } from '../../shared/jobs.js';
+import type { Logger } from '../../shared/logger.js';
+import { AGGREGATE_CONTEXT, type StatusReporter } from '../../shared/status.js';
+import type { Allowlist } from './allowlist.js';
+import { type BuildEnqueuer, RedisUnavailable } from './enqueue.js';
+
+export interface AcceptDeps {
+  enqueuer: BuildEnqueuer;
+  allowlist: Allowlist;
+  reporter: StatusReporter;
+  log: Logger;
+}
+
+export type Decision =
+  | { action: 'build'; kind: BuildJob['kind']; source: SourceRef }
+  /** Nothing to build; `source` set when the commit should hear why. */
+  | { action: 'skip'; reason: string; source?: SourceRef };
+
+/** Statuses that explain a skipped commit are sent after the answer, off the request path. */
+function tellCommit(deps: AcceptDeps, source: SourceRef, state: 'success' | 'failure', description: string, log: Logger): void {
+  deps.reporter
+    .report(source, { context: AGGREGATE_CONTEXT, state, description })
+    .catch((err) => log.warn({ err }, 'could not send the status that explains the skipped commit'));
+}
+
+export async function acceptDecision(c: Context, deps: AcceptDeps, decision: Decision, deliveryId: string, log: Logger): Promise<Response> {
+  if (decision.source && !deps.allowlist.allows(decision.source.owner, decision.source.scm)) {
+    const reason = `not built: ${decision.source.owner} is not on this gitfaas installation's customer list`;
+    log.info({ owner: decision.source.owner, scm: decision.source.scm }, 'owner not allowed');
+    tellCommit(deps, decision.source, 'failure', reason, log);
+    return c.json({ message: reason }, 403);
+  }
+  if (decision.action === 'skip') {
+    log.debug({ reason: decision.reason }, 'event ignored');
+    if (decision.source) tellCommit(deps, decision.source, 'success', decision.reason, log);
+    return c.json({ message: `ignored: ${decision.reason}` }, 202);
+  }
+  try {
+    const queued = await deps.enqueuer.enqueue(decision.kind, decision.source, deliveryId);
+    log.info({ ...queued, repo: decision.source.fullName, sha: decision.source.sha, kind: decision.kind }, 'build queued');
+    return c.json({ message: queued.duplicate ? 'already queued' : 'queued', ...queued }, 202);
+  } catch (err) {
+    if (err instanceof RedisUnavailable) {
+      log.error({ err }, 'build not stored');
+      return c.text('build queue unavailable, nothing stored: redeliver this webhook later\n', 503);
+    }
+    return c.text(`cannot queue this event: ${(err as Error).message}\n`, 400);
+  }
+}
