@@ -39,6 +39,7 @@ export class NatsLink {
   }
 
   private connected = false;
+  private failures = 0;
 
   /** The connection while usable, else undefined. */
   get connection(): NatsConnection | undefined {
@@ -66,7 +67,10 @@ export class NatsLink {
         noAsyncTraces: true,
       });
     } catch (err) {
-      log.error({ err }, 'cannot connect to NATS');
+      // Once, then about every 30 s: a service waiting for NATS should not flood its log.
+      if (this.failures++ % Math.max(1, Math.round(30_000 / this.retryMs)) === 0) {
+        log.error({ err, servers }, 'cannot connect to NATS; retrying');
+      }
       if (!this.closed) this.retryTimer = setTimeout(() => void this.connectLoop(), this.retryMs);
       return;
     }

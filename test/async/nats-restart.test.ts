@@ -10,6 +10,8 @@ import { after, before, test } from 'node:test';
 import { connect } from 'nats';
 import { loadQueueWorkerConfig } from '../../services/queue-worker/config.js';
 import { startQueueWorker, type QueueWorker } from '../../services/queue-worker/service.js';
+import { NatsLink } from '../../shared/async-nats.js';
+import { ensureAsyncStreams } from '../../shared/async-streams.js';
 import { silentLogger } from '../../shared/logger.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { fixtureImage } from '../helpers/images.js';
@@ -24,15 +26,20 @@ let worker: QueueWorker;
 let receiver: CallbackReceiver;
 const env = uniqueAsyncEnv();
 
-async function startNats(): Promise<void> {
-  const child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(natsPort), '-sd', natsDir], { stdio: 'ignore' });
-  nats = child;
+/** Starts a nats-server of our own with JetStream on 127.0.0.1:port, storing in dir. */
+async function spawnNats(port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: 'ignore' });
   await waitFor('our nats-server to accept connections', async () => {
     if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode}`);
-    const nc = await connect({ servers: [`nats://127.0.0.1:${natsPort}`], reconnect: false });
+    const nc = await connect({ servers: [`nats://127.0.0.1:${port}`], reconnect: false });
     await nc.close();
     return true;
   }, 15_000, 50);
+  return child;
+}
+
+async function startNats(): Promise<void> {
+  nats = await spawnNats(natsPort, natsDir);
 }
 
 async function stopNats(): Promise<void> {
@@ -109,4 +116,34 @@ test('NATS down: 503 and nothing accepted; back up: 202 again, and every accepte
   }
   await waitFor(`all ${accepted.length} accepted calls to call back`, async () => accepted.every((id) => receiver.byCallId.has(id)), 60_000, 100);
   for (const id of accepted) assert.equal(receiver.byCallId.get(id)![0].headers['x-function-status'], '200');
+});
+
+test('a service started while NATS is down connects, and creates its streams, once NATS comes up', async () => {
+  const port = await freePort();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-nats-late-'));
+  const settings = { ...loadQueueWorkerConfig({ ...env, GITFAAS_ADMIN_PASSWORD: 'x' }).streams, natsServers: [`nats://127.0.0.1:${port}`] };
+  const link = new NatsLink({
+    servers: settings.natsServers,
+    name: 'late-test',
+    log: silentLogger(),
+    retryMs: 100,
+    prepare: async (nc) => ensureAsyncStreams(await nc.jetstreamManager(), settings),
+  }).start();
+  let late: ChildProcess | undefined;
+  try {
+    assert.equal(link.usable, false);
+    // Starting the server takes longer than several of the link's 100 ms retries.
+    late = await spawnNats(port, dir);
+    const nc = await link.ready();
+    assert.equal(link.usable, true);
+    const info = await (await nc.jetstreamManager()).streams.info(settings.stream);
+    assert.equal(info.config.name, settings.stream);
+  } finally {
+    await link.close();
+    if (late) {
+      late.kill('SIGKILL');
+      await exited(late);
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
 });
