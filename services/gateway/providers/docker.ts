@@ -7,9 +7,10 @@ import type { Logger } from '../../../shared/logger.js';
 import * as L from './docker-labels.js';
 import { ensureImage } from './docker-image.js';
 import { containerLogs } from './docker-logs.js';
-import { ReplicaCache, type FunctionReplicas, type Replica } from './docker-replicas.js';
+import { ReplicaCache, type Replica } from './docker-replicas.js';
 import { SecretStore } from './docker-secrets.js';
-import { cloneOptions, createOptions, initialReplicas, statusFromContainer, validateDeployment } from './docker-spec.js';
+import { cloneOptions, createOptions, initialReplicas, validateDeployment } from './docker-spec.js';
+import { desired, generationNow, newest, notFound, status } from './docker-status.js';
 import {
   ProviderError,
   type Endpoint,
@@ -303,32 +304,4 @@ export class DockerProvider implements Provider {
       });
     this.cache.drop(id);
   }
-}
-
-function generationNow(): number {
-  return Date.now();
-}
-
-function newest(fn: FunctionReplicas): number {
-  let max = 0;
-  for (const r of fn.replicas.values()) if (!r.leaving && r.generation > max) max = r.generation;
-  return max;
-}
-
-function desired(fn: FunctionReplicas): number {
-  const generation = newest(fn);
-  let n = 0;
-  for (const r of fn.replicas.values()) if (r.generation === generation && r.role === 'replica' && !r.leaving) n += 1;
-  return n;
-}
-
-function status(fn: FunctionReplicas): FunctionStatus | undefined {
-  const generation = newest(fn);
-  const current = [...fn.replicas.values()].find((r) => r.generation === generation && !r.leaving && r.info);
-  if (!current?.info) return undefined;
-  return { ...statusFromContainer(current.info), invocationCount: 0, replicas: desired(fn), availableReplicas: fn.endpoints.length };
-}
-
-function notFound(name: string, namespace: string): ProviderError {
-  return new ProviderError('not_found', `function "${name}" not found in namespace "${namespace}"`);
 }
