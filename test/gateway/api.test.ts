@@ -186,6 +186,12 @@ describe('deploy, list, get, invoke', () => {
     assert.match(lines[0].text, /echo v7 listening on :8080/);
     assert.ok(lines[0].instance && !Number.isNaN(Date.parse(lines[0].timestamp)));
 
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    const none = await call(gw, 'GET', `/system/logs?name=echo&namespace=${gw.namespace}&since=${encodeURIComponent(future)}`);
+    assert.equal(none.status, 200);
+    assert.equal(none.text, '', 'nothing was written after since');
+    assert.equal((await call(gw, 'GET', `/system/logs?name=echo&namespace=${gw.namespace}&since=yesterday`)).status, 400);
+
     // follow keeps the stream open and yields lines as they come.
     const abort = new AbortController();
     const followed = await fetch(`${gw.url}/system/logs?name=echo&namespace=${gw.namespace}&follow=true&tail=-1`, {
