@@ -172,7 +172,7 @@ async function main(): Promise<void> {
         enqueuePerSecond: n / ((enqueued - t0) / 1000), callsPerSecond: n / ((last - t0) / 1000), p50: pct(latencies, 0.5), p99: pct(latencies, 0.99) };
     };
 
-    console.log(`gitfaas async benchmark: ${RUNS} runs of ${CALLS} calls, enqueue concurrency ${CONCURRENCY}, ${WORKERS} worker(s) x max_inflight ${INFLIGHT}, ${os.cpus().length} CPUs, node ${process.version}`);
+    console.log(`gitfaas async benchmark: ${RUNS} runs of ${CALLS} calls, enqueue concurrency ${CONCURRENCY}, ${WORKERS} worker(s) x max_inflight ${INFLIGHT}, ${os.cpus().length} CPUs (load average ${os.loadavg()[0].toFixed(1)} at start), node ${process.version}`);
     const tag = randomBytes(3).toString('hex');
     await syncRun(500);
     await asyncRun(500, `warm-${tag}`);
