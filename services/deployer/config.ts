@@ -14,6 +14,8 @@ import {
 } from '../../shared/config.js';
 import { GITHUB_SECRET_VARS, githubEnvShape, githubSettings } from '../../shared/github.js';
 import { GITLAB_SECRET_VARS, gitlabEnvShape, gitlabSettings } from '../../shared/gitlab.js';
+import { isDnsLabel } from '../../shared/names.js';
+import { quotaEnvShape, quotasFromEnv } from '../../shared/tenancy.js';
 
 const schema = z
   .object({
@@ -27,8 +29,17 @@ const schema = z
     GITFAAS_ADMIN_USER: z.string().min(1, 'expected a user name').default('admin'),
     GITFAAS_ADMIN_PASSWORD: z.string().optional(),
     GITFAAS_DEPLOY_READY_TIMEOUT_MS: durationMsVar(120_000),
+    GITFAAS_DOMAIN: z
+      .string()
+      .optional()
+      .refine((v) => !v || v.split('.').every(isDnsLabel), {
+        message: 'expected a domain name such as fn.example.com (lower-case, no scheme, no port)',
+      }),
+    GITFAAS_DOMAIN_SCHEME: z.enum(['https', 'http'], { message: 'expected https or http' }).default('https'),
+    GITFAAS_DOMAIN_PORT: z.coerce.number().int().min(1).max(65535, 'expected a port from 1 to 65535').optional(),
     ...githubEnvShape,
     ...gitlabEnvShape,
+    ...quotaEnvShape,
   })
   .transform((env) => {
     const gatewayUrl = env.GITFAAS_GATEWAY_URL.replace(/\/+$/, '');
@@ -39,8 +50,13 @@ const schema = z
       queuePrefix: env.GITFAAS_QUEUE_PREFIX,
       concurrency: env.GITFAAS_DEPLOYER_CONCURRENCY,
       gatewayUrl,
-      /** Base of the function URLs put on success statuses. */
+      /** Base of the function URLs put on success statuses, without GITFAAS_DOMAIN. */
       publicUrl: (env.GITFAAS_PUBLIC_URL ?? gatewayUrl).replace(/\/+$/, ''),
+      /** With GITFAAS_DOMAIN, statuses link <scheme>://<namespace>.<domain>[:port]/<function>. */
+      domain: env.GITFAAS_DOMAIN
+        ? { name: env.GITFAAS_DOMAIN, scheme: env.GITFAAS_DOMAIN_SCHEME, port: env.GITFAAS_DOMAIN_PORT }
+        : undefined,
+      quotas: quotasFromEnv(env),
       adminUser: env.GITFAAS_ADMIN_USER,
       /** Given, or read from the gateway's generated file when first needed. */
       adminPassword: env.GITFAAS_ADMIN_PASSWORD,

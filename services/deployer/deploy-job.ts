@@ -6,8 +6,10 @@ import type { BuiltFunction, DeployJob, SourceRef } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import { AGGREGATE_CONTEXT, type StatusReporter, type StatusUpdate } from '../../shared/status.js';
 import { claimDeploy, isSuperseded, seqKey, supersededText } from '../../shared/supersede.js';
+import { tenancyProblems, type Quotas } from '../../shared/tenancy.js';
 import type { GatewayClient } from './gateway-client.js';
-import { staleFunctions, toDeployment } from './deployment.js';
+import { LABEL, staleFunctions, toDeployment } from './deployment.js';
+import type { FunctionUrl } from './function-url.js';
 import { waitUntilAnswering } from './readiness.js';
 import { withRepoLock } from './repo-lock.js';
 
@@ -15,8 +17,10 @@ export interface DeployDeps {
   gateway: GatewayClient;
   redis: Redis;
   reporter: (source: SourceRef) => StatusReporter;
-  /** Base of function URLs on statuses (GITFAAS_PUBLIC_URL). */
-  publicUrl: string;
+  /** The URL of a deployed function on statuses (function-url.ts). */
+  functionUrl: FunctionUrl;
+  /** The owner's quotas; functionsPerOwner is checked here, with the namespace's other repositories counted. */
+  quotas: Quotas;
   readyTimeoutMs: number;
   keyPrefix: string;
   log: Logger;
@@ -30,14 +34,32 @@ export type DeployOutcome =
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-export function functionUrl(publicUrl: string, name: string, namespace: string): string {
-  return `${publicUrl}/function/${name}.${namespace}`;
-}
 
 function stageSummary(stages: Record<string, number>, deployMs?: number): string {
   const all = { ...stages, ...(deployMs !== undefined ? { deploy: deployMs / 1000 } : {}) };
   const rows = Object.entries(all).map(([stage, s]) => `| ${stage} | ${s.toFixed(1)} s |`);
   return rows.length ? ['| stage | time |', '| --- | --- |', ...rows].join('\n') : 'no stage timings';
+}
+
+/**
+ * The owner's quotas against what the namespace already runs: functions of OTHER
+ * repositories count (this repository's are replaced or removed by this deploy).
+ */
+async function quotaProblems(job: DeployJob, deps: DeployDeps): Promise<string[]> {
+  const { source } = job.build;
+  const names = new Set(job.functions.map((f) => f.name));
+  const existing = await deps.gateway.list(source.namespace);
+  const others = existing.filter(
+    (fn) =>
+      !names.has(fn.name) &&
+      !(fn.labels?.[LABEL.scm] === source.scm && fn.labels?.[LABEL.repoId] === String(source.repoId)),
+  );
+  return tenancyProblems({
+    namespace: source.namespace,
+    functions: job.functions,
+    otherFunctionsOfOwner: others.length,
+    quotas: deps.quotas,
+  });
 }
 
 export async function runDeploy(job: DeployJob, deps: DeployDeps): Promise<DeployOutcome> {
@@ -76,6 +98,20 @@ export async function runDeploy(job: DeployJob, deps: DeployDeps): Promise<Deplo
   return withRepoLock(deps.redis, lockKey, lockWaitMs, async () => {
     const newer = await isSuperseded(deps.redis, build);
     if (newer) return skipSuperseded(supersededText(newer));
+    const problems = await quotaProblems(job, deps);
+    if (problems.length > 0) {
+      const reason = problems[0];
+      log.info({ problems }, 'deploy refused: over quota');
+      await each((f) => ({ context: `${AGGREGATE_CONTEXT}/${f.name}`, state: 'failure', description: `not deployed: ${reason}`, targetUrl: job.logUrl }));
+      await report({
+        context: AGGREGATE_CONTEXT,
+        state: 'failure',
+        description: `not deployed: ${reason}`,
+        targetUrl: job.logUrl,
+        details: { title: 'not deployed: over quota', summary: problems.map((p) => `- ${p}`).join('\n') },
+      });
+      return { outcome: 'failed', failures: { '(quota)': reason }, removed: [], ms: 0 };
+    }
     if (!(await claimDeploy(deps.redis, build))) return skipSuperseded('a newer commit is already deployed');
 
     const started = Date.now();
@@ -91,7 +127,7 @@ export async function runDeploy(job: DeployJob, deps: DeployDeps): Promise<Deplo
         try {
           const how = await deps.gateway.deploy(toDeployment(fn, build));
           const ready = await waitUntilAnswering(deps.gateway, fn.name, source.namespace, fn.image, deps.readyTimeoutMs);
-          const url = functionUrl(deps.publicUrl, fn.name, source.namespace);
+          const url = deps.functionUrl(fn.name, source.namespace);
           fnLog.info({ how, readyMs: ready.ms }, 'function live');
           const built = fn.buildSeconds !== undefined ? `built in ${fn.buildSeconds.toFixed(1)} s, ` : '';
           await report({
@@ -154,10 +190,10 @@ export async function runDeploy(job: DeployJob, deps: DeployDeps): Promise<Deplo
       context: AGGREGATE_CONTEXT,
       state: 'success',
       description: `${names.length} function(s) live in ${secs(ms)}${gone}`,
-      targetUrl: names.length ? functionUrl(deps.publicUrl, names[0], source.namespace) : job.logUrl,
+      targetUrl: names.length ? deps.functionUrl(names[0], source.namespace) : job.logUrl,
       details: {
         title: `${names.length} function(s) live`,
-        summary: `${names.map((n) => `- ${functionUrl(deps.publicUrl, n, source.namespace)}`).join('\n')}${gone ? `\n\nRemoved: ${removed.join(', ')}` : ''}\n\n${stageSummary(job.stages, ms)}`,
+        summary: `${names.map((n) => `- ${deps.functionUrl(n, source.namespace)}`).join('\n')}${gone ? `\n\nRemoved: ${removed.join(', ')}` : ''}\n\n${stageSummary(job.stages, ms)}`,
       },
     });
     return { outcome: 'deployed', functions: names, removed, ms };

@@ -2,23 +2,20 @@
 // deployed through the gateway (deploy-job.ts); statuses go to the job's git host.
 import { UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { GitHub, GitHubStatusReporter } from '../../shared/github.js';
-import { GitLab, GitLabStatusReporter } from '../../shared/gitlab.js';
-import { DEPLOYS_QUEUE, DeployJob, type SourceRef } from '../../shared/jobs.js';
+import { DEPLOYS_QUEUE, DeployJob } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
-import { AGGREGATE_CONTEXT, type StatusReporter } from '../../shared/status.js';
+import { AGGREGATE_CONTEXT } from '../../shared/status.js';
+import { hostClients } from '../../shared/status-router.js';
 import type { DeployerConfig } from './config.js';
 import { runDeploy, type DeployOutcome } from './deploy-job.js';
+import { functionUrlFor } from './function-url.js';
 import { GatewayClient } from './gateway-client.js';
 
 export async function startDeployer(config: DeployerConfig, log: Logger): Promise<RunningService> {
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  const reporters: Record<SourceRef['scm'], StatusReporter> = {
-    github: new GitHubStatusReporter(new GitHub(config.github, log.child({ component: 'github' })), redis, log.child({ component: 'status' }), config.queuePrefix),
-    gitlab: new GitLabStatusReporter(new GitLab(config.gitlab), log.child({ component: 'status' })),
-  };
+  const { reporter } = hostClients(config, redis, log, config.queuePrefix);
   const gateway = new GatewayClient({
     url: config.gatewayUrl,
     user: config.adminUser,
@@ -38,15 +35,16 @@ export async function startDeployer(config: DeployerConfig, log: Logger): Promis
         return await runDeploy(deploy, {
           gateway,
           redis,
-          reporter: (source) => reporters[source.scm],
-          publicUrl: config.publicUrl,
+          reporter: () => reporter,
+          functionUrl: functionUrlFor(config),
+          quotas: config.quotas,
           readyTimeoutMs: config.readyTimeoutMs,
           keyPrefix: config.queuePrefix,
           log: log.child({ jobId: job.id }),
         });
       } catch (err) {
         // Whatever stopped the deploy (Redis, the lock), the commit must not stay pending.
-        await reporters[deploy.build.source.scm]
+        await reporter
           .report(deploy.build.source, {
             context: AGGREGATE_CONTEXT,
             state: 'failure',

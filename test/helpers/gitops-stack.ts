@@ -1,7 +1,8 @@
 // The whole GitOps path in one process for end-to-end tests and the benchmark: the real
 // gateway (Docker provider), webhook receiver, builder (BuildKit in the Docker engine,
 // local registry) and deployer, on ephemeral 127.0.0.1 ports with a fresh queue prefix,
-// and the GitHub REST API stand-in. Git hosting is a bare repository on disk.
+// and the GitHub and GitLab REST API stand-ins. Git hosting is a bare repository on disk
+// (served over git's smart HTTP with basic auth for a private GitLab project).
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -20,7 +21,10 @@ import { createLogger, silentLogger, type Logger } from '../../shared/logger.js'
 import { ownerNamespace } from '../../shared/names.js';
 import type { RunningService } from '../../shared/run-service.js';
 import { TestRepo } from '../builder/git-repo.js';
+import { startGitHttpServer } from '../builder/git-http-server.js';
 import { generateAppKey, startFakeGitHub, type FakeGitHub } from '../fakes/github-api.js';
+import { startFakeGitLab, type FakeGitLab } from '../fakes/gitlab-api.js';
+import { deliverGitLab, gitlabMergeRequestPayload, gitlabPushPayload, type GitLabTestProject } from './gitlab-payloads.js';
 import { startTestGateway, type TestGateway } from './gateway.js';
 import { deliverGitHub, pullRequestPayload, pushPayload, type TestRepo as PayloadRepo } from './github-payloads.js';
 
@@ -29,6 +33,10 @@ export const REGISTRY = '127.0.0.1:5000';
 export interface GitOpsStack {
   gateway: TestGateway;
   github: FakeGitHub;
+  gitlab: FakeGitLab;
+  /** GITLAB_WEBHOOK_SECRET and GITLAB_TOKEN of this stack. */
+  gitlabSecret: string;
+  gitlabToken: string;
   webhooks: RunningWebhooks;
   builder: RunningBuilder;
   deployer: RunningService;
@@ -39,10 +47,15 @@ export interface GitOpsStack {
   /** The GitHub login all test repositories belong to, and its namespace. */
   owner: string;
   namespace: string;
-  /** A new git repository (bare remote on disk) with a unique GitHub repository id. */
-  newRepo(name: string): Promise<GitOpsRepo>;
-  /** GET /function/NAME.NS through the gateway. */
-  call(fn: string): Promise<{ status: number; text: string }>;
+  /** A new git repository (bare remote on disk) with a unique GitHub repository id, of `owner` (default: the stack's). */
+  newRepo(name: string, opts?: { owner?: string }): Promise<GitOpsRepo>;
+  /**
+   * A GitLab project of `owner` (default: a random login): a bare repository on disk, or
+   * with `private`, served over HTTP requiring basic auth oauth2:<GITLAB_TOKEN>.
+   */
+  newGitLabRepo(name: string, opts?: { owner?: string; private?: boolean }): Promise<GitLabRepo>;
+  /** GET /function/NAME.NS through the gateway (NS: the GitHub owner's, unless given). */
+  call(fn: string, namespace?: string): Promise<{ status: number; text: string }>;
   stop(): Promise<void>;
 }
 
@@ -56,7 +69,19 @@ export interface GitOpsRepo {
   pullRequest(sha: string, branch: string): ReturnType<typeof deliverGitHub>;
 }
 
+export interface GitLabRepo {
+  git: TestRepo;
+  project: GitLabTestProject;
+  namespace: string;
+  commit(files: Record<string, string | null>): Promise<string>;
+  /** Delivers GitLab's Push Hook for the sha, with the stack's secret token unless given. */
+  push(sha: string, opts?: { branch?: string; uuid?: string; token?: string | null }): ReturnType<typeof deliverGitLab>;
+  mergeRequest(sha: string, branch: string): ReturnType<typeof deliverGitLab>;
+}
+
 export interface GitOpsStackOptions {
+  /** Extra environment for the builder and deployer (quotas, GITFAAS_DOMAIN...). */
+  env?: Record<string, string>;
   log?: Logger;
   readyTimeoutMs?: number;
   /**
@@ -78,6 +103,9 @@ export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<G
   const root = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-gitops-'));
   const stops: (() => Promise<unknown>)[] = [];
   const repoIds: number[] = [];
+  const gitlabIds: number[] = [];
+  /** Namespaces whose images this run built (the GitHub owner's and every GitLab owner's). */
+  const namespaces = new Set<string>([namespace]);
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => {});
   };
@@ -88,12 +116,16 @@ export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<G
     const appKey = opts.app ? generateAppKey() : undefined;
     const github = await startFakeGitHub(appKey ? { app: { appId, publicKey: appKey.publicKey } } : { token });
     stops.push(() => github.stop());
+    const gitlabToken = `glpat-${randomBytes(10).toString('hex')}`;
+    const gitlabSecret = randomBytes(20).toString('hex');
+    const gitlab = await startFakeGitLab({ token: gitlabToken });
+    stops.push(() => gitlab.stop());
     const password = Buffer.from(gateway.authHeader.slice('Basic '.length), 'base64').toString().split(':').slice(1).join(':');
     const credentials = appKey ? { GITHUB_APP_ID: String(appId), GITHUB_APP_PRIVATE_KEY: appKey.privateKey } : { GITHUB_TOKEN: token };
-    const common = { GITFAAS_QUEUE_PREFIX: prefix, GITHUB_API_URL: github.url, ...credentials };
+    const common = { GITFAAS_QUEUE_PREFIX: prefix, GITHUB_API_URL: github.url, ...credentials, GITLAB_URL: gitlab.url, GITLAB_TOKEN: gitlabToken };
 
     const webhooks = await startWebhooks(
-      loadWebhooksConfig({ ...common, GITFAAS_WEBHOOKS_PORT: '0', GITHUB_WEBHOOK_SECRET: secret }),
+      loadWebhooksConfig({ ...common, GITFAAS_WEBHOOKS_PORT: '0', GITHUB_WEBHOOK_SECRET: secret, GITLAB_WEBHOOK_SECRET: gitlabSecret }),
       log.child({ svc: 'webhooks' }),
     );
     stops.push(() => webhooks.stop());
@@ -104,6 +136,7 @@ export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<G
         GITFAAS_TEMPLATE_NODE_IMAGE: `${REGISTRY}/gitfaas/node:20`,
         GITFAAS_TEMPLATE_PYTHON_IMAGE: `${REGISTRY}/gitfaas/debian:bookworm`,
         GITFAAS_WEBHOOKS_PUBLIC_URL: webhooks.url,
+        ...opts.env,
       }),
       log.child({ svc: 'builder' }),
     );
@@ -114,6 +147,7 @@ export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<G
         GITFAAS_GATEWAY_URL: gateway.url,
         GITFAAS_ADMIN_PASSWORD: password,
         GITFAAS_DEPLOY_READY_TIMEOUT_MS: String(opts.readyTimeoutMs ?? 60_000),
+        ...opts.env,
       }),
       log.child({ svc: 'deployer' }),
     );
@@ -130,7 +164,8 @@ export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<G
       await builds.close();
       // The receiver's per-job seq memos and the check-run ids live under the prefix too;
       // the newest-commit-wins keys (shared/supersede.ts) are per repository id.
-      for (const match of [`${prefix}:*`, ...repoIds.map((id) => `gitfaas:seq:github:${id}:*`)]) {
+      const seqs = [...repoIds.map((id) => `gitfaas:seq:github:${id}:*`), ...gitlabIds.map((id) => `gitfaas:seq:gitlab:${id}:*`)];
+      for (const match of [`${prefix}:*`, ...seqs]) {
         for await (const keys of redis.scanStream({ match, count: 1000 })) {
           if ((keys as string[]).length) await redis.del(...(keys as string[]));
         }
@@ -139,7 +174,7 @@ export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<G
     // Images this run built are tagged REGISTRY/<our namespace>/...; remove them locally.
     stops.unshift(async () => {
       const docker = new Docker();
-      const images = await docker.listImages({ filters: { reference: [`${REGISTRY}/${namespace}/*`] } });
+      const images = await docker.listImages({ filters: { reference: [...namespaces].map((ns) => `${REGISTRY}/${ns}/*`) } });
       for (const image of images) await docker.getImage(image.Id).remove({ force: true }).catch(() => {});
       await rm(root, { recursive: true, force: true });
     });
@@ -147,6 +182,9 @@ export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<G
     return {
       gateway,
       github,
+      gitlab,
+      gitlabSecret,
+      gitlabToken,
       webhooks,
       builder,
       deployer,
@@ -156,13 +194,15 @@ export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<G
       prefix,
       owner,
       namespace,
-      async newRepo(name) {
+      async newRepo(name, o = {}) {
+        const ghOwner = o.owner ?? owner;
+        namespaces.add(ownerNamespace('github', ghOwner));
         const dir = path.join(root, `${name}-${randomBytes(3).toString('hex')}`);
         // TestRepo's constructor opens simple-git on dir/work, which must already exist.
         await mkdir(path.join(dir, 'work'), { recursive: true });
         const git = await TestRepo.create(dir);
         const payloadRepo: PayloadRepo = {
-          owner,
+          owner: ghOwner,
           name,
           id: randomInt(1, 2 ** 31),
           cloneUrl: git.url,
@@ -179,8 +219,34 @@ export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<G
           pullRequest: (sha, branch) => deliverGitHub(webhooks.url, 'pull_request', pullRequestPayload(payloadRepo, sha, branch, 'opened'), secret),
         };
       },
-      async call(fn) {
-        const res = await fetch(`${gateway.url}/function/${fn}.${namespace}`);
+      async newGitLabRepo(name, o = {}) {
+        const glOwner = o.owner ?? `gl${randomBytes(3).toString('hex')}`;
+        const dir = path.join(root, `gl-${name}-${randomBytes(3).toString('hex')}`);
+        await mkdir(path.join(dir, 'work'), { recursive: true });
+        const git = await TestRepo.create(dir);
+        let cloneUrl = git.url;
+        if (o.private) {
+          const server = await startGitHttpServer(dir, { username: 'oauth2', password: gitlabToken });
+          stops.push(() => server.close());
+          cloneUrl = `${server.url}/remote.git`;
+        }
+        const project: GitLabTestProject = { owner: glOwner, name, id: randomInt(1, 2 ** 31), cloneUrl, defaultBranch: 'main', private: !!o.private };
+        gitlabIds.push(project.id);
+        const ns = ownerNamespace('gitlab', glOwner);
+        namespaces.add(ns);
+        return {
+          git,
+          project,
+          namespace: ns,
+          commit: (files) => git.commit(files),
+          push: (sha, p = {}) =>
+            deliverGitLab(webhooks.url, 'Push Hook', gitlabPushPayload(project, sha, p.branch), p.token === undefined ? gitlabSecret : p.token, { uuid: p.uuid }),
+          mergeRequest: (sha, branch) => deliverGitLab(webhooks.url, 'Merge Request Hook', gitlabMergeRequestPayload(project, sha, branch), gitlabSecret),
+        };
+      },
+      async call(fn, ns = namespace) {
+        namespaces.add(ns);
+        const res = await fetch(`${gateway.url}/function/${fn}.${ns}`);
         return { status: res.status, text: await res.text() };
       },
       stop: stopAll,
