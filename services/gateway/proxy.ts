@@ -97,7 +97,8 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
               return;
             }
             attempt++;
-            if (!hasBody && RETRYABLE.has(err.code ?? '') && attempt < endpoints.length) {
+            // At least one retry, so a kept-alive connection the replica just closed is not a 502.
+            if (!hasBody && RETRYABLE.has(err.code ?? '') && attempt < Math.max(2, endpoints.length)) {
               const next = provider.endpoints(name, namespace);
               if (next && next.length) return send(next[(cursor + attempt) % next.length]);
             }
