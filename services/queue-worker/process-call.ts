@@ -15,7 +15,8 @@ import { invokeOnce, type Outcome } from './invoke.js';
 import { parseRetryAfter, policyFor, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 
 export interface CallContext {
-  js: JetStreamClient;
+  /** The JetStream client of the current connection (throws while there is none). */
+  js: () => JetStreamClient;
   streams: AsyncStreamSettings;
   dispatcher: Dispatcher;
   callbackDispatcher: Dispatcher;
@@ -89,7 +90,7 @@ export async function processCall(msg: JsMsg, ctx: CallContext): Promise<void> {
         last.kind === 'response'
           ? `${attempts.length} attempt(s) failed; last answer HTTP ${last.status}`
           : `${attempts.length} attempt(s) failed; last error ${last.error}`;
-      const ack = await publishDeadLetter(ctx.js, ctx.streams, call, reason, attempts);
+      const ack = await publishDeadLetter(ctx.js(), ctx.streams, call, reason, attempts);
       logFor().warn({ reason, deadLetterId: ack.seq }, 'call moved to the dead-letter stream');
       result =
         last.kind === 'response'
@@ -103,7 +104,7 @@ export async function processCall(msg: JsMsg, ctx: CallContext): Promise<void> {
       const cbCall = { ...call, callbackUrl: call.callbackUrl };
       const first = await postCallback(ctx.callbackDispatcher, { call: cbCall, result, priorTries: 0 }, ctx.inlineCallbackTimeoutMs);
       if (!first.ok && first.retry && ctx.callback.attempts > 1) {
-        await enqueueCallback(ctx.js, ctx.streams, cbCall, result, 1);
+        await enqueueCallback(ctx.js(), ctx.streams, cbCall, result, 1);
         logFor().warn({ url: safeUrl(call.callbackUrl), problem: first.problem }, 'callback failed; stored for retries');
       } else if (!first.ok) {
         logFor().error({ url: safeUrl(call.callbackUrl), problem: first.problem }, 'giving up on callback');

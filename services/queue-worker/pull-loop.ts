@@ -8,7 +8,8 @@ import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from 'nats';
 import type { Logger } from '../../shared/logger.js';
 
 export interface PullLoopOptions {
-  js: JetStreamClient;
+  /** The JetStream client of the current connection (throws while there is none). */
+  js: () => JetStreamClient;
   stream: string;
   consumer: string;
   maxInflight: number;
@@ -111,7 +112,7 @@ export function startPullLoop(opts: PullLoopOptions): PullLoop {
         continue;
       }
       try {
-        c ??= await js.consumers.get(stream, consumer);
+        c ??= await js().consumers.get(stream, consumer);
         const batch = await c.fetch({ max_messages: free, expires });
         requested += free;
         pulls.add(batch);

@@ -2,6 +2,7 @@
 // then runs two pull loops (calls, callbacks). stop(): stop pulling, let in-flight calls
 // finish (a call waiting for a retry is handed back to JetStream at once), deliver the
 // callbacks in hand, flush acks, close.
+import type { JetStreamClient, NatsConnection } from 'nats';
 import { Agent } from 'undici';
 import { ensureAsyncStreams } from '../../shared/async-streams.js';
 import { NatsLink } from '../../shared/async-nats.js';
@@ -37,8 +38,16 @@ export async function startQueueWorker(config: QueueWorkerConfig, log: Logger): 
       await ensureConsumers(jsm, s, consumerSettings);
     },
   }).start();
-  const nc = await link.ready();
-  const js = nc.jetstream();
+  // Not awaiting the connection: the worker starts (and stops) while NATS is down, and its
+  // loops wait until the link is usable.
+  const clients = new WeakMap<NatsConnection, JetStreamClient>();
+  const js = (): JetStreamClient => {
+    const nc = link.connection;
+    if (!nc) throw new Error('NATS is not connected');
+    let client = clients.get(nc);
+    if (!client) clients.set(nc, (client = nc.jetstream()));
+    return client;
+  };
 
   const dispatcher = new Agent({ connections: config.maxInflight + 8, keepAliveTimeout: 30_000 });
   const callbackDispatcher = new Agent({ connections: config.maxInflight + 8, keepAliveTimeout: 30_000 });
@@ -54,6 +63,8 @@ export async function startQueueWorker(config: QueueWorkerConfig, log: Logger): 
     log,
   });
   const recover = async () => {
+    const nc = link.connection;
+    if (!nc) return;
     const jsm = await nc.jetstreamManager();
     await ensureAsyncStreams(jsm, s);
     await ensureConsumers(jsm, s, consumerSettings);

@@ -130,15 +130,21 @@ test('a service started while NATS is down connects, and creates its streams, on
     prepare: async (nc) => ensureAsyncStreams(await nc.jetstreamManager(), settings),
   }).start();
   let late: ChildProcess | undefined;
+  // A whole worker too: its start must not wait for NATS.
+  const lateWorkerConfig = loadQueueWorkerConfig({ ...env, GITFAAS_NATS_URL: `nats://127.0.0.1:${port}`, GITFAAS_ADMIN_PASSWORD: 'x' });
+  const lateWorker = await startQueueWorker(lateWorkerConfig, silentLogger());
   try {
     assert.equal(link.usable, false);
     // Starting the server takes longer than several of the link's 100 ms retries.
     late = await spawnNats(port, dir);
     const nc = await link.ready();
     assert.equal(link.usable, true);
-    const info = await (await nc.jetstreamManager()).streams.info(settings.stream);
+    const jsm = await nc.jetstreamManager();
+    const info = await jsm.streams.info(settings.stream);
     assert.equal(info.config.name, settings.stream);
+    await waitFor('the late worker to create its consumer', async () => (await jsm.consumers.info(settings.stream, lateWorkerConfig.consumer)).name, 15_000, 100);
   } finally {
+    await lateWorker.stop();
     await link.close();
     if (late) {
       late.kill('SIGKILL');
