@@ -318,6 +318,16 @@ describe('errors', () => {
     assert.equal((await containers('crashes', gw.namespace)).length, 0);
   });
 
+  test('an update whose replicas never answer is rolled back; the old replicas keep serving', async () => {
+    const before = (await containers('echo', gw.namespace)).map((c) => c.Id).sort();
+    const res = await call(gw, 'PUT', '/system/functions', deployment(gw, 'echo', image, { envVars: { VERSION: 'bad', NODE_OPTIONS: '--no-such-flag' } }));
+    assert.equal(res.status, 504);
+    assert.match(res.text, /exited with code \d+/);
+    assert.deepEqual((await containers('echo', gw.namespace)).map((c) => c.Id).sort(), before);
+    assert.equal((await invoke(gw, `echo.${gw.namespace}`)).json().version, 'v7');
+    assert.deepEqual((await call(gw, 'GET', `/system/function/echo?namespace=${gw.namespace}`)).json().envVars, { VERSION: 'v7' });
+  });
+
   test('502 when the replica drops the connection', async () => {
     const pending = invoke(gw, `echo.${gw.namespace}?sleep=10000`);
     const [c] = await containers('echo', gw.namespace);
