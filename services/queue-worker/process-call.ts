@@ -69,7 +69,12 @@ export async function processCall(msg: JsMsg, ctx: CallContext): Promise<void> {
     if (problems.length) logFor().warn({ problems }, 'ignoring invalid retry annotations');
     const attempts: AttemptRecord[] = [];
     let last: Outcome;
-    for (let attempt = 1; ; attempt++) {
+    // Each earlier delivery (a worker that died, or stopped during a backoff) made at least
+    // one attempt: count them, so a call that keeps killing workers still ends as a dead letter.
+    const earlier = Math.max(0, msg.info.deliveryCount - 1);
+    let attempt = earlier;
+    for (;;) {
+      attempt++;
       last = await invokeOnce(ctx.dispatcher, ctx.gatewayUrl, call, attempt, ctx.invokeTimeoutMs);
       attempts.push(record(attempt, last));
       if (!isRetryable(policy, last) || attempt >= policy.attempts) break;
@@ -86,19 +91,20 @@ export async function processCall(msg: JsMsg, ctx: CallContext): Promise<void> {
     const failed = isRetryable(policy, last);
     let result: CallResult;
     if (failed) {
+      const before = earlier ? ` (${earlier} in earlier deliveries, not listed)` : '';
       const reason =
         last.kind === 'response'
-          ? `${attempts.length} attempt(s) failed; last answer HTTP ${last.status}`
-          : `${attempts.length} attempt(s) failed; last error ${last.error}`;
+          ? `${attempt} attempt(s)${before} failed; last answer HTTP ${last.status}`
+          : `${attempt} attempt(s)${before} failed; last error ${last.error}`;
       const ack = await publishDeadLetter(ctx.js(), ctx.streams, call, reason, attempts);
       logFor().warn({ reason, deadLetterId: ack.seq }, 'call moved to the dead-letter stream');
       result =
         last.kind === 'response'
-          ? { status: last.status, headers: last.headers, body: last.body, durationMs: last.durationMs, attempts: attempts.length, error: reason, deadLetterId: ack.seq }
-          : { status: 502, headers: [['content-type', 'text/plain; charset=utf-8']], body: Buffer.from(last.error), durationMs: last.durationMs, attempts: attempts.length, error: reason, deadLetterId: ack.seq };
+          ? { status: last.status, headers: last.headers, body: last.body, durationMs: last.durationMs, attempts: attempt, error: reason, deadLetterId: ack.seq }
+          : { status: 502, headers: [['content-type', 'text/plain; charset=utf-8']], body: Buffer.from(last.error), durationMs: last.durationMs, attempts: attempt, error: reason, deadLetterId: ack.seq };
     } else {
       const ok = last as Extract<Outcome, { kind: 'response' }>;
-      result = { status: ok.status, headers: ok.headers, body: ok.body, durationMs: ok.durationMs, attempts: attempts.length };
+      result = { status: ok.status, headers: ok.headers, body: ok.body, durationMs: ok.durationMs, attempts: attempt };
     }
     if (call.callbackUrl) {
       const cbCall = { ...call, callbackUrl: call.callbackUrl };

@@ -284,5 +284,7 @@ test('SIGTERM-style stop during a backoff hands the call back at once; another w
     await waitFor('the retry by the next worker', async () => receiver.byCallId.has(c.callId), 15_000, 50);
   });
   assert.equal(attemptsByCall.get(c.callId), 2);
-  assert.equal(receiver.byCallId.get(c.callId)![0].headers['x-function-status'], '200');
+  const [cb] = receiver.byCallId.get(c.callId)!;
+  assert.equal(cb.headers['x-function-status'], '200');
+  assert.equal(cb.headers['x-async-attempts'], '2', 'the attempt made before the hand-back counts');
 });
