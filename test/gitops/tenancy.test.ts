@@ -142,4 +142,29 @@ functions:
     assert.equal((await stack.call('one', `gh-${login}`)).status, 404);
     assert.equal((await stack.call('other', `gh-${login}`)).text, 'github alice', 'what the owner ran is untouched');
   });
+
+  test(
+    'a custom domain another function holds fails the deploy with a status saying who holds it',
+    { todo: 'needs the gateway\'s custom-domain claims (409 "domain X is held by F.NS"), which the lead is adding in services/gateway; drop this todo once they are in' },
+    async () => {
+      const domain = `api-${randomBytes(3).toString('hex')}.example.test`;
+      const claim = (text: string) => ({
+        'stack.yml': `version: 1.0\nfunctions:\n  api:\n    lang: node20\n    handler: ./f\n    annotations: { com.gitfaas.domain: ${domain} }\n`,
+        'f/handler.js': nodeHandler(text),
+      });
+      const first = await stack.newGitLabRepo('claim');
+      const firstSha = await first.commit(claim('first claim'));
+      assert.equal((await first.push(firstSha)).status, 202);
+      assert.equal((await settled(firstSha)).state, 'success', describeAll(firstSha));
+      const second = await stack.newRepo('claim2', { owner: `bob${randomBytes(3).toString('hex')}` });
+      const secondSha = await second.commit(claim('second claim'));
+      assert.equal((await second.push(secondSha)).status, 202);
+      const status = await settled(secondSha);
+      assert.equal(status.state, 'failure', describeAll(secondSha));
+      const fn = stack.github.statusesFor(secondSha, 'gitfaas/api').at(-1)!;
+      assert.match(fn.description!, new RegExp(`${domain.replace(/\./g, '\\.')} is held by api\\.${first.namespace}`));
+      assert.equal((await stack.call('api', first.namespace)).text, 'first claim');
+    },
+  );
 });
+
