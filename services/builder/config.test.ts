@@ -61,3 +61,20 @@ test('GitHub credentials come from GITHUB_TOKEN or GITHUB_TOKEN_FILE', () => {
   const c = loadBuilderConfig({ GITHUB_TOKEN: 'ghp_x' });
   assert.deepEqual(c.github.credentials, { kind: 'token', token: 'ghp_x' });
 });
+
+test('GitLab settings and quotas: GITLAB_TOKEN from a file, quota quantities checked', async () => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-bcfg-'));
+  try {
+    await writeFile(path.join(dir, 'token'), 'glpat-from-file\n');
+    const c = loadBuilderConfig({ GITLAB_URL: 'https://gitlab.example.com/', GITLAB_TOKEN_FILE: path.join(dir, 'token'), GITFAAS_QUOTA_DEFAULT_MEMORY: '128Mi' });
+    assert.deepEqual(c.gitlab, { url: 'https://gitlab.example.com', token: 'glpat-from-file' });
+    assert.equal(c.quotas.defaultMemory, '128Mi');
+    assert.equal(c.quotas.defaultCpu, '500m');
+    assert.throws(() => loadBuilderConfig({ GITFAAS_QUOTA_DEFAULT_CPU: 'half' }), /GITFAAS_QUOTA_DEFAULT_CPU/);
+    assert.throws(() => loadBuilderConfig({ GITLAB_TOKEN: 'a', GITLAB_TOKEN_FILE: '/x' }), /both set/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

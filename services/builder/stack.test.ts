@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { functionEnvironment, loadStack, parseStack, resolveInRepo, StackFileError } from '../../shared/stack.js';
+import { DEFAULT_QUOTAS } from '../../shared/tenancy.js';
 
 const GOOD = `
 version: 1.0
@@ -201,3 +202,31 @@ async function realRoot(dir: string): Promise<string> {
   const { realpath } = await import('node:fs/promises');
   return realpath(dir);
 }
+
+describe('stack.yml against the owner\'s quotas', () => {
+  test('scale, memory and CPU beyond the quotas are named; com.gitfaas.domain is the user\'s; the quotas are configurable', () => {
+    const text = `functions:
+  a:
+    lang: node20
+    handler: ./a
+    labels: { com.openfaas.scale.min: "2", com.openfaas.scale.max: "many" }
+    annotations: { com.gitfaas.domain: api.example.com }
+    requests: { memory: 2Gi }
+  b: { lang: node20, handler: ./b, limits: { cpu: 1500m, memory: lots } }
+`;
+    const quotas = { ...DEFAULT_QUOTAS, replicasPerFunction: 1 };
+    const result = parseStack(text, { namespace: 'gh-alice', quotas });
+    assert.equal(result.ok, false);
+    const problems = (result as { problems: string[] }).problems;
+    const expect = [
+      /^function a: labels\.com\.openfaas\.scale\.min "2" is outside the quota replicasPerFunction \(0 to 1\)/,
+      /^function a: labels\.com\.openfaas\.scale\.max "many" is outside the quota replicasPerFunction/,
+      /^function a: requests\.memory 2Gi is over the quota maxMemory \(1Gi\)/,
+      /^function b: limits\.cpu 1500m is over the quota maxCpu \(1\)/,
+      /^function b: limits\.memory "lots" is not a quantity/,
+    ];
+    for (const re of expect) assert.ok(problems.some((p) => re.test(p)), `expected a problem matching ${re} in:\n${problems.join('\n')}`);
+    assert.equal(problems.length, expect.length, problems.join('\n'));
+    assert.equal(parseStack(text.replace(/"2"/, '"1"').replace('"many"', '"1"').replace('2Gi', '1Gi').replace('1500m', '1').replace('lots', '64Mi'), { namespace: 'gh-alice', quotas }).ok, true);
+  });
+});

@@ -3,6 +3,8 @@ import { createServer } from 'node:net';
 import { test } from 'node:test';
 import type { BuildJob } from '../../shared/jobs.js';
 import { LABEL, staleFunctions, toDeployment } from './deployment.js';
+import { loadDeployerConfig } from './config.js';
+import { functionUrlFor } from './function-url.js';
 import { GatewayClient } from './gateway-client.js';
 
 const build: BuildJob = {
@@ -75,4 +77,17 @@ test('an unreachable gateway is retried, then named in the error', async () => {
 test('without a password the error names the variables and the file', async () => {
   const client = new GatewayClient({ url: 'http://127.0.0.1:1', user: 'admin', passwordFile: '/nonexistent/admin-password' });
   await assert.rejects(client.list('x'), /GITFAAS_ADMIN_PASSWORD.*\/nonexistent\/admin-password/);
+});
+
+test('success statuses link the gateway URL, or the owner\'s subdomain with GITFAAS_DOMAIN', () => {
+  const plain = loadDeployerConfig({ GITFAAS_PUBLIC_URL: 'https://gw.example.com/' });
+  assert.equal(functionUrlFor(plain)('echo', 'gh-alice'), 'https://gw.example.com/function/echo.gh-alice');
+  const domain = loadDeployerConfig({ GITFAAS_DOMAIN: 'fn.example.com' });
+  assert.equal(functionUrlFor(domain)('echo', 'gl-alice'), 'https://gl-alice.fn.example.com/echo');
+  const local = loadDeployerConfig({ GITFAAS_DOMAIN: 'fn.localhost', GITFAAS_DOMAIN_SCHEME: 'http', GITFAAS_DOMAIN_PORT: '8080' });
+  assert.equal(functionUrlFor(local)('echo', 'gh-bob'), 'http://gh-bob.fn.localhost:8080/echo');
+  assert.throws(() => loadDeployerConfig({ GITFAAS_DOMAIN: 'https://fn.example.com' }), /GITFAAS_DOMAIN/);
+  assert.throws(() => loadDeployerConfig({ GITFAAS_DOMAIN_SCHEME: 'ftp' }), /GITFAAS_DOMAIN_SCHEME/);
+  assert.throws(() => loadDeployerConfig({ GITFAAS_QUOTA_MAX_MEMORY: 'lots' }), /GITFAAS_QUOTA_MAX_MEMORY/);
+  assert.equal(loadDeployerConfig({ GITFAAS_QUOTA_FUNCTIONS: '3' }).quotas.functionsPerOwner, 3);
 });
