@@ -14,6 +14,9 @@ const provider = { endpoints: (name: string, ns: string) => table.get(`${name}.$
 const servers: http.Server[] = [];
 let gateway: ReturnType<typeof serve>;
 let base: string;
+/** The service's own server shape: node's raw request straight into the proxy. */
+let fast: http.Server;
+let fastBase: string;
 
 async function upstream(name: string, handler?: http.RequestListener): Promise<string> {
   const server = http.createServer(handler ?? ((req, res) => res.end(JSON.stringify({ name, url: req.url, headers: req.headers }))));
@@ -39,9 +42,19 @@ before(async () => {
   gateway = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise((resolve) => gateway.once('listening', resolve));
   base = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+  // A long function timeout here, so only a cancelled call can close the replica's connection.
+  const { proxy } = createApp({
+    provider,
+    log: silentLogger(),
+    config: { adminUser: 'a', adminPassword: 'b', defaultNamespace: 'openfaas-fn', functionTimeoutMs: 60_000, maxReplicas: 5 },
+  });
+  fast = http.createServer(proxy);
+  await new Promise<void>((resolve) => fast.listen(0, '127.0.0.1', resolve));
+  fastBase = `http://127.0.0.1:${(fast.address() as AddressInfo).port}`;
 });
 after(async () => {
   gateway.close();
+  fast.close();
   for (const s of servers) s.close();
 });
 
@@ -112,4 +125,28 @@ test('response headers pass through except hop-by-hop ones; the call id comes ba
   assert.equal(res.headers.get('x-secret-hop'), null);
   assert.equal(res.headers.get('x-call-id'), 'id-1');
   assert.equal(await res.text(), 'ok');
+});
+
+test('a client that goes away cancels the call to the function', async () => {
+  let upstreamClosed: () => void;
+  let upstreamReceived: () => void;
+  const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
+  const received = new Promise<void>((resolve) => (upstreamReceived = resolve));
+  table.set('hang.openfaas-fn', [
+    {
+      id: 'hang',
+      url: await upstream('hang', (req) => {
+        req.resume();
+        req.socket.once('close', () => upstreamClosed());
+        upstreamReceived();
+      }),
+    },
+  ]);
+  const client = new AbortController();
+  const call = fetch(`${fastBase}/function/hang`, { signal: client.signal }).catch(() => undefined);
+  await received;
+  // The gateway's connection to the replica closes once the call is cancelled.
+  client.abort();
+  await call;
+  await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the call to the function was not cancelled')), 5000))]);
 });

@@ -71,6 +71,12 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
     // client still gets an explanatory answer.
     const body = hasBody ? req.pipe(new PassThrough()) : null;
 
+    // A client that goes away cancels the call to the function, whatever stage it is at.
+    const abort = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+
     const cursor = cursors.get(fn) ?? 0;
     cursors.set(fn, cursor + 1);
     let attempt = 0;
@@ -80,7 +86,7 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
       upstream.inFlight++;
       upstream.used = true;
       upstream.pool
-        .stream({ path, method: req.method as 'GET', headers, body, opaque: res }, ({ statusCode, headers: resHeaders, opaque }) => {
+        .stream({ path, method: req.method as 'GET', headers, body, opaque: res, signal: abort.signal }, ({ statusCode, headers: resHeaders, opaque }) => {
           const out = opaque as ServerResponse;
           invocations.count(fn, statusCode);
           writeHead(out, statusCode, resHeaders as IncomingHttpHeaders, callId, started);
