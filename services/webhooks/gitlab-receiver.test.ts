@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -141,6 +142,28 @@ describe('GitLab webhook receiver configuration', () => {
       const res = await deliverGitLab(receiver.url, 'Push Hook', gitlabPushPayload(project('nobody'), sha()), 'anything');
       assert.equal(res.status, 503);
       assert.match(res.text, /GITLAB_WEBHOOK_SECRET/);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  test('with Redis unreachable a verified delivery gets 503 within the timeout, so GitLab redelivers it', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const receiver = await startWebhooks(
+      loadWebhooksConfig({ GITFAAS_WEBHOOKS_PORT: '0', GITFAAS_QUEUE_PREFIX: 't-gl-down', GITFAAS_REDIS_URL: `redis://127.0.0.1:${port}`, GITLAB_WEBHOOK_SECRET: secret }),
+      silentLogger(),
+    );
+    try {
+      const started = Date.now();
+      const res = await deliverGitLab(receiver.url, 'Push Hook', gitlabPushPayload(project('nobody'), sha()), secret);
+      assert.equal(res.status, 503);
+      assert.match(res.text, /redeliver/);
+      assert.ok(Date.now() - started < 5000, `answered in ${Date.now() - started} ms`);
     } finally {
       await receiver.stop();
     }
