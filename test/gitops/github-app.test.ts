@@ -42,6 +42,9 @@ describe('GitOps from GitHub as a GitHub App', () => {
       assert.notEqual(run.history[0].status, 'completed', `${run.name} started open`);
       assert.ok(run.history.length >= 2, `${run.name} was updated in place:\n${show(runs)}`);
     }
+    const aggregateRun = runs.find((r) => r.name === 'gitfaas')!;
+    assert.equal(aggregateRun.history[0].status, 'queued', 'the build starts queued (pending)');
+    assert.ok(aggregateRun.history.some((h) => h.status === 'in_progress'), `building and deploying show in_progress:\n${show(runs)}`);
     const fn = runs.find((r) => r.name === 'gitfaas/app-fn')!;
     assert.equal(fn.conclusion, 'success');
     assert.equal(fn.details_url, `${stack.gateway.url}/function/app-fn.${stack.namespace}`);
