@@ -256,7 +256,13 @@ export class DockerProvider implements Provider {
       const deadline = Date.now() + this.opts.startTimeoutMs;
       await Promise.all(
         ids.map(async (id) => {
-          await this.docker.getContainer(id).start();
+          // 304: already started (another gateway watching the same engine got there first).
+          await this.docker
+            .getContainer(id)
+            .start()
+            .catch((err: { statusCode?: number }) => {
+              if (err.statusCode !== 304) throw err;
+            });
           if (!(await this.cache.ready(id, deadline))) throw await this.neverReady(id);
         }),
       );
