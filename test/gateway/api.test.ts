@@ -202,6 +202,28 @@ describe('deploy, list, get, invoke', () => {
     const first = await reader.read();
     assert.match(Buffer.from(first.value!).toString(), /"text":"echo v7 listening/);
     abort.abort();
+
+    // A replica that starts while the stream is followed joins it.
+    const joined = new AbortController();
+    const live = await fetch(`${gw.url}/system/logs?name=echo&namespace=${gw.namespace}&follow=true&tail=0`, {
+      headers: { authorization: gw.authHeader },
+      signal: AbortSignal.any([joined.signal, AbortSignal.timeout(15_000)]),
+    });
+    assert.equal(live.status, 200);
+    const [before] = await containers('echo', gw.namespace);
+    assert.equal((await call(gw, 'POST', `/system/scale-function/echo?namespace=${gw.namespace}`, { replicas: 2 })).status, 202);
+    const liveReader = live.body!.getReader();
+    let text = '';
+    while (!/listening/.test(text)) {
+      const { value, done } = await liveReader.read();
+      assert.equal(done, false, 'the followed stream stays open');
+      text += Buffer.from(value!).toString();
+    }
+    const line = JSON.parse(text.split('\n').find((l) => /listening/.test(l))!);
+    assert.notEqual(line.instance, before.Names[0].replace(/^\//, ''), 'the line comes from the new replica');
+    joined.abort();
+    assert.equal((await call(gw, 'POST', `/system/scale-function/echo?namespace=${gw.namespace}`, { replicas: 1 })).status, 202);
+
     assert.equal((await call(gw, 'GET', `/system/logs?name=nope&namespace=${gw.namespace}`)).status, 404);
     assert.equal((await call(gw, 'GET', '/system/logs')).status, 400);
   });

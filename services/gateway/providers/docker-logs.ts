@@ -41,58 +41,93 @@ function message(request: LogRequest, source: Source, line: string): LogMessage 
   };
 }
 
-async function open(docker: Docker, source: Source, request: LogRequest): Promise<AsyncIterable<Buffer> | Buffer> {
+interface OpenOptions {
+  tail?: number;
+  since?: number;
+}
+
+async function open(docker: Docker, source: Source, request: LogRequest, at: OpenOptions): Promise<AsyncIterable<Buffer> | Buffer> {
   const options = {
     stdout: true,
     stderr: true,
     timestamps: true,
     follow: request.follow,
-    tail: request.tail !== undefined && request.tail >= 0 ? request.tail : 'all',
-    since: request.since ? Math.floor(request.since.getTime() / 1000) : undefined,
+    tail: at.tail !== undefined && at.tail >= 0 ? at.tail : 'all',
+    since: at.since,
     abortSignal: request.signal,
   };
   return (await docker.getContainer(source.id).logs(options as never)) as unknown as AsyncIterable<Buffer> | Buffer;
 }
 
-export async function* containerLogs(docker: Docker, sources: Source[], request: LogRequest): AsyncGenerator<LogMessage> {
+/**
+ * Log lines of a function's replicas. `current` lists the running replicas now (undefined
+ * once the function is gone); with follow, replicas that start later (scale-up, rolling
+ * update, restart) join the stream, and it ends when the function is removed or the caller
+ * aborts.
+ */
+export async function* containerLogs(docker: Docker, current: () => Source[] | undefined, request: LogRequest): AsyncGenerator<LogMessage> {
+  const since = request.since ? Math.floor(request.since.getTime() / 1000) : undefined;
   if (!request.follow) {
     const all: LogMessage[] = [];
-    for (const source of sources) {
-      for await (const line of lines(await open(docker, source, request))) all.push(message(request, source, line));
+    for (const source of current() ?? []) {
+      for await (const line of lines(await open(docker, source, request, { tail: request.tail, since }))) all.push(message(request, source, line));
     }
     all.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
     const tail = request.tail !== undefined && request.tail >= 0 ? request.tail : all.length;
     yield* tail === 0 ? [] : all.slice(-tail);
     return;
   }
-  // Follow: merge the replicas' streams as lines arrive, until the caller aborts.
   const queue: LogMessage[] = [];
+  const open_ = new Set<string>();
+  /** When a replica's stream ended (it stopped); if it runs again, it resumes from there. */
+  const endedAt = new Map<string, number>();
   let wake: (() => void) | undefined;
-  let running = sources.length;
-  const pump = async (source: Source) => {
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const pump = async (source: Source, at: OpenOptions) => {
     try {
-      for await (const line of lines(await open(docker, source, request))) {
+      for await (const line of lines(await open(docker, source, request, at))) {
         queue.push(message(request, source, line));
-        wake?.();
+        notify();
       }
     } catch {
       // The replica went away or the caller aborted: its stream simply ends.
     } finally {
-      running -= 1;
-      wake?.();
+      open_.delete(source.id);
+      endedAt.set(source.id, Math.floor(Date.now() / 1000));
+      notify();
     }
   };
-  for (const source of sources) void pump(source);
-  while (!request.signal.aborted) {
-    if (queue.length) {
-      yield queue.shift()!;
-      continue;
+  let gone = false;
+  const discover = (first: boolean) => {
+    const sources = current();
+    if (!sources) gone = true;
+    for (const source of sources ?? []) {
+      if (open_.has(source.id)) continue;
+      open_.add(source.id);
+      const resume = endedAt.get(source.id);
+      // Replicas there from the start honour tail and since; later ones are read whole.
+      void pump(source, first ? { tail: request.tail, since } : { since: resume });
     }
-    if (running === 0) return;
-    await new Promise<void>((resolve) => {
-      wake = resolve;
-      request.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-    wake = undefined;
+    notify();
+  };
+  request.signal.addEventListener('abort', notify, { once: true });
+  discover(true);
+  const timer = setInterval(() => discover(false), 1000);
+  try {
+    while (!request.signal.aborted) {
+      if (queue.length) {
+        yield queue.shift()!;
+        continue;
+      }
+      if (gone && open_.size === 0) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    clearInterval(timer);
+    request.signal.removeEventListener('abort', notify);
   }
 }

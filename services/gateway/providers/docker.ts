@@ -181,10 +181,15 @@ export class DockerProvider implements Provider {
   }
 
   async *logs(request: LogRequest): AsyncIterable<LogMessage> {
-    const fn = this.cache.get(request.name, request.namespace);
-    if (!fn) throw notFound(request.name, request.namespace);
-    const sources = [...fn.replicas.values()].filter((r) => r.role === 'replica').map((r) => ({ id: r.id, name: r.info?.Name.replace(/^\//, '') ?? r.id.slice(0, 12) }));
-    yield* containerLogs(this.docker, sources, request);
+    if (!this.cache.get(request.name, request.namespace)) throw notFound(request.name, request.namespace);
+    const current = () => {
+      const fn = this.cache.get(request.name, request.namespace);
+      if (!fn) return undefined;
+      // Following, only running replicas are read (a stopped one joins again when it restarts).
+      const running = [...fn.replicas.values()].filter((r) => r.role === 'replica' && (!request.follow || (r.running && !r.leaving)));
+      return running.map((r) => ({ id: r.id, name: r.info?.Name.replace(/^\//, '') ?? r.id.slice(0, 12) }));
+    };
+    yield* containerLogs(this.docker, current, request);
   }
 
   listSecrets(namespace: string): Promise<Secret[]> {
