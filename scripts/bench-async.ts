@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
 import { deleteStreams, freePort, uniqueAsyncEnv } from '../test/async/support.js';
+import { testInstance } from '../test/helpers/gateway.js';
 import { fixtureImage } from '../test/helpers/images.js';
 import { repoRoot } from '../test/helpers/repo-root.js';
 import { waitFor } from '../test/helpers/wait.js';
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
   const namespace = `bench-${randomBytes(4).toString('hex')}`;
   const auth = { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` };
   const asyncEnv = uniqueAsyncEnv();
-  const common = { ...process.env, ...asyncEnv, GITFAAS_STATE_DIR: stateDir, GITFAAS_ADMIN_PASSWORD: password, GITFAAS_LOG_LEVEL: 'warn' };
+  const common = { ...process.env, ...asyncEnv, GITFAAS_STATE_DIR: stateDir, GITFAAS_ADMIN_PASSWORD: password, GITFAAS_LOG_LEVEL: 'warn', GITFAAS_INSTANCE: testInstance() };
   const children: ChildProcess[] = [];
   const start = (file: string, env: Record<string, string | undefined>) => {
     // BENCH_PROFILE_DIR=/some/dir writes a CPU profile of each child process there.

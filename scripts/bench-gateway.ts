@@ -11,6 +11,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import Docker from 'dockerode';
 import { Pool } from 'undici';
+import { testInstance } from '../test/helpers/gateway.js';
 import { fixtureImage } from '../test/helpers/images.js';
 import { repoRoot } from '../test/helpers/repo-root.js';
 import { waitFor } from '../test/helpers/wait.js';
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
   const namespace = `bench-${randomBytes(4).toString('hex')}`;
   const auth = { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` };
   const child = spawn(process.execPath, [path.join(repoRoot(), 'dist/services/gateway/main.js')], {
-    env: { ...process.env, GITFAAS_GATEWAY_PORT: String(port), GITFAAS_STATE_DIR: stateDir, GITFAAS_ADMIN_PASSWORD: password, GITFAAS_LOG_LEVEL: 'warn' },
+    env: { ...process.env, GITFAAS_GATEWAY_PORT: String(port), GITFAAS_STATE_DIR: stateDir, GITFAAS_ADMIN_PASSWORD: password, GITFAAS_LOG_LEVEL: 'warn', GITFAAS_INSTANCE: testInstance() },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   try {

@@ -9,6 +9,19 @@ bash scripts/setup.sh
 source scripts/env.sh
 rm -rf dist && npx tsc -p tsconfig.json
 
+# Containers left by earlier test runs: gitfaas-managed, instance "test-<pid>-<random>"
+# (test/helpers/gateway.ts) whose test process is gone. A run still going elsewhere on
+# this engine keeps its containers: its pid is alive.
+leftovers=()
+while read -r id instance; do
+  [[ "$instance" =~ ^test-([0-9]+)- ]] || { [[ "$instance" == test-* ]] && leftovers+=("$id"); continue; }
+  [ -d "/proc/${BASH_REMATCH[1]}" ] || leftovers+=("$id")
+done < <("$DOCKER" ps -a --filter label=com.gitfaas.managed=true --format '{{.ID}} {{.Label "com.gitfaas.instance"}}')
+if [ ${#leftovers[@]} -gt 0 ]; then
+  say "removing ${#leftovers[@]} containers left by earlier test runs"
+  "$DOCKER" rm -f "${leftovers[@]}" >/dev/null
+fi
+
 mapfile -t files < <(find dist -name '*.test.js' | sort)
 if [ $# -gt 0 ]; then
   pattern=$(IFS='|'; echo "$*")

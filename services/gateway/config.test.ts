@@ -21,6 +21,20 @@ test('defaults: loopback, port 8080, user admin, namespace openfaas-fn, 60 s tim
   assert.equal(config.defaultNamespace, 'openfaas-fn');
   assert.equal(config.functionTimeoutMs, 60_000);
   assert.equal(config.functionHost, '127.0.0.1');
+  assert.equal(config.domain, 'localhost');
+  assert.equal(config.trustProxy, false);
+  assert.equal(config.instance, 'default');
+});
+
+test('domain, trust proxy and instance', () => {
+  const config = loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'pw', GITFAAS_DOMAIN: 'FN.Example.com', GITFAAS_TRUST_PROXY: 'true', GITFAAS_INSTANCE: 'test-1' });
+  assert.equal(config.domain, 'fn.example.com');
+  assert.equal(config.trustProxy, true);
+  assert.equal(config.instance, 'test-1');
+  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_DOMAIN: 'https://fn.example.com' }), /GITFAAS_DOMAIN/);
+  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_DOMAIN: 'fn.example.com:8080' }), /GITFAAS_DOMAIN/);
+  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_TRUST_PROXY: 'maybe' }), /GITFAAS_TRUST_PROXY/);
+  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_INSTANCE: 'Test_1' }), /GITFAAS_INSTANCE/);
 });
 
 test('the password comes from GITFAAS_ADMIN_PASSWORD_FILE, or from the file setup.sh generates', async () => {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import {
   ConfigError,
   bindVar,
+  booleanVar,
   durationMsVar,
   logLevelVar,
   parseEnv,
@@ -14,7 +15,7 @@ import {
   withSecrets,
   type Env,
 } from '../../shared/config.js';
-import { DEFAULT_NAMESPACE, dnsLabelProblem } from '../../shared/names.js';
+import { DEFAULT_NAMESPACE, dnsLabelProblem, isDnsLabel } from '../../shared/names.js';
 import { asyncGatewayEnv, asyncGatewaySettings } from './async-config.js';
 
 const namespaceVar = z
@@ -23,6 +24,22 @@ const namespaceVar = z
   .superRefine((value, ctx) => {
     const problem = dnsLabelProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: `the namespace ${problem}` });
+  });
+
+const instanceVar = z
+  .string()
+  .default('default')
+  .superRefine((value, ctx) => {
+    const problem = dnsLabelProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: `the instance name ${problem}` });
+  });
+
+const domainVar = z
+  .string()
+  .default('localhost')
+  .transform((v) => v.trim().toLowerCase().replace(/\.$/, ''))
+  .refine((v) => v.length <= 253 && v.split('.').every(isDnsLabel), {
+    message: 'expected a domain name such as fn.example.com or localhost (no scheme, no port)',
   });
 
 const schema = z
@@ -39,6 +56,9 @@ const schema = z
     GITFAAS_REPLICA_START_TIMEOUT_MS: durationMsVar(30_000),
     GITFAAS_DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
     GITFAAS_FUNCTION_HOST: bindVar,
+    GITFAAS_DOMAIN: domainVar,
+    GITFAAS_TRUST_PROXY: booleanVar(false),
+    GITFAAS_INSTANCE: instanceVar,
     ...asyncGatewayEnv,
   })
   .transform((env) => ({
@@ -54,6 +74,12 @@ const schema = z
     startTimeoutMs: env.GITFAAS_REPLICA_START_TIMEOUT_MS,
     dockerSocket: env.GITFAAS_DOCKER_SOCKET,
     functionHost: env.GITFAAS_FUNCTION_HOST,
+    /** Owner subdomains live under this: <namespace>.<domain>. */
+    domain: env.GITFAAS_DOMAIN,
+    /** Honour X-Forwarded-Host (and -Proto) from a reverse proxy in front of the gateway. */
+    trustProxy: env.GITFAAS_TRUST_PROXY,
+    /** Only containers labelled com.gitfaas.instance=<instance> are this gateway's. */
+    instance: env.GITFAAS_INSTANCE,
     async: asyncGatewaySettings(env),
   }));
 

@@ -10,19 +10,22 @@ import Docker from 'dockerode';
 import { loadGatewayConfig } from '../../services/gateway/config.js';
 import { startGateway, type RunningGateway } from '../../services/gateway/service.js';
 import { silentLogger } from '../../shared/logger.js';
+import { testInstance } from '../helpers/gateway.js';
 import { fixtureImage } from '../helpers/images.js';
 import { waitFor } from '../helpers/wait.js';
 
 const docker = new Docker();
 const namespace = `t-${randomBytes(5).toString('hex')}`;
 const password = randomBytes(12).toString('hex');
+// The same instance across restarts: a restarted gateway finds its own containers, no others.
+const instance = testInstance();
 const auth = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
 let stateDir: string;
 let gateway: RunningGateway | undefined;
 
 async function start(): Promise<RunningGateway> {
   stateDir ??= await mkdtemp(path.join(os.tmpdir(), 'gitfaas-restart-'));
-  const config = loadGatewayConfig({ GITFAAS_GATEWAY_PORT: '0', GITFAAS_STATE_DIR: stateDir, GITFAAS_ADMIN_PASSWORD: password });
+  const config = loadGatewayConfig({ GITFAAS_GATEWAY_PORT: '0', GITFAAS_STATE_DIR: stateDir, GITFAAS_ADMIN_PASSWORD: password, GITFAAS_INSTANCE: instance });
   gateway = await startGateway(config, silentLogger());
   return gateway;
 }

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { loadGatewayConfig } from '../../services/gateway/config.js';
 import { startGateway } from '../../services/gateway/service.js';
 import { silentLogger } from '../../shared/logger.js';
+import { testInstance } from '../helpers/gateway.js';
 
 let stateDir: string;
 before(async () => {
@@ -15,7 +16,7 @@ before(async () => {
 after(() => rm(stateDir, { recursive: true, force: true }));
 
 const config = (env: Record<string, string>) =>
-  loadGatewayConfig({ GITFAAS_GATEWAY_PORT: '0', GITFAAS_STATE_DIR: stateDir, GITFAAS_ADMIN_PASSWORD: 'pw', ...env });
+  loadGatewayConfig({ GITFAAS_GATEWAY_PORT: '0', GITFAAS_STATE_DIR: stateDir, GITFAAS_ADMIN_PASSWORD: 'pw', GITFAAS_INSTANCE: testInstance(), ...env });
 
 test('an unreachable Docker socket is a start-up error naming GITFAAS_DOCKER_SOCKET', async () => {
   await assert.rejects(

@@ -13,8 +13,18 @@ export interface TestGateway {
   authHeader: string;
   /** A fresh random namespace for this test. */
   namespace: string;
+  /** GITFAAS_INSTANCE: a gateway restarted with the same instance finds these containers again. */
+  instance: string;
   /** Stops the gateway and removes every function it deployed, in every namespace it touched. */
   stop(): Promise<void>;
+}
+
+/**
+ * A fresh gateway instance name: "test-<pid>-<random>". The pid lets scripts/test.sh remove
+ * containers whose test process is gone; the random part keeps parallel gateways apart.
+ */
+export function testInstance(): string {
+  return `test-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 export async function startTestGateway(opts: { env?: Record<string, string> } = {}): Promise<TestGateway> {
@@ -26,6 +36,7 @@ export async function startTestGateway(opts: { env?: Record<string, string> } = 
     GITFAAS_STATE_DIR: stateDir,
     GITFAAS_ADMIN_PASSWORD: password,
     GITFAAS_LOG_LEVEL: 'silent',
+    GITFAAS_INSTANCE: testInstance(),
     ...opts.env,
   });
   const namespace = `t-${randomBytes(5).toString('hex')}`;
@@ -41,6 +52,7 @@ export async function startTestGateway(opts: { env?: Record<string, string> } = 
     url: gateway.url,
     authHeader: `Basic ${Buffer.from(`${config.adminUser}:${password}`).toString('base64')}`,
     namespace,
+    instance: config.instance,
     stop: () =>
       (stopped ??= (async () => {
         try {

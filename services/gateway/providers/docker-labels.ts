@@ -3,6 +3,8 @@
 
 /** Every container gitfaas manages carries this label, so nothing else is ever touched. */
 export const MANAGED = 'com.gitfaas.managed';
+/** The gateway instance (GITFAAS_INSTANCE) a container belongs to; others never see it. */
+export const INSTANCE = 'com.gitfaas.instance';
 export const FUNCTION = 'com.gitfaas.function';
 export const NAMESPACE = 'com.gitfaas.namespace';
 /** Deployment revision (milliseconds); a rolling update starts a newer one. */
@@ -26,3 +28,8 @@ export type Role = 'replica' | 'parked';
 
 export const SECRETS_MOUNT = '/var/openfaas/secrets';
 export const FUNCTION_PORT = '8080/tcp';
+
+/** Docker label filters selecting exactly one gateway instance's containers. */
+export function instanceFilter(instance: string): string[] {
+  return [`${MANAGED}=true`, `${INSTANCE}=${instance}`];
+}

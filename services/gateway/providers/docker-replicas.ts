@@ -45,6 +45,8 @@ export class ReplicaCache {
     private readonly docker: Docker,
     private readonly log: Logger,
     private readonly functionHost: string,
+    /** Only this instance's containers are listed, watched and restarted. */
+    private readonly instance: string,
   ) {}
 
   /** Reads every gitfaas container from Docker, then follows Docker's events. */
@@ -183,7 +185,7 @@ export class ReplicaCache {
 
   /** Rebuilds the picture from Docker; starts again replicas found stopped. */
   async sync(): Promise<void> {
-    const containers = await this.docker.listContainers({ all: true, filters: { label: [`${L.MANAGED}=true`] } });
+    const containers = await this.docker.listContainers({ all: true, filters: { label: L.instanceFilter(this.instance) } });
     const seen = new Set(containers.map((c) => c.Id));
     for (const id of [...this.byId.keys()]) if (!seen.has(id)) this.drop(id);
     await Promise.all(
@@ -198,7 +200,7 @@ export class ReplicaCache {
 
   private async watch(): Promise<void> {
     const stream = (await this.docker.getEvents({
-      filters: { type: ['container'], label: [`${L.MANAGED}=true`], event: ['create', 'start', 'die', 'destroy'] },
+      filters: { type: ['container'], label: L.instanceFilter(this.instance), event: ['create', 'start', 'die', 'destroy'] },
     })) as NodeJS.ReadableStream;
     this.events = stream;
     let buffer = '';

@@ -12,6 +12,8 @@ export interface SpecOptions {
   functionHost: string;
   /** Directory holding secrets as <namespace>/<name>. */
   secretsDir: string;
+  /** The gateway instance the containers belong to (label com.gitfaas.instance). */
+  instance: string;
 }
 
 /** Checks what Docker would otherwise reject late, so nothing is created for bad input. */
@@ -50,6 +52,7 @@ export function createOptions(d: NamespacedDeployment, generation: string, role:
   const labels: Record<string, string> = {
     ...d.labels,
     [L.MANAGED]: 'true',
+    [L.INSTANCE]: opts.instance,
     [L.FUNCTION]: d.service,
     [L.NAMESPACE]: d.namespace,
     [L.GENERATION]: generation,

@@ -14,6 +14,7 @@ providerConformance('docker', async () => {
   const provider = await DockerProvider.start({
     log: silentLogger(),
     functionHost: '127.0.0.1',
+    instance: `test-${process.pid}-${randomBytes(4).toString('hex')}`,
     stateDir,
     startTimeoutMs: 20_000,
     maxReplicas: 5,

@@ -29,6 +29,8 @@ export interface DockerProviderOptions {
   socketPath?: string;
   /** Host address function ports are published on (127.0.0.1). */
   functionHost: string;
+  /** Containers are labelled com.gitfaas.instance=<instance>; other instances' are never seen. Default "default". */
+  instance?: string;
   /** Secrets live in <stateDir>/secrets. */
   stateDir: string;
   /** How long a new replica may take to answer before deploy/update/scale fails. */
@@ -49,7 +51,7 @@ export class DockerProvider implements Provider {
 
   private constructor(private readonly opts: DockerProviderOptions) {
     this.docker = opts.docker ?? new Docker({ socketPath: opts.socketPath ?? '/var/run/docker.sock' });
-    this.cache = new ReplicaCache(this.docker, opts.log, opts.functionHost);
+    this.cache = new ReplicaCache(this.docker, opts.log, opts.functionHost, opts.instance ?? 'default');
     this.secrets = new SecretStore(path.join(opts.stateDir, 'secrets'));
   }
 
@@ -230,7 +232,7 @@ export class DockerProvider implements Provider {
   }
 
   private async launch(d: NamespacedDeployment, generation: number, replicas: number): Promise<void> {
-    const spec = { functionHost: this.opts.functionHost, secretsDir: path.join(this.opts.stateDir, 'secrets') };
+    const spec = { functionHost: this.opts.functionHost, secretsDir: path.join(this.opts.stateDir, 'secrets'), instance: this.opts.instance ?? 'default' };
     if (replicas === 0) {
       await this.createContainer(createOptions(d, String(generation), 'parked', spec));
       return;
