@@ -18,7 +18,11 @@ export interface ProxyOptions {
   log: Logger;
 }
 
-export type ProxyHandler = (req: IncomingMessage, res: ServerResponse) => void;
+/** The /function/* handler; `forward` calls a function already resolved (owner subdomains, custom domains). */
+export interface ProxyHandler {
+  (req: IncomingMessage, res: ServerResponse): void;
+  forward(req: IncomingMessage, res: ServerResponse, name: string, namespace: string, path: string): void;
+}
 
 export const FUNCTION_PREFIX = '/function/';
 
@@ -45,7 +49,7 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
   const cursors = new Map<string, number>();
   const timeoutSeconds = timeoutMs / 1000;
 
-  return function proxy(req, res) {
+  const proxy = function proxy(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
     let end = FUNCTION_PREFIX.length;
     while (end < url.length && url.charCodeAt(end) !== 47 /* / */ && url.charCodeAt(end) !== 63 /* ? */) end++;
@@ -53,9 +57,14 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
     const dot = ref.indexOf('.');
     const name = dot === -1 ? ref : ref.slice(0, dot);
     const namespace = dot === -1 ? defaultNamespace : ref.slice(dot + 1);
-    const fn = `${name}.${namespace}`;
     const path = end === url.length ? '/' : url.charCodeAt(end) === 63 ? `/${url.slice(end)}` : url.slice(end);
+    forward(req, res, name, namespace, path);
+  } as ProxyHandler;
+  proxy.forward = forward;
+  return proxy;
 
+  function forward(req: IncomingMessage, res: ServerResponse, name: string, namespace: string, path: string): void {
+    const fn = `${name}.${namespace}`;
     const endpoints = name ? provider.endpoints(name, namespace) : undefined;
     if (endpoints === undefined) return plain(res, 404, `function "${name}" not found in namespace "${namespace}"\n`);
     if (endpoints.length === 0) {
@@ -120,7 +129,7 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
         );
     };
     send(endpoints[cursor % endpoints.length]);
-  };
+  }
 }
 
 function forwardHeaders(req: IncomingMessage, callId: string, started: number): Record<string, string | string[]> {

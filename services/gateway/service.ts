@@ -1,5 +1,6 @@
-// Starts the gateway: the Docker provider (unless one is given), the hono app, and an HTTP
-// server on 127.0.0.1 whose /function/* requests skip straight to the proxy.
+// Starts the gateway: the Docker provider (unless one is given) behind the custom-domain
+// claims, the hono app, and an HTTP server on 127.0.0.1 whose owner-subdomain, custom-domain
+// and /function/* requests skip straight to the proxy.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
@@ -9,6 +10,8 @@ import type { RunningService } from '../../shared/run-service.js';
 import { createApp } from './app.js';
 import { startGatewayAsync } from './async-service.js';
 import type { GatewayConfig } from './config.js';
+import { ClaimingProvider, DomainClaims } from './domains.js';
+import { hostRoutes } from './host-routes.js';
 import { DockerProvider } from './providers/docker.js';
 import type { Provider } from './providers/provider.js';
 import { FUNCTION_PREFIX } from './proxy.js';
@@ -27,22 +30,32 @@ export interface RunningGateway extends RunningService {
 
 export async function startGateway(config: GatewayConfig, log: Logger, deps: GatewayDeps = {}): Promise<RunningGateway> {
   const upstreams = new Upstreams(config.functionTimeoutMs);
-  const provider =
+  const backend =
     deps.provider ??
     (await DockerProvider.start({
       log: log.child({ component: 'docker' }),
       socketPath: config.dockerSocket,
       functionHost: config.functionHost,
+      instance: config.instance,
       stateDir: config.stateDir,
       startTimeoutMs: config.startTimeoutMs,
       maxReplicas: config.maxReplicas,
       drainTimeoutMs: config.functionTimeoutMs,
       isIdle: upstreams.isIdle,
     }));
+  // Custom domains: rebuilt from the functions' annotations, kept current by deploy/update/remove.
+  const claims = new DomainClaims(config.domain, log.child({ component: 'domains' }));
+  const provider = new ClaimingProvider(backend, claims);
+  await claims.rebuild(provider).catch(async (err) => {
+    if (!deps.provider) await backend.close();
+    throw err;
+  });
   const asyncSide = startGatewayAsync(config.async, provider, config.defaultNamespace, log);
   const { app, proxy } = createApp({ provider, config, log, upstreams, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes] });
   const listener = getRequestListener(app.fetch);
+  const byHost = hostRoutes({ domain: config.domain, trustProxy: config.trustProxy, claims, provider, proxy, log });
   const server = createServer((req, res) => {
+    if (byHost(req, res)) return;
     if (req.url !== undefined && req.url.startsWith(FUNCTION_PREFIX)) proxy(req, res);
     else void listener(req, res);
   });
