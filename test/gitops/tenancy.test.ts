@@ -145,7 +145,6 @@ functions:
 
   test(
     'a custom domain another function holds fails the deploy with a status saying who holds it',
-    { todo: 'needs the gateway\'s custom-domain claims (409 "domain X is held by F.NS"), which the lead is adding in services/gateway; drop this todo once they are in' },
     async () => {
       const domain = `api-${randomBytes(3).toString('hex')}.example.test`;
       const claim = (text: string) => ({
