@@ -118,6 +118,7 @@ export class DomainClaims {
  */
 export class ClaimingProvider implements Provider {
   readonly info;
+  private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly inner: Provider,
@@ -134,23 +135,38 @@ export class ClaimingProvider implements Provider {
     return this.changing(d, () => this.inner.update(d));
   }
 
-  async remove(name: string, namespace: string): Promise<void> {
-    try {
-      await this.inner.remove(name, namespace);
-    } finally {
-      this.claims.settle({ name, namespace }, await this.inner.get(name, namespace));
-    }
+  remove(name: string, namespace: string): Promise<void> {
+    return this.serial(name, namespace, async () => {
+      try {
+        await this.inner.remove(name, namespace);
+      } finally {
+        this.claims.settle({ name, namespace }, await this.inner.get(name, namespace));
+      }
+    });
   }
 
-  private async changing(d: NamespacedDeployment, work: () => Promise<void>): Promise<void> {
+  /** Claim, change, settle: the claim is taken before anything is created. */
+  private changing(d: NamespacedDeployment, work: () => Promise<void>): Promise<void> {
     const fn = { name: d.service, namespace: d.namespace };
-    const host = this.claims.claimOf(d);
-    if (host) this.claims.take(host, fn);
-    try {
-      await work();
-    } finally {
-      this.claims.settle(fn, await this.inner.get(d.service, d.namespace));
-    }
+    return this.serial(d.service, d.namespace, async () => {
+      const host = this.claims.claimOf(d);
+      if (host) this.claims.take(host, fn);
+      try {
+        await work();
+      } finally {
+        this.claims.settle(fn, await this.inner.get(d.service, d.namespace));
+      }
+    });
+  }
+
+  /** Changes to one function run one at a time, so settling one never drops another's reservation. */
+  private serial(name: string, namespace: string, work: () => Promise<void>): Promise<void> {
+    const key = `${namespace}/${name}`;
+    const run = (this.queues.get(key) ?? Promise.resolve()).then(work);
+    const tail = run.catch(() => undefined);
+    this.queues.set(key, tail);
+    void tail.then(() => this.queues.get(key) === tail && this.queues.delete(key));
+    return run;
   }
 
   get(name: string, namespace: string): Promise<FunctionStatus | undefined> {
