@@ -14,26 +14,12 @@ import type { Logger } from '../../shared/logger.js';
 import { isDnsLabel } from '../../shared/names.js';
 import type { AsyncGatewaySettings } from './async-config.js';
 import type { Provider } from './providers/provider.js';
+import { HOP_BY_HOP } from './proxy.js';
 
 export const ASYNC_PREFIX = '/async-function/';
 
 /** Not kept with the call: they describe this hop, or travel separately (call id, callback). */
-const DROPPED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'expect',
-  'host',
-  'content-length',
-  'x-call-id',
-  'x-callback-url',
-]);
+const DROPPED = new Set([...HOP_BY_HOP, 'content-length', 'x-call-id', 'x-callback-url']);
 
 /** Room kept under NATS max_payload for the call's headers. */
 const HEADER_ROOM = 64 * 1024;

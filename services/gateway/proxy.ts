@@ -27,7 +27,7 @@ export interface ProxyHandler {
 export const FUNCTION_PREFIX = '/function/';
 
 /** Headers that describe one connection, not the message: never forwarded (RFC 9110 7.6.1). */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-authenticate',
