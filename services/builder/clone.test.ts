@@ -40,6 +40,21 @@ test('fetches only the given commit (depth 1), not the branch tip', async () => 
   assert.equal((await git.revparse(['HEAD'])).trim(), shas[1]);
 });
 
+test('variables from the host that simple-git refuses (EDITOR, PAGER, GIT_*) do not break a clone', async () => {
+  const saved = { EDITOR: process.env.EDITOR, PAGER: process.env.PAGER, GIT_ASKPASS: process.env.GIT_ASKPASS };
+  Object.assign(process.env, { EDITOR: 'vi', PAGER: 'less', GIT_ASKPASS: '/bin/false' });
+  try {
+    const dir = path.join(root, 'out-env');
+    await cloneCommit({ url: repo.url, sha: shas[0], dir, timeoutMs: 30_000 });
+    assert.equal(await readFile(path.join(dir, 'a.txt'), 'utf8'), 'one\n');
+  } finally {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+});
+
 test('a commit that does not exist is a CloneError naming the URL and sha', async () => {
   const missing = 'f'.repeat(40);
   await assert.rejects(cloneCommit({ url: repo.url, sha: missing, dir: path.join(root, 'out-missing'), timeoutMs: 30_000 }), (err: Error) => {

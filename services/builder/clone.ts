@@ -34,16 +34,22 @@ function scrub(text: string, credentials: CloneRequest['credentials']): string {
 }
 
 /**
- * The environment git runs with: the service's own, minus any GIT_* variable (nothing from
- * the host steers git's config, and simple-git refuses several of them), and git never
- * waits on a terminal prompt for credentials.
+ * What git needs from the service's environment, and nothing else: editors, pagers,
+ * askpass helpers and GIT_* variables from the host never steer a clone (simple-git
+ * refuses several of them, EDITOR among them, which `npm run` and shells often set), and
+ * git never waits on a terminal prompt for credentials.
  */
+const PASSED_TO_GIT = [
+  'PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
+  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
+];
+
 function gitEnvironment(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.toUpperCase().startsWith('GIT_')) env[key] = value;
+  const env: Record<string, string> = { GIT_TERMINAL_PROMPT: '0' };
+  for (const key of PASSED_TO_GIT) {
+    const value = process.env[key];
+    if (value !== undefined) env[key] = value;
   }
-  env.GIT_TERMINAL_PROMPT = '0';
   return env;
 }
 
