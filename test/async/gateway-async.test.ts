@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadQueueWorkerConfig, type QueueWorkerConfig } from '../../services/queue-worker/config.js';
 import { startQueueWorker, type QueueWorker } from '../../services/queue-worker/service.js';
 import { silentLogger } from '../../shared/logger.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { deployAndWait, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { fixtureImage } from '../helpers/images.js';
 import { waitFor } from '../helpers/wait.js';
 import { adminPassword, deleteStreams, startCallbackReceiver, uniqueAsyncEnv, type CallbackReceiver } from './support.js';
@@ -52,18 +52,11 @@ before(async () => {
     GITFAAS_QUEUE_WORKER_RETRY_MAX_WAIT_MS: '100',
     GITFAAS_LOG_LEVEL: 'silent',
   });
-  const res = await fetch(`${gw.url}/system/functions`, {
-    method: 'POST',
-    headers: { authorization: gw.authHeader, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      service: 'echo',
-      image,
-      namespace: gw.namespace,
-      annotations: { 'com.openfaas.retry.attempts': '3', 'com.openfaas.retry.min_wait': '10ms', 'com.openfaas.retry.max_wait': '50ms' },
-    }),
+  await deployAndWait(gw, {
+    service: 'echo',
+    image,
+    annotations: { 'com.openfaas.retry.attempts': '3', 'com.openfaas.retry.min_wait': '10ms', 'com.openfaas.retry.max_wait': '50ms' },
   });
-  assert.equal(res.status, 202, await res.text());
-  await waitFor('the echo function to be ready', async () => (await fetch(`${gw.url}/function/echo.${gw.namespace}`)).status === 200, 60_000, 200);
 });
 
 after(async () => {

@@ -13,7 +13,7 @@ import { startQueueWorker, type QueueWorker } from '../../services/queue-worker/
 import { NatsLink } from '../../shared/async-nats.js';
 import { ensureAsyncStreams } from '../../shared/async-streams.js';
 import { silentLogger } from '../../shared/logger.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { deployAndWait, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { fixtureImage } from '../helpers/images.js';
 import { waitFor } from '../helpers/wait.js';
 import { adminPassword, exited, freePort, startCallbackReceiver, uniqueAsyncEnv, type CallbackReceiver } from './support.js';
@@ -58,13 +58,7 @@ before(async () => {
   const image = await fixtureImage('echo');
   gw = await startTestGateway({ env: natsEnv });
   receiver = await startCallbackReceiver();
-  const res = await fetch(`${gw.url}/system/functions`, {
-    method: 'POST',
-    headers: { authorization: gw.authHeader, 'content-type': 'application/json' },
-    body: JSON.stringify({ service: 'echo', image, namespace: gw.namespace }),
-  });
-  assert.equal(res.status, 202, await res.text());
-  await waitFor('the echo function', async () => (await fetch(`${gw.url}/function/echo.${gw.namespace}`)).status === 200, 60_000, 200);
+  await deployAndWait(gw, { service: 'echo', image });
   worker = await startQueueWorker(
     loadQueueWorkerConfig({ ...natsEnv, GITFAAS_GATEWAY_URL: gw.url, GITFAAS_ADMIN_PASSWORD: adminPassword(gw), GITFAAS_QUEUE_WORKER_ACK_WAIT_MS: '3000' }),
     silentLogger(),

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { loadQueueWorkerConfig } from '../../services/queue-worker/config.js';
 import { startQueueWorker } from '../../services/queue-worker/service.js';
 import { silentLogger } from '../../shared/logger.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { deployAndWait, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { fixtureImage } from '../helpers/images.js';
 import { waitFor } from '../helpers/wait.js';
 import { adminPassword, deleteStreams, startCallbackReceiver, uniqueAsyncEnv, type CallbackReceiver } from './support.js';
@@ -18,13 +18,7 @@ before(async () => {
   const image = await fixtureImage('echo');
   gw = await startTestGateway({ env });
   receiver = await startCallbackReceiver();
-  const res = await fetch(`${gw.url}/system/functions`, {
-    method: 'POST',
-    headers: { authorization: gw.authHeader, 'content-type': 'application/json' },
-    body: JSON.stringify({ service: 'echo', image, namespace: gw.namespace }),
-  });
-  assert.equal(res.status, 202, await res.text());
-  await waitFor('the echo function', async () => (await fetch(`${gw.url}/function/echo.${gw.namespace}`)).status === 200, 60_000, 200);
+  await deployAndWait(gw, { service: 'echo', image });
 });
 
 after(async () => {

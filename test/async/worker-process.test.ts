@@ -2,7 +2,7 @@
 // with SIGKILL mid-flight it loses nothing; stopped with SIGTERM it finishes its calls.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { deployAndWait, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { fixtureImage } from '../helpers/images.js';
 import { waitFor } from '../helpers/wait.js';
 import { adminPassword, consumerState, deleteStreams, exited, spawnWorker, startCallbackReceiver, uniqueAsyncEnv, type CallbackReceiver } from './support.js';
@@ -26,13 +26,7 @@ before(async () => {
     // short, so calls a killed worker held come back quickly
     GITFAAS_QUEUE_WORKER_ACK_WAIT_MS: '3000',
   };
-  const res = await fetch(`${gw.url}/system/functions`, {
-    method: 'POST',
-    headers: { authorization: gw.authHeader, 'content-type': 'application/json' },
-    body: JSON.stringify({ service: 'echo', image, namespace: gw.namespace }),
-  });
-  assert.equal(res.status, 202, await res.text());
-  await waitFor('the echo function', async () => (await fetch(`${gw.url}/function/echo.${gw.namespace}`)).status === 200, 60_000, 200);
+  await deployAndWait(gw, { service: 'echo', image });
 });
 
 after(async () => {

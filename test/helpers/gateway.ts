@@ -7,6 +7,7 @@ import path from 'node:path';
 import { loadGatewayConfig } from '../../services/gateway/config.js';
 import { startGateway } from '../../services/gateway/service.js';
 import { silentLogger } from '../../shared/logger.js';
+import { waitFor } from './wait.js';
 
 export interface TestGateway {
   url: string;
@@ -67,4 +68,19 @@ export async function startTestGateway(opts: { env?: Record<string, string> } = 
         }
       })()),
   };
+}
+
+/**
+ * Deploys a function into the gateway's test namespace through the REST API (POST, as
+ * faas-cli does for a new one) and waits until it answers 200 through the proxy.
+ */
+export async function deployAndWait(gw: TestGateway, deployment: { service: string; image: string } & Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${gw.url}/system/functions`, {
+    method: 'POST',
+    headers: { authorization: gw.authHeader, 'content-type': 'application/json' },
+    body: JSON.stringify({ namespace: gw.namespace, ...deployment }),
+  });
+  if (res.status !== 202) throw new Error(`deploy of ${deployment.service} answered ${res.status}: ${await res.text()}`);
+  const url = `${gw.url}/function/${deployment.service}.${gw.namespace}`;
+  await waitFor(`the ${deployment.service} function`, async () => (await fetch(url)).status === 200, 60_000, 200);
 }
