@@ -24,7 +24,7 @@ cat <<TXT
 
   gitfaas is starting
   gateway          $gateway        (OpenFaaS API; functions at $gateway/function/NAME)
-  webhooks         $webhooks/webhooks/github
+  webhooks         $webhooks/webhooks/github  $webhooks/webhooks/gitlab
   admin user       ${GITFAAS_ADMIN_USER:-admin}
   admin password   ${GITFAAS_ADMIN_PASSWORD_FILE:-(from GITFAAS_ADMIN_PASSWORD)}
   webhook secret   ${GITHUB_WEBHOOK_SECRET_FILE:-(from GITHUB_WEBHOOK_SECRET)}
