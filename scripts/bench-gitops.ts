@@ -16,6 +16,7 @@ import { BUILDS_QUEUE, DEPLOYS_QUEUE, DeployJob, buildJobId } from '../shared/jo
 import { pushPayload, signGitHub } from '../test/helpers/github-payloads.js';
 import { repoRoot } from '../test/helpers/repo-root.js';
 import { nodeHandler, stackYml, startGitOpsStack, type GitOpsRepo, type GitOpsStack } from '../test/helpers/gitops-stack.js';
+import { deleteKeys } from '../test/helpers/redis-keys.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const GOALS = { warmMs: 5000, coldMs: 30000, receiverP99Ms: 100 };
@@ -165,9 +166,7 @@ async function receiverLatency(): Promise<ReceiverResult> {
     await q.close();
     // The seq keys of the bench repository and the per-job seq memos under our prefix.
     await redis.del(`gitfaas:seq:github:${repo.id}:main`, `gitfaas:seq:github:${repo.id}:main:sha`);
-    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 })) {
-      if ((keys as string[]).length) await redis.del(...(keys as string[]));
-    }
+    await deleteKeys(redis, [`${prefix}:*`]);
     redis.disconnect();
   }
 }

@@ -18,6 +18,7 @@ import { waitFor } from '../../test/helpers/wait.js';
 import { loadWebhooksConfig } from './config.js';
 import { isSuperseded, seqKey } from '../../shared/supersede.js';
 import { startWebhooks, type RunningWebhooks } from './service.js';
+import { deleteKeys } from '../../test/helpers/redis-keys.js';
 
 const secret = randomBytes(16).toString('hex');
 const previousSecret = randomBytes(16).toString('hex');
@@ -74,11 +75,7 @@ describe('GitHub webhook receiver', () => {
     await receiver?.stop();
     await queue?.obliterate({ force: true }).catch(() => {});
     await queue?.close();
-    for (const match of [`${prefix}:*`, ...repoIds.map((id) => `gitfaas:seq:github:${id}:*`)]) {
-      for await (const keys of redis.scanStream({ match, count: 1000 })) {
-        if ((keys as string[]).length) await redis.del(...(keys as string[]));
-      }
-    }
+    await deleteKeys(redis, [`${prefix}:*`, ...repoIds.map((id) => `gitfaas:seq:github:${id}:*`)]);
     redis?.disconnect();
     await fake?.stop();
     await rm(dir, { recursive: true, force: true });

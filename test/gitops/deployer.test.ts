@@ -17,6 +17,7 @@ import { startFakeGitHub, type FakeGitHub } from '../fakes/github-api.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { fixtureImage } from '../helpers/images.js';
 import { waitFor } from '../helpers/wait.js';
+import { deleteKeys } from '../helpers/redis-keys.js';
 
 const token = `ghp_${randomBytes(8).toString('hex')}`;
 const sha = () => randomBytes(20).toString('hex');
@@ -60,11 +61,7 @@ describe('deployer', () => {
     await queue?.close();
     await gateway?.stop();
     await fake?.stop();
-    for (const match of [`${prefix}:*`, `gitfaas:seq:github:${repoId}:*`, `gitfaas:seq:github:${repoId + 1}:*`]) {
-      for await (const keys of redis.scanStream({ match, count: 1000 })) {
-        if ((keys as string[]).length) await redis.del(...(keys as string[]));
-      }
-    }
+    await deleteKeys(redis, [`${prefix}:*`, `gitfaas:seq:github:${repoId}:*`, `gitfaas:seq:github:${repoId + 1}:*`]);
     redis?.disconnect();
   });
 

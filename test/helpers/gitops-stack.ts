@@ -27,6 +27,7 @@ import { startFakeGitLab, type FakeGitLab } from '../fakes/gitlab-api.js';
 import { deliverGitLab, gitlabMergeRequestPayload, gitlabPushPayload, type GitLabTestProject } from './gitlab-payloads.js';
 import { startTestGateway, type TestGateway } from './gateway.js';
 import { deliverGitHub, pullRequestPayload, pushPayload, type TestRepo as PayloadRepo } from './github-payloads.js';
+import { deleteKeys } from './redis-keys.js';
 
 export const REGISTRY = '127.0.0.1:5000';
 
@@ -165,11 +166,7 @@ export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<G
       // The receiver's per-job seq memos and the check-run ids live under the prefix too;
       // the newest-commit-wins keys (shared/supersede.ts) are per repository id.
       const seqs = [...repoIds.map((id) => `gitfaas:seq:github:${id}:*`), ...gitlabIds.map((id) => `gitfaas:seq:gitlab:${id}:*`)];
-      for (const match of [`${prefix}:*`, ...seqs]) {
-        for await (const keys of redis.scanStream({ match, count: 1000 })) {
-          if ((keys as string[]).length) await redis.del(...(keys as string[]));
-        }
-      }
+      await deleteKeys(redis, [`${prefix}:*`, ...seqs]);
     });
     // Images this run built are tagged REGISTRY/<our namespace>/...; remove them locally.
     stops.unshift(async () => {
