@@ -80,6 +80,24 @@ export const urlVar = (fallback?: string) => {
 export const positiveIntVar = (fallback: number) =>
   z.coerce.number({ message: 'expected a number' }).int('expected a whole number').positive('expected a number above 0').default(fallback);
 
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration: milliseconds as a bare number, or a number with a unit (500ms, 30s, 10m, 2h, 7d). */
+export const durationVar = (fallbackMs: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallbackMs;
+      const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value.trim());
+      const ms = match ? Number(match[1]) * UNIT_MS[match[2] ?? 'ms'] : NaN;
+      if (!Number.isSafeInteger(ms) || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: 'expected a duration above 0: milliseconds, or a number with ms, s, m, h or d (e.g. 10m)' });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
 /** Durations are given in milliseconds in the environment. */
 export const durationMsVar = positiveIntVar;
 

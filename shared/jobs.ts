@@ -48,6 +48,14 @@ export const BuildJob = z.object({
    */
   seq: z.number().int().nonnegative(),
   receivedAt: z.string(),
+  /** The build's record in the build history (shared/build-history.ts), created with the job. */
+  buildId: z.string().optional(),
+  /** The build log's token (shared/build-logs.ts): the receiver names its URL in the 202. */
+  logToken: z.string().optional(),
+  /** Who pushed (or opened the pull request), as the host names them. */
+  pushedBy: z.string().optional(),
+  /** A webhook delivery, or an admin's rebuild (docs/builds.md). */
+  trigger: z.enum(['webhook', 'rebuild', 'redeploy']).optional(),
 });
 export type BuildJob = z.infer<typeof BuildJob>;
 

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
+import { BuildHistory, newBuildId, type FunctionResult } from '../../shared/build-history.js';
 import { BuildLog, buildLogUrl } from '../../shared/build-logs.js';
 import type { BuildJob, BuiltFunction, DeployJob } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
@@ -20,6 +21,8 @@ import type { BaseImages } from './templates.js';
 
 export interface BuildCommitDeps {
   redis: Redis;
+  /** The build's record: state, stage timings, per-function results (shared/build-history.ts). */
+  history: BuildHistory;
   reporter: StatusReporter;
   builder: ImageBuilder;
   enqueueDeploy: (job: DeployJob) => Promise<void>;
@@ -74,8 +77,20 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
   const { source } = job;
   const { settings } = deps;
   const log = deps.log.child({ repo: source.fullName, sha: source.sha, kind: job.kind, seq: job.seq });
-  const buildLog = new BuildLog(deps.redis, settings.buildLogTtlMs);
+  // The receiver chose the log's token (its 202 names the URL); jobs from elsewhere get one here.
+  const buildLog = new BuildLog(deps.redis, settings.buildLogTtlMs, job.logToken);
   const logUrl = buildLogUrl(settings.publicUrl, buildLog.token);
+  const buildId = job.buildId ?? newBuildId();
+  const tracked: BuildJob = { ...job, buildId, logToken: buildLog.token };
+  // The history must never fail a build: a write that fails is logged and the build goes on.
+  const record = async (write: (history: BuildHistory) => Promise<void>) => {
+    try {
+      await write(deps.history);
+    } catch (err) {
+      log.warn({ err, buildId }, 'could not update the build history');
+    }
+  };
+  const recordFunction = (name: string, result: FunctionResult) => record((h) => h.setFunction(buildId, name, result));
   const workDir = path.join(settings.stateDir, 'builds', `${source.sha.slice(0, 12)}-${randomBytes(6).toString('hex')}`);
   const started = Date.now();
   const stages: Record<string, number> = {};
@@ -101,7 +116,10 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
       await report({ context: fnContext(name), state: 'failure', description: perFunction[name] ?? `not deployed: ${reason}`, targetUrl: logUrl });
     }
     await report({ context: AGGREGATE_CONTEXT, state: 'failure', description: reason, targetUrl: logUrl, details: { title: short(reason, 255), summary, text } });
-    log.info({ reason, permanent }, 'build failed');
+    await record((h) => h.setStages(buildId, stages));
+    for (const name of functionNames) await recordFunction(name, { state: 'failed', detail: perFunction[name] ?? `not deployed: ${reason}` });
+    await record((h) => h.setState(buildId, 'failed', reason));
+    log.info({ reason, permanent, buildId, logUrl }, 'build failed');
     return { outcome: 'failed', reason, permanent, logUrl };
   };
   const superseded = async (): Promise<BuildOutcome | undefined> => {
@@ -111,6 +129,7 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
     buildLog.line(`${text}: this build stops here`);
     for (const name of functionNames) await report({ context: fnContext(name), state: 'failure', description: text, targetUrl: logUrl });
     await report({ context: AGGREGATE_CONTEXT, state: 'failure', description: text, targetUrl: logUrl });
+    await record((h) => h.setState(buildId, 'superseded', text));
     log.info({ by: by.sha }, 'superseded');
     return { outcome: 'superseded', by: text, logUrl };
   };
@@ -118,6 +137,9 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
   buildLog.line(`gitfaas build of ${source.fullName} ${source.sha} (${job.kind}${source.pullRequest ? ` #${source.pullRequest}` : ''}, branch ${source.branch})`);
   let outcome: BuildOutcome | undefined;
   try {
+    if (!job.buildId) await record((h) => h.create(tracked as BuildJob & { buildId: string }, logUrl));
+    await record((h) => h.setState(buildId, 'building'));
+    log.info({ buildId, logUrl }, `building; log at ${logUrl}`);
     outcome = await superseded();
     if (outcome) return outcome;
     await report({ context: AGGREGATE_CONTEXT, state: 'pending', description: 'building: cloning', targetUrl: logUrl });
@@ -169,7 +191,10 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
       return (outcome = await fail(`${all.length} problem${all.length === 1 ? '' : 's'} in stack.yml: ${all[0]}${all.length > 1 ? ` (+${all.length - 1} more)` : ''}`, true, perFunction, all));
     }
 
-    for (const name of functionNames) await report({ context: fnContext(name), state: 'running', description: 'building', targetUrl: logUrl });
+    for (const name of functionNames) {
+      await report({ context: fnContext(name), state: 'running', description: 'building', targetUrl: logUrl });
+      await recordFunction(name, { state: 'building' });
+    }
     await report({ context: AGGREGATE_CONTEXT, state: 'running', description: `building ${functionNames.length} function(s)`, targetUrl: logUrl });
 
     t = Date.now();
@@ -209,6 +234,8 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
       return (outcome = await fail(reason, failures.every((f) => f.permanent), perFunction, failures.map((f) => f.message)));
     }
     stages.push = Math.max(0, ...built.map((b) => b.pushMs / 1000));
+    await record((h) => h.setStages(buildId, stages));
+    for (const b of built) await recordFunction(b.fn.name, { state: 'built', image: b.fn.image });
 
     outcome = await superseded();
     if (outcome) return outcome;
@@ -222,6 +249,8 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
       const prText = `built ${functions.length} function(s) in ${took}, not deployed: pull request`;
       await report({ context: AGGREGATE_CONTEXT, state: 'success', description: prText, targetUrl: logUrl, details: { title: prText, summary: stageSummary() } });
       buildLog.line(`built in ${took}; pull request: not deployed`);
+      for (const b of built) await recordFunction(b.fn.name, { state: 'not-deployed', detail: 'pull request', image: b.fn.image });
+      await record((h) => h.setState(buildId, 'success', prText));
       log.info({ functions: functions.map((f) => f.name), stages }, 'built (pull request, not deployed)');
       return (outcome = { outcome: 'built', functions, logUrl });
     }
@@ -235,7 +264,9 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
       targetUrl: logUrl,
       details: { title: `built in ${took}, deploying`, summary: stageSummary() },
     });
-    await deps.enqueueDeploy({ build: job, functions, logUrl, stages });
+    await record((h) => h.setDeployable(buildId, functions));
+    await record((h) => h.setState(buildId, 'deploying'));
+    await deps.enqueueDeploy({ build: tracked, functions, logUrl, stages });
     buildLog.line(`built in ${took}; deploy queued for ${functions.map((f) => f.name).join(', ')}`);
     log.info({ functions: functions.map((f) => f.name), stages }, 'built; deploy queued');
     return (outcome = { outcome: 'deploying', functions, logUrl, stages });
@@ -244,6 +275,8 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
     return (outcome = await fail(`builder error: ${short((err as Error).message ?? String(err), 100)}`, false));
   } finally {
     await rm(workDir, { recursive: true, force: true }).catch((err) => log.warn({ err, workDir }, 'could not remove the work directory'));
-    await buildLog.end(`build ${outcome?.outcome ?? 'ended'}`).catch((err) => log.warn({ err }, 'could not write the build log'));
+    // A deploy goes on in the deployer, which writes its section and ends the log.
+    const ending = outcome?.outcome === 'deploying' ? buildLog.flush() : buildLog.end(`build ${outcome?.outcome ?? 'ended'}`);
+    await ending.catch((err) => log.warn({ err }, 'could not write the build log'));
   }
 }

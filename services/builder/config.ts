@@ -1,6 +1,7 @@
 // Builder configuration, read once from the environment (see docs/configuration.md, "Builder").
 import { z } from 'zod';
 import {
+  durationVar,
   logLevelVar,
   parseEnv,
   positiveIntVar,
@@ -10,28 +11,11 @@ import {
   withSecrets,
   type Env,
 } from '../../shared/config.js';
+import { DEFAULT_BUILD_HISTORY_TTL_MS } from '../../shared/build-history.js';
 import { DEFAULT_BUILD_LOG_TTL_MS } from '../../shared/build-logs.js';
 import { GITHUB_SECRET_VARS, githubEnvShape, githubSettings } from '../../shared/github.js';
 import { GITLAB_SECRET_VARS, gitlabEnvShape, gitlabSettings } from '../../shared/gitlab.js';
 import { quotaEnvShape, quotasFromEnv } from '../../shared/tenancy.js';
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** A duration: milliseconds as a bare number, or a number with a unit (500ms, 30s, 10m, 2h, 7d). */
-const durationVar = (fallbackMs: number) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value.trim() === '') return fallbackMs;
-      const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value.trim());
-      const ms = match ? Number(match[1]) * UNIT_MS[match[2] ?? 'ms'] : NaN;
-      if (!Number.isSafeInteger(ms) || ms <= 0) {
-        ctx.addIssue({ code: 'custom', message: 'expected a duration above 0: milliseconds, or a number with ms, s, m, h or d (e.g. 10m)' });
-        return z.NEVER;
-      }
-      return ms;
-    });
 
 /** host[:port] of a registry, without scheme or path. */
 const registryVar = z
@@ -62,6 +46,7 @@ const schema = z
     GITFAAS_TEMPLATE_NODE_IMAGE: imageVar('node:20-bookworm-slim'),
     GITFAAS_TEMPLATE_PYTHON_IMAGE: imageVar('python:3.12-slim-bookworm'),
     GITFAAS_BUILD_LOG_TTL: durationVar(DEFAULT_BUILD_LOG_TTL_MS),
+    GITFAAS_BUILD_HISTORY_TTL: durationVar(DEFAULT_BUILD_HISTORY_TTL_MS),
     GITFAAS_WEBHOOKS_PUBLIC_URL: urlVar('http://127.0.0.1:8081'),
     GITFAAS_DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
     ...githubEnvShape,
@@ -81,6 +66,7 @@ const schema = z
     buildctl: env.GITFAAS_BUILDCTL,
     baseImages: { node: env.GITFAAS_TEMPLATE_NODE_IMAGE, python: env.GITFAAS_TEMPLATE_PYTHON_IMAGE },
     buildLogTtlMs: env.GITFAAS_BUILD_LOG_TTL,
+    buildHistoryTtlMs: env.GITFAAS_BUILD_HISTORY_TTL,
     publicUrl: env.GITFAAS_WEBHOOKS_PUBLIC_URL.replace(/\/+$/, ''),
     dockerSocket: env.GITFAAS_DOCKER_SOCKET,
     github: githubSettings(env),

@@ -3,6 +3,7 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
+import { BuildHistory } from '../../shared/build-history.js';
 import { BUILDS_QUEUE, BuildJob, buildJobId, DEPLOYS_QUEUE, DeployJob } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
@@ -41,6 +42,7 @@ export async function startBuilder(config: BuilderConfig, log: Logger, deps: Bui
     (config.buildkitAddr
       ? new BuildctlImageBuilder(config.buildkitAddr, config.buildctl)
       : new EngineImageBuilder(new Docker({ socketPath: config.dockerSocket })));
+  const history = new BuildHistory(redis, config.queuePrefix, config.buildHistoryTtlMs);
   const stopping = new AbortController();
   const workerRedis = redis.duplicate();
 
@@ -54,6 +56,7 @@ export async function startBuilder(config: BuilderConfig, log: Logger, deps: Bui
       const data = parsed.data;
       const outcome = await buildCommit(data, {
         redis,
+        history,
         reporter,
         builder,
         cloneCredentials,
@@ -61,7 +64,8 @@ export async function startBuilder(config: BuilderConfig, log: Logger, deps: Bui
         stopSignal: stopping.signal,
         enqueueDeploy: async (deployJob) => {
           await deploys.add('deploy', DeployJob.parse(deployJob), {
-            jobId: `deploy-${buildJobId(data.source, data.kind)}`,
+            // The build job's own id: a rebuild of a commit built before gets a deploy of its own.
+            jobId: `deploy-${job.id ?? buildJobId(data.source, data.kind)}`,
             removeOnComplete: { age: 7 * 24 * 3600 },
             removeOnFail: { age: 7 * 24 * 3600 },
           });

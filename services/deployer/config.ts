@@ -1,8 +1,11 @@
 // Deployer configuration, read once from the environment (docs/configuration.md, "Deployer").
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_BUILD_HISTORY_TTL_MS } from '../../shared/build-history.js';
+import { DEFAULT_BUILD_LOG_TTL_MS } from '../../shared/build-logs.js';
 import {
   durationMsVar,
+  durationVar,
   logLevelVar,
   parseEnv,
   positiveIntVar,
@@ -29,6 +32,8 @@ const schema = z
     GITFAAS_ADMIN_USER: z.string().min(1, 'expected a user name').default('admin'),
     GITFAAS_ADMIN_PASSWORD: z.string().optional(),
     GITFAAS_DEPLOY_READY_TIMEOUT_MS: durationMsVar(120_000),
+    GITFAAS_BUILD_LOG_TTL: durationVar(DEFAULT_BUILD_LOG_TTL_MS),
+    GITFAAS_BUILD_HISTORY_TTL: durationVar(DEFAULT_BUILD_HISTORY_TTL_MS),
     GITFAAS_DOMAIN: z
       .string()
       .optional()
@@ -62,6 +67,9 @@ const schema = z
       adminPassword: env.GITFAAS_ADMIN_PASSWORD,
       adminPasswordFile: path.join(env.GITFAAS_STATE_DIR, 'admin-password'),
       readyTimeoutMs: env.GITFAAS_DEPLOY_READY_TIMEOUT_MS,
+      /** The deployer writes the deploy section of the build log and ends it. */
+      buildLogTtlMs: env.GITFAAS_BUILD_LOG_TTL,
+      buildHistoryTtlMs: env.GITFAAS_BUILD_HISTORY_TTL,
       github: githubSettings(env),
       gitlab: gitlabSettings(env),
     };

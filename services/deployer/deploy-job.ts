@@ -2,6 +2,8 @@
 // parallel through the gateway and waited for until it answers, then the repository's
 // functions that stack.yml no longer lists removed; statuses per function and aggregate.
 import type { Redis } from 'ioredis';
+import type { BuildHistory, BuildState, FunctionResult } from '../../shared/build-history.js';
+import type { BuildLog } from '../../shared/build-logs.js';
 import type { BuiltFunction, DeployJob, SourceRef } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import { AGGREGATE_CONTEXT, type StatusReporter, type StatusUpdate } from '../../shared/status.js';
@@ -24,6 +26,10 @@ export interface DeployDeps {
   readyTimeoutMs: number;
   keyPrefix: string;
   log: Logger;
+  /** The build's record (shared/build-history.ts); the deploy's results go there. */
+  history?: BuildHistory;
+  /** Reopens the build's log by token: the deploy section and the outcome end it. */
+  openLog?: (token: string) => BuildLog;
 }
 
 export type DeployOutcome =
@@ -62,7 +68,42 @@ async function quotaProblems(job: DeployJob, deps: DeployDeps): Promise<string[]
   });
 }
 
+/** What a deploy leaves behind besides statuses: lines in the build log and the build's record. */
+function deployTrail(job: DeployJob, deps: DeployDeps, log: Logger) {
+  const buildLog = job.build.logToken && deps.openLog ? deps.openLog(job.build.logToken) : undefined;
+  const id = job.build.buildId;
+  const record = async (write: (history: BuildHistory) => Promise<void>) => {
+    if (!id || !deps.history) return;
+    await write(deps.history).catch((err) => log.warn({ err, buildId: id }, 'could not update the build history'));
+  };
+  return {
+    line: (text: string) => buildLog?.line(text),
+    fn: (name: string, result: FunctionResult) => record((h) => h.setFunction(id!, name, result)),
+    stages: (stages: Record<string, number>) => record((h) => h.setStages(id!, stages)),
+    state: (state: BuildState, reason?: string) => record((h) => h.setState(id!, state, reason)),
+    end: async (outcome: string) => {
+      await buildLog?.end(outcome).catch((err) => log.warn({ err }, 'could not write the build log'));
+    },
+  };
+}
+
 export async function runDeploy(job: DeployJob, deps: DeployDeps): Promise<DeployOutcome> {
+  const log = deps.log.child({ repo: job.build.source.fullName, sha: job.build.source.sha, seq: job.build.seq });
+  const trail = deployTrail(job, deps, log);
+  let outcome: DeployOutcome | undefined;
+  try {
+    outcome = await deploy(job, deps, trail);
+    return outcome;
+  } catch (err) {
+    trail.line(`FAILED: deploy error: ${(err as Error).message}`);
+    await trail.state('failed', `deploy failed: ${(err as Error).message}`);
+    throw err;
+  } finally {
+    await trail.end(`deploy ${outcome?.outcome ?? 'failed'}`);
+  }
+}
+
+async function deploy(job: DeployJob, deps: DeployDeps, trail: ReturnType<typeof deployTrail>): Promise<DeployOutcome> {
   const { build } = job;
   const { source } = build;
   const log = deps.log.child({ repo: source.fullName, sha: source.sha, seq: build.seq });
@@ -81,6 +122,8 @@ export async function runDeploy(job: DeployJob, deps: DeployDeps): Promise<Deplo
     const reason = 'built; pull requests are not deployed';
     await each((f) => ({ context: `${AGGREGATE_CONTEXT}/${f.name}`, state: 'success', description: `${reason}`, targetUrl: job.logUrl }));
     await report({ context: AGGREGATE_CONTEXT, state: 'success', description: `${job.functions.length} function(s) ${reason}`, targetUrl: job.logUrl });
+    trail.line(reason);
+    await trail.state('success', reason);
     return { outcome: 'not-deployed', reason };
   }
 
@@ -90,6 +133,8 @@ export async function runDeploy(job: DeployJob, deps: DeployDeps): Promise<Deplo
     const description = `not deployed: ${reason}`;
     await each((f) => ({ context: `${AGGREGATE_CONTEXT}/${f.name}`, state: 'failure', description, targetUrl: job.logUrl }));
     await report({ context: AGGREGATE_CONTEXT, state: 'failure', description, targetUrl: job.logUrl });
+    trail.line(`${description}: this deploy stops here`);
+    await trail.state('superseded', reason);
     return { outcome: 'superseded', reason };
   };
 
@@ -110,13 +155,17 @@ export async function runDeploy(job: DeployJob, deps: DeployDeps): Promise<Deplo
         targetUrl: job.logUrl,
         details: { title: 'not deployed: over quota', summary: problems.map((p) => `- ${p}`).join('\n') },
       });
+      trail.line(`FAILED: not deployed: ${problems.join('; ')}`);
+      await trail.state('failed', `not deployed: ${reason}`);
       return { outcome: 'failed', failures: { '(quota)': reason }, removed: [], ms: 0 };
     }
     if (!(await claimDeploy(deps.redis, build))) return skipSuperseded('a newer commit is already deployed');
 
     const started = Date.now();
-    await each((f) => ({ context: `${AGGREGATE_CONTEXT}/${f.name}`, state: 'running', description: 'deploying' }));
-    await report({ context: AGGREGATE_CONTEXT, state: 'running', description: `deploying ${job.functions.length} function(s)` });
+    trail.line(`deploying ${job.functions.map((f) => f.name).join(', ')} into namespace ${source.namespace}`);
+    await trail.state('deploying');
+    await each((f) => ({ context: `${AGGREGATE_CONTEXT}/${f.name}`, state: 'running', description: 'deploying', targetUrl: job.logUrl }));
+    await report({ context: AGGREGATE_CONTEXT, state: 'running', description: `deploying ${job.functions.length} function(s)`, targetUrl: job.logUrl });
 
     const failures: Record<string, string> = {};
     await Promise.all(
@@ -129,6 +178,8 @@ export async function runDeploy(job: DeployJob, deps: DeployDeps): Promise<Deplo
           const ready = await waitUntilAnswering(deps.gateway, fn.name, source.namespace, fn.image, deps.readyTimeoutMs);
           const url = deps.functionUrl(fn.name, source.namespace);
           fnLog.info({ how, readyMs: ready.ms }, 'function live');
+          trail.line(`[${fn.name}] live at ${url} (${how}, answering after ${secs(Date.now() - t0)})`);
+          await trail.fn(fn.name, { state: 'live', detail: url, image: fn.image });
           const built = fn.buildSeconds !== undefined ? `built in ${fn.buildSeconds.toFixed(1)} s, ` : '';
           await report({
             context,
@@ -141,6 +192,9 @@ export async function runDeploy(job: DeployJob, deps: DeployDeps): Promise<Deplo
           const reason = (err as Error).message;
           failures[fn.name] = reason;
           fnLog.warn({ err }, 'deploy failed');
+          trail.line(`[${fn.name}] FAILED: ${reason}`);
+          for (const line of (err as { output?: string[] }).output ?? []) trail.line(`[${fn.name}]   ${line}`);
+          await trail.fn(fn.name, { state: 'failed', detail: reason, image: fn.image });
           await report({
             context,
             state: 'failure',
@@ -161,6 +215,7 @@ export async function runDeploy(job: DeployJob, deps: DeployDeps): Promise<Deplo
           await deps.gateway.remove(stale.name, source.namespace);
           removed.push(stale.name);
           log.info({ fn: stale.name }, 'removed: no longer in stack.yml');
+          trail.line(`removed ${stale.name}: no longer in stack.yml`);
         }
       } catch (err) {
         failures['(cleanup)'] = `removing functions no longer in stack.yml failed: ${(err as Error).message}`;
@@ -169,6 +224,7 @@ export async function runDeploy(job: DeployJob, deps: DeployDeps): Promise<Deplo
     }
 
     const ms = Date.now() - started;
+    await trail.stages({ ...job.stages, deploy: ms / 1000 });
     const failed = Object.keys(failures);
     if (failed.length > 0) {
       const first = failures[failed[0]];
@@ -182,6 +238,8 @@ export async function runDeploy(job: DeployJob, deps: DeployDeps): Promise<Deplo
           summary: `${failed.map((f) => `- ${f}: ${failures[f]}`).join('\n')}\n\n${stageSummary(job.stages, ms)}`,
         },
       });
+      trail.line(`FAILED: deploy failed for ${failed.join(', ')}: ${first}`);
+      await trail.state('failed', `deploy failed for ${failed.join(', ')}: ${first}`);
       return { outcome: 'failed', failures, removed, ms };
     }
     const names = job.functions.map((f) => f.name);
@@ -190,12 +248,15 @@ export async function runDeploy(job: DeployJob, deps: DeployDeps): Promise<Deplo
       context: AGGREGATE_CONTEXT,
       state: 'success',
       description: `${names.length} function(s) live in ${secs(ms)}${gone}`,
-      targetUrl: names.length ? deps.functionUrl(names[0], source.namespace) : job.logUrl,
+      // The build log ends with what went live where; each function's own status links its URL.
+      targetUrl: job.logUrl ?? (names.length ? deps.functionUrl(names[0], source.namespace) : undefined),
       details: {
         title: `${names.length} function(s) live`,
         summary: `${names.map((n) => `- ${deps.functionUrl(n, source.namespace)}`).join('\n')}${gone ? `\n\nRemoved: ${removed.join(', ')}` : ''}\n\n${stageSummary(job.stages, ms)}`,
       },
     });
+    trail.line(`${names.length} function(s) live in ${secs(ms)}${gone}`);
+    await trail.state('success', `${names.length} function(s) live${gone}`);
     return { outcome: 'deployed', functions: names, removed, ms };
   });
 }

@@ -2,6 +2,8 @@
 // deployed through the gateway (deploy-job.ts); statuses go to the job's git host.
 import { UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { BuildHistory } from '../../shared/build-history.js';
+import { BuildLog } from '../../shared/build-logs.js';
 import { DEPLOYS_QUEUE, DeployJob } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
@@ -23,6 +25,9 @@ export async function startDeployer(config: DeployerConfig, log: Logger): Promis
     passwordFile: config.adminPasswordFile,
   });
 
+  const history = new BuildHistory(redis, config.queuePrefix, config.buildHistoryTtlMs);
+  const openLog = (token: string) => new BuildLog(redis, config.buildLogTtlMs, token);
+
   const worker = new Worker<unknown, DeployOutcome>(
     DEPLOYS_QUEUE,
     async (job) => {
@@ -41,6 +46,8 @@ export async function startDeployer(config: DeployerConfig, log: Logger): Promis
           readyTimeoutMs: config.readyTimeoutMs,
           keyPrefix: config.queuePrefix,
           log: log.child({ jobId: job.id }),
+          history,
+          openLog,
         });
       } catch (err) {
         // Whatever stopped the deploy (Redis, the lock), the commit must not stay pending.

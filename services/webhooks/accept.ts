@@ -16,7 +16,7 @@ export interface AcceptDeps {
 }
 
 export type Decision =
-  | { action: 'build'; kind: BuildJob['kind']; source: SourceRef }
+  | { action: 'build'; kind: BuildJob['kind']; source: SourceRef; pushedBy?: string }
   /** Nothing to build; `source` set when the commit should hear why. */
   | { action: 'skip'; reason: string; source?: SourceRef };
 
@@ -40,8 +40,10 @@ export async function acceptDecision(c: Context, deps: AcceptDeps, decision: Dec
     return c.json({ message: `ignored: ${decision.reason}` }, 202);
   }
   try {
-    const queued = await deps.enqueuer.enqueue(decision.kind, decision.source, deliveryId);
-    log.info({ ...queued, repo: decision.source.fullName, sha: decision.source.sha, kind: decision.kind }, 'build queued');
+    const queued = await deps.enqueuer.enqueue(decision.kind, decision.source, deliveryId, { pushedBy: decision.pushedBy });
+    // The log line names the build log's URL: without a git host token (no statuses), this
+    // and the admin builds API are where an operator finds it.
+    log.info({ ...queued, repo: decision.source.fullName, sha: decision.source.sha, kind: decision.kind }, `build queued; log at ${queued.logUrl ?? '(unknown)'}`);
     return c.json({ message: queued.duplicate ? 'already queued' : 'queued', ...queued }, 202);
   } catch (err) {
     if (err instanceof RedisUnavailable) {

@@ -1,6 +1,8 @@
 // Webhook receiver configuration, read once from the environment (docs/configuration.md).
 import { z } from 'zod';
-import { ConfigError, bindVar, logLevelVar, parseEnv, portVar, redisUrlVar, withSecrets, type Env } from '../../shared/config.js';
+import path from 'node:path';
+import { DEFAULT_BUILD_HISTORY_TTL_MS } from '../../shared/build-history.js';
+import { ConfigError, bindVar, durationVar, logLevelVar, parseEnv, portVar, redisUrlVar, stateDirVar, urlVar, withSecrets, type Env } from '../../shared/config.js';
 import { GITHUB_SECRET_VARS, githubEnvShape, githubSettings } from '../../shared/github.js';
 import { GITLAB_SECRET_VARS, gitlabEnvShape, gitlabSettings } from '../../shared/gitlab.js';
 
@@ -17,6 +19,11 @@ const schema = z
     GITFAAS_LOG_LEVEL: logLevelVar,
     GITFAAS_REDIS_URL: redisUrlVar,
     GITFAAS_QUEUE_PREFIX: queuePrefixVar,
+    GITFAAS_STATE_DIR: stateDirVar,
+    GITFAAS_WEBHOOKS_PUBLIC_URL: urlVar().optional(),
+    GITFAAS_BUILD_HISTORY_TTL: durationVar(DEFAULT_BUILD_HISTORY_TTL_MS),
+    GITFAAS_ADMIN_USER: z.string().min(1, 'expected a user name').default('admin'),
+    GITFAAS_ADMIN_PASSWORD: z.string().optional(),
     GITHUB_WEBHOOK_SECRET: z.string().optional(),
     GITHUB_WEBHOOK_SECRET_PREVIOUS: z.string().optional(),
     GITLAB_WEBHOOK_SECRET: z.string().optional(),
@@ -42,6 +49,13 @@ const schema = z
       logLevel: env.GITFAAS_LOG_LEVEL,
       redisUrl: env.GITFAAS_REDIS_URL,
       queuePrefix: env.GITFAAS_QUEUE_PREFIX,
+      /** Build log URLs (named in the 202 and the build history) start with it; by default the receiver's own URL. */
+      publicUrl: env.GITFAAS_WEBHOOKS_PUBLIC_URL?.replace(/\/+$/, ''),
+      buildHistoryTtlMs: env.GITFAAS_BUILD_HISTORY_TTL,
+      /** The admin builds API (/system/builds) takes the gateway's admin credentials. */
+      adminUser: env.GITFAAS_ADMIN_USER,
+      adminPassword: env.GITFAAS_ADMIN_PASSWORD,
+      adminPasswordFile: path.join(env.GITFAAS_STATE_DIR, 'admin-password'),
       /**
        * Current secret first; the previous one is accepted while GitHub is switched over.
        * Empty: GitHub is not configured and its route answers 503 (never unverified).
@@ -64,6 +78,7 @@ export type WebhooksConfig = z.output<typeof schema>;
 
 export function loadWebhooksConfig(env: Env = process.env): WebhooksConfig {
   return parseEnv(schema, withSecrets(env, [
+      'GITFAAS_ADMIN_PASSWORD',
       'GITHUB_WEBHOOK_SECRET',
       'GITHUB_WEBHOOK_SECRET_PREVIOUS',
       'GITLAB_WEBHOOK_SECRET_PREVIOUS',

@@ -4,6 +4,8 @@
 // newest-commit-wins compares. A duplicate keeps the seq it was first given.
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { BuildHistory, newBuildId, type BuildTrigger } from '../../shared/build-history.js';
+import { buildLogUrl, newBuildLogToken } from '../../shared/build-logs.js';
 import { BUILDS_QUEUE, BuildJob, buildJobId, type SourceRef } from '../../shared/jobs.js';
 import { seqKey } from '../../shared/supersede.js';
 
@@ -36,20 +38,46 @@ export interface Enqueued {
   seq: number;
   /** The job already existed (redelivery or repeated event). */
   duplicate: boolean;
+  /** The build's id in the build history, and where its log is read. */
+  buildId?: string;
+  logUrl?: string;
+}
+
+export interface EnqueueOptions {
+  pushedBy?: string;
+  /** An admin's rebuild gets a job of its own (the same commit may have been built before). */
+  trigger?: BuildTrigger;
+}
+
+export interface EnqueuerSettings {
+  redisUrl: string;
+  prefix: string;
+  /** GITFAAS_WEBHOOKS_PUBLIC_URL: build log URLs start with it (set later with usePublicUrl when the port is chosen at listen). */
+  publicUrl?: string;
+  historyTtlMs?: number;
+  timeoutMs?: number;
 }
 
 export class BuildEnqueuer {
   readonly redis: Redis;
+  readonly history: BuildHistory;
   private readonly queue: Queue;
+  private readonly prefix: string;
+  private publicUrl: string;
+  private readonly timeoutMs: number;
 
-  constructor(redisUrl: string, private readonly prefix: string, private readonly timeoutMs = 3000) {
+  constructor(settings: EnqueuerSettings) {
+    this.prefix = settings.prefix;
+    this.publicUrl = settings.publicUrl ?? 'http://127.0.0.1:8081';
+    this.timeoutMs = settings.timeoutMs ?? 3000;
     // No offline queue: with Redis down a command fails at once and the receiver answers
     // 503, instead of holding GitHub's request until its 10 s timeout.
-    this.redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    this.redis = new Redis(settings.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    this.history = new BuildHistory(this.redis, this.prefix, settings.historyTtlMs);
     this.redis.on('error', () => {});
     // EVALSHA after the first call: the script is not re-sent with every webhook.
     this.redis.defineCommand('gitfaasNextSeq', { numberOfKeys: 3, lua: NEXT_SEQ });
-    this.queue = new Queue(BUILDS_QUEUE, { connection: this.redis, prefix });
+    this.queue = new Queue(BUILDS_QUEUE, { connection: this.redis, prefix: this.prefix });
     this.queue.on('error', () => {});
   }
 
@@ -69,31 +97,36 @@ export class BuildEnqueuer {
     });
   }
 
-  async enqueue(kind: BuildJob['kind'], source: SourceRef, deliveryId: string): Promise<Enqueued> {
-    const jobId = buildJobId(source, kind);
+  async enqueue(kind: BuildJob['kind'], source: SourceRef, deliveryId: string, options: EnqueueOptions = {}): Promise<Enqueued> {
+    const trigger = options.trigger ?? 'webhook';
+    const buildId = newBuildId();
+    const logToken = newBuildLogToken();
+    const jobId = trigger === 'webhook' ? buildJobId(source, kind) : `${buildJobId(source, kind)}-${trigger}-${buildId}`;
+    const extra = { buildId, logToken, trigger, ...(options.pushedBy ? { pushedBy: options.pushedBy } : {}) };
     // Validate before touching Redis: a bad payload is the sender's error, not a 503.
-    BuildJob.parse({ kind, source, deliveryId, seq: 0, receivedAt: new Date().toISOString() });
+    BuildJob.parse({ kind, source, deliveryId, seq: 0, receivedAt: new Date().toISOString(), ...extra });
     const work = async (): Promise<Enqueued> => {
-      const key = seqKey(source);
-      const nextSeq = (this.redis as unknown as { gitfaasNextSeq: (...args: (string | number)[]) => Promise<[number, number]> }).gitfaasNextSeq;
-      const [seq, given] = (await nextSeq.call(
-        this.redis,
-        key,
-        `${key}:sha`,
-        `${this.prefix}:seq-of:${jobId}`,
-        source.sha,
-        SEQ_TTL_SECONDS,
-        SEQ_OF_JOB_TTL_SECONDS,
-      )) as [number, number];
-      const job = BuildJob.parse({ kind, source, deliveryId, seq, receivedAt: new Date().toISOString() });
+      const [seq, given] = await this.nextSeq(source, jobId);
+      const job = BuildJob.parse({ kind, source, deliveryId, seq, receivedAt: new Date().toISOString(), ...extra });
+      // The record exists before the job does, so the builder always finds it.
+      if (given !== 1) await this.history.create({ ...job, buildId }, buildLogUrl(this.publicUrl, logToken), trigger);
       const stored = await this.queue.add('build', job, {
         jobId,
         removeOnComplete: { age: KEEP_COMPLETED_SECONDS },
         removeOnFail: { age: KEEP_COMPLETED_SECONDS },
       });
       // BullMQ returns the existing job when the id is taken; its data tells which.
-      const duplicate = given === 1 || (stored.data as BuildJob).deliveryId !== deliveryId;
-      return { jobId, seq, duplicate };
+      const existing = stored.data as BuildJob;
+      const duplicate = given === 1 || existing.deliveryId !== deliveryId;
+      if (duplicate && given !== 1) await this.history.discard(buildId, source);
+      const found = duplicate ? existing : job;
+      return {
+        jobId,
+        seq,
+        duplicate,
+        ...(found.buildId ? { buildId: found.buildId } : {}),
+        ...(found.logToken ? { logUrl: buildLogUrl(this.publicUrl, found.logToken) } : {}),
+      };
     };
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -108,6 +141,34 @@ export class BuildEnqueuer {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * The next number of the source's repository and branch, and whether this job id was
+   * given one before (1: a redelivery keeps its number).
+   */
+  async nextSeq(source: SourceRef, jobId: string): Promise<[number, number]> {
+    const key = seqKey(source);
+    const nextSeq = (this.redis as unknown as { gitfaasNextSeq: (...args: (string | number)[]) => Promise<[number, number]> }).gitfaasNextSeq;
+    return (await nextSeq.call(
+      this.redis,
+      key,
+      `${key}:sha`,
+      `${this.prefix}:seq-of:${jobId}`,
+      source.sha,
+      SEQ_TTL_SECONDS,
+      SEQ_OF_JOB_TTL_SECONDS,
+    )) as [number, number];
+  }
+
+  /** The receiver's own URL once it listens, when GITFAAS_WEBHOOKS_PUBLIC_URL is not set. */
+  usePublicUrl(url: string): void {
+    this.publicUrl = url.replace(/\/+$/, '');
+  }
+
+  /** A build log URL from its token. */
+  logUrl(token: string): string {
+    return buildLogUrl(this.publicUrl, token);
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@ import type { BuildJob, SourceRef } from '../../shared/jobs.js';
 import { ownerNamespace } from '../../shared/names.js';
 
 export type GitHubDecision =
-  | { action: 'build'; kind: BuildJob['kind']; source: SourceRef }
+  | { action: 'build'; kind: BuildJob['kind']; source: SourceRef; pushedBy?: string }
   /** Authentic and understood, but nothing to build; `source` set when the commit should hear why. */
   | { action: 'skip'; reason: string; source?: SourceRef }
   | { action: 'invalid'; reason: string };
@@ -25,6 +25,8 @@ interface Repo {
 }
 interface PushEvent {
   ref: string;
+  pusher?: { name?: string };
+  sender?: { login?: string };
   after: string;
   deleted?: boolean;
   repository: Repo;
@@ -32,6 +34,7 @@ interface PushEvent {
 }
 interface PullRequestEvent {
   action: string;
+  sender?: { login?: string };
   number: number;
   pull_request: { head: { sha: string; ref: string; repo: Repo | null } };
   repository: Repo;
@@ -93,7 +96,11 @@ function decidePush(payload: PushEvent): GitHubDecision {
       source,
     };
   }
-  return { action: 'build', kind: 'push', source };
+  return { action: 'build', kind: 'push', source, ...pusher(payload.sender?.login ?? payload.pusher?.name) };
+}
+
+function pusher(login: unknown): { pushedBy?: string } {
+  return typeof login === 'string' && login ? { pushedBy: login } : {};
 }
 
 function decidePullRequest(payload: PullRequestEvent): GitHubDecision {
@@ -117,5 +124,5 @@ function decidePullRequest(payload: PullRequestEvent): GitHubDecision {
     branch: sameRepo ? head.ref : `pull/${payload.number}/head`,
     pullRequest: payload.number,
   };
-  return { action: 'build', kind: 'pull_request', source };
+  return { action: 'build', kind: 'pull_request', source, ...pusher(payload.sender?.login) };
 }

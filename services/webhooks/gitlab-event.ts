@@ -22,11 +22,13 @@ const PushHook = z.object({
   ref: z.string(),
   after: z.string(),
   checkout_sha: z.string().nullish(),
+  user_username: z.string().nullish(),
   project: Project,
 });
 
 const MergeRequestHook = z.object({
   object_kind: z.literal('merge_request'),
+  user: z.object({ username: z.string().nullish() }).nullish(),
   project: Project,
   object_attributes: z.object({
     iid: z.number().int(),
@@ -40,7 +42,7 @@ const MergeRequestHook = z.object({
 });
 
 export type GitLabEvent =
-  | { action: 'build'; kind: 'push' | 'pull_request'; source: SourceRef }
+  | { action: 'build'; kind: 'push' | 'pull_request'; source: SourceRef; pushedBy?: string }
   /** A push to another branch: no build, but the commit gets a status saying why. */
   | { action: 'skip'; source: SourceRef; reason: string }
   | { action: 'ignore'; reason: string };
@@ -97,7 +99,7 @@ export function normaliseGitLabEvent(eventHeader: string, payload: unknown): Git
     if (branch !== source.defaultBranch) {
       return { action: 'skip', source, reason: `push to ${branch}, not the default branch ${source.defaultBranch}: not deployed` };
     }
-    return { action: 'build', kind: 'push', source };
+    return { action: 'build', kind: 'push', source, ...(push.user_username ? { pushedBy: push.user_username } : {}) };
   }
   if (eventHeader === 'Merge Request Hook') {
     const mr = parse(MergeRequestHook, payload, 'Merge Request Hook');
@@ -109,7 +111,8 @@ export function normaliseGitLabEvent(eventHeader: string, payload: unknown): Git
       ...sourceOf(mr.project, attrs.last_commit.id, attrs.source_branch, { ...mr.project, ...attrs.source }),
       pullRequest: attrs.iid,
     };
-    return { action: 'build', kind: 'pull_request', source };
+    const by = mr.user?.username;
+    return { action: 'build', kind: 'pull_request', source, ...(by ? { pushedBy: by } : {}) };
   }
   return { action: 'ignore', reason: `event ${eventHeader || '(none)'} is not one gitfaas builds` };
 }

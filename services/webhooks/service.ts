@@ -4,11 +4,14 @@
 // (GITFAAS_WEBHOOKS_PUBLIC_URL, which build-log links start with).
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { Queue } from 'bullmq';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
+import { DEPLOYS_QUEUE } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
 import { hostClients } from '../../shared/status-router.js';
+import { adminBuildsRoute } from './admin-builds-route.js';
 import { createAllowlist } from './allowlist.js';
 import { buildLogRoute } from './build-log-route.js';
 import type { WebhooksConfig } from './config.js';
@@ -30,9 +33,18 @@ export interface RunningWebhooks extends RunningService {
 }
 
 export async function startWebhooks(config: WebhooksConfig, log: Logger, options: WebhooksOptions = {}): Promise<RunningWebhooks> {
-  const enqueuer = new BuildEnqueuer(config.redisUrl, config.queuePrefix);
+  const enqueuer = new BuildEnqueuer({
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    publicUrl: config.publicUrl,
+    historyTtlMs: config.buildHistoryTtlMs,
+  });
   // Statuses that explain a skipped or refused commit go to the commit's own host.
-  const { reporter } = hostClients(config, enqueuer.redis, log, config.queuePrefix);
+  const hosts = hostClients(config, enqueuer.redis, log, config.queuePrefix);
+  const { reporter } = hosts;
+  // Redeploys from the admin API go straight to the deployer.
+  const deploys = new Queue(DEPLOYS_QUEUE, { connection: enqueuer.redis, prefix: config.queuePrefix });
+  deploys.on('error', () => {});
   const allowlist = createAllowlist(config.customers, log);
   if (!(await enqueuer.connected())) log.error('Redis (GITFAAS_REDIS_URL) is not reachable: webhooks get 503 until it is');
 
@@ -44,6 +56,18 @@ export async function startWebhooks(config: WebhooksConfig, log: Logger, options
   const logRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   logRedis.on('error', () => {});
   app.route('/', buildLogRoute(logRedis));
+  app.route(
+    '/',
+    adminBuildsRoute({
+      enqueuer,
+      deploys,
+      cloneCredentials: (source) => hosts.cloneCredentials(source),
+      adminUser: config.adminUser,
+      adminPassword: config.adminPassword,
+      adminPasswordFile: config.adminPasswordFile,
+      log: log.child({ component: 'admin-builds' }),
+    }),
+  );
   for (const mount of options.mounts ?? []) app.route(mount.path, mount.app);
   app.notFound((c) => c.text(`no route for ${c.req.method} ${c.req.path}\n`, 404));
   app.onError((err, c) => {
@@ -55,12 +79,14 @@ export async function startWebhooks(config: WebhooksConfig, log: Logger, options
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.bind }, () => resolve(s));
     s.once('error', (err) => reject(new Error(`webhooks cannot listen on ${config.bind}:${config.port} (GITFAAS_WEBHOOKS_PORT): ${err.message}`, { cause: err })));
   }).catch(async (err) => {
+    await deploys.close().catch(() => {});
     await enqueuer.close();
     logRedis.disconnect();
     throw err;
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.bind}:${port}`;
+  if (!config.publicUrl) enqueuer.usePublicUrl(url);
   log.info({ url }, 'webhook receiver listening');
 
   let stopping: Promise<void> | undefined;
@@ -73,6 +99,7 @@ export async function startWebhooks(config: WebhooksConfig, log: Logger, options
           // Keep-alive sockets would hold close() open; requests in flight still finish.
           (server as import('node:http').Server).closeIdleConnections?.();
         });
+        await deploys.close().catch(() => {});
         await enqueuer.close();
         logRedis.disconnect();
       })();

@@ -126,7 +126,7 @@ export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<G
     const common = { GITFAAS_QUEUE_PREFIX: prefix, GITHUB_API_URL: github.url, ...credentials, GITLAB_URL: gitlab.url, GITLAB_TOKEN: gitlabToken };
 
     const webhooks = await startWebhooks(
-      loadWebhooksConfig({ ...common, GITFAAS_WEBHOOKS_PORT: '0', GITHUB_WEBHOOK_SECRET: secret, GITLAB_WEBHOOK_SECRET: gitlabSecret }),
+      loadWebhooksConfig({ ...common, GITFAAS_WEBHOOKS_PORT: '0', GITHUB_WEBHOOK_SECRET: secret, GITLAB_WEBHOOK_SECRET: gitlabSecret, GITFAAS_ADMIN_PASSWORD: password }),
       log.child({ svc: 'webhooks' }),
     );
     stops.push(() => webhooks.stop());
