@@ -63,8 +63,13 @@ describe('tenants', () => {
     const [ghStatus, glStatus] = await Promise.all([settled(ghSha), settled(glSha)]);
     assert.equal(ghStatus.state, 'success', describeAll(ghSha));
     assert.equal(glStatus.state, 'success', describeAll(glSha));
-    assert.equal(targetOf(ghStatus), `http://${ghNs}.${DOMAIN}:8443/hello`, 'the success status links the owner\'s subdomain');
-    assert.equal(targetOf(glStatus), `http://${glNs}.${DOMAIN}:8443/hello`);
+    // The function's own status links its URL on the owner's subdomain; the aggregate one the build log.
+    const ghFn = stack.github.statusesFor(ghSha, 'gitfaas/hello').at(-1);
+    const glFn = stack.gitlab.statuses.filter((s) => s.sha === glSha && s.name === 'gitfaas/hello').at(-1);
+    assert.equal(ghFn?.target_url, `http://${ghNs}.${DOMAIN}:8443/hello`, 'the success status links the owner\'s subdomain');
+    assert.equal(glFn?.targetUrl, `http://${glNs}.${DOMAIN}:8443/hello`);
+    assert.match(targetOf(ghStatus) ?? '', /\/logs\//);
+    assert.match(targetOf(glStatus) ?? '', /\/logs\//);
     assert.equal((await stack.call('hello', ghNs)).text, 'github alice');
     assert.equal((await stack.call('hello', glNs)).text, 'gitlab alice');
 
