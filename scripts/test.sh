@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything (scripts/setup.sh) and runs the whole test suite: every compiled
-# *.test.js under dist/, one file at a time (they share one Docker engine on 2 cores).
+# *.test.js under dist/, GITFAAS_TEST_CONCURRENCY files at a time (default 3: the files
+# spend most of their time waiting on Docker, builds and timers, and each isolates itself
+# with its own ports, queue prefix and instance label, so they can run side by side).
 # Extra arguments narrow the run to matching paths, e.g. scripts/test.sh gateway
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -28,5 +30,7 @@ if [ $# -gt 0 ]; then
   mapfile -t files < <(printf '%s\n' "${files[@]}" | grep -E "$pattern")
 fi
 [ ${#files[@]} -gt 0 ] || die "no test files found"
-say "running ${#files[@]} test files"
-exec node --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec "${files[@]}"
+concurrency="${GITFAAS_TEST_CONCURRENCY:-3}"
+[[ "$concurrency" =~ ^[1-9][0-9]*$ ]] || die "GITFAAS_TEST_CONCURRENCY must be a positive whole number, got '$concurrency'"
+say "running ${#files[@]} test files, $concurrency at a time"
+exec node --test --test-concurrency="$concurrency" --test-timeout=600000 --test-reporter=spec "${files[@]}"

@@ -127,9 +127,12 @@ export class BuilderHarness {
     return waitFor(
       `build job ${id} to finish`,
       async () => {
+        // The state first, then the job: a job read before it moved to failed would carry
+        // the counters (attemptsMade, failedReason) of before.
+        const state = await queue.getJobState(id);
+        if (state !== 'completed' && state !== 'failed') return undefined;
         const job = await queue.getJob(id);
-        const state = job ? await job.getState() : undefined;
-        return job && (state === 'completed' || state === 'failed') ? { job, state } : undefined;
+        return job ? { job, state } : undefined;
       },
       timeoutMs,
       200,
