@@ -9,6 +9,7 @@ import type { Logger } from '../../shared/logger.js';
 import { AGGREGATE_CONTEXT, type StatusReporter, type StatusUpdate } from '../../shared/status.js';
 import { claimDeploy, isSuperseded, seqKey, supersededText } from '../../shared/supersede.js';
 import { tenancyProblems, type Quotas } from '../../shared/tenancy.js';
+import { deployFailure, fitDescription } from './deploy-failure.js';
 import type { GatewayClient } from './gateway-client.js';
 import { LABEL, staleFunctions, toDeployment } from './deployment.js';
 import type { FunctionUrl } from './function-url.js';
@@ -189,18 +190,20 @@ async function deploy(job: DeployJob, deps: DeployDeps, trail: ReturnType<typeof
             details: { title: `${fn.name} is live`, summary: `${url}\n\n${stageSummary(job.stages, Date.now() - t0)}` },
           });
         } catch (err) {
-          const reason = (err as Error).message;
+          const { reason, output } = deployFailure((err as Error).message);
           failures[fn.name] = reason;
           fnLog.warn({ err }, 'deploy failed');
           trail.line(`[${fn.name}] FAILED: ${reason}`);
-          for (const line of (err as { output?: string[] }).output ?? []) trail.line(`[${fn.name}]   ${line}`);
+          if (output.length) trail.line(`[${fn.name}] its output:`);
+          for (const line of output) trail.line(`[${fn.name}]   ${line}`);
           await trail.fn(fn.name, { state: 'failed', detail: reason, image: fn.image });
+          const outputBlock = output.length ? `\n\n\`\`\`\n${output.join('\n')}\n\`\`\`` : '';
           await report({
             context,
             state: 'failure',
-            description: `deploy failed: ${reason}`,
+            description: fitDescription(`deploy failed: ${reason}`),
             targetUrl: job.logUrl,
-            details: { title: `${fn.name}: deploy failed`, summary: `${reason}\n\n${stageSummary(job.stages, Date.now() - t0)}` },
+            details: { title: `${fn.name}: deploy failed`, summary: `${reason}${outputBlock}\n\n${stageSummary(job.stages, Date.now() - t0)}` },
           });
         }
       }),
@@ -231,7 +234,7 @@ async function deploy(job: DeployJob, deps: DeployDeps, trail: ReturnType<typeof
       await report({
         context: AGGREGATE_CONTEXT,
         state: 'failure',
-        description: `deploy failed for ${failed.join(', ')}: ${first}`,
+        description: fitDescription(`deploy failed for ${failed.join(', ')}: ${first}`),
         targetUrl: job.logUrl,
         details: {
           title: `deploy failed for ${failed.join(', ')}`,

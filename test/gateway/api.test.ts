@@ -373,7 +373,7 @@ describe('timeouts', () => {
       const started = Date.now();
       const res = await call(short, 'POST', '/system/functions', deployment(short, 'silent', silent));
       assert.equal(res.status, 504);
-      assert.match(res.text, /did not answer HTTP on port 8080 within 1.5 s; its last output: not listening/);
+      assert.match(res.text, /did not answer HTTP on port 8080 within 1.5 s: not listening\nits output:\nnot listening/);
       assert.ok(Date.now() - started < 5000);
       assert.equal((await containers('silent', short.namespace)).length, 0, 'nothing left');
       assert.equal((await call(short, 'GET', `/system/function/silent?namespace=${short.namespace}`)).status, 404);

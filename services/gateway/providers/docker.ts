@@ -7,6 +7,7 @@ import type { Logger } from '../../../shared/logger.js';
 import * as L from './docker-labels.js';
 import { ensureImage } from './docker-image.js';
 import { containerLogs } from './docker-logs.js';
+import { crashExcerpt, demuxDockerLog } from './crash-output.js';
 import { ReplicaCache, type Replica } from './docker-replicas.js';
 import { SecretStore } from './docker-secrets.js';
 import { cloneOptions, createOptions, initialReplicas, validateDeployment } from './docker-spec.js';
@@ -48,6 +49,12 @@ export class DockerProvider implements Provider {
   private readonly cache: ReplicaCache;
   private readonly secrets: SecretStore;
   private readonly locks = new Map<string, Promise<unknown>>();
+  /**
+   * What the last replica of a function that failed to start printed (the container itself is
+   * removed), so /system/logs still shows why. Kept in this process only, until the
+   * function is removed or a later crash replaces it.
+   */
+  private readonly crashes = new Map<string, LogMessage[]>();
 
   private constructor(private readonly opts: DockerProviderOptions) {
     this.docker = opts.docker ?? new Docker({ socketPath: opts.socketPath ?? '/var/run/docker.sock' });
@@ -128,6 +135,7 @@ export class DockerProvider implements Provider {
   }
 
   remove(name: string, namespace: string): Promise<void> {
+    this.crashes.delete(`${namespace}/${name}`);
     return this.locked(name, namespace, async () => {
       const fn = this.cache.get(name, namespace);
       if (!fn) throw notFound(name, namespace);
@@ -191,6 +199,10 @@ export class DockerProvider implements Provider {
       const running = [...fn.replicas.values()].filter((r) => r.role === 'replica' && (!request.follow || (r.running && !r.leaving)));
       return running.map((r) => ({ id: r.id, name: r.info?.Name.replace(/^\//, '') ?? r.id.slice(0, 12) }));
     };
+    const since = request.since?.toISOString();
+    for (const message of this.crashes.get(`${request.namespace}/${request.name}`) ?? []) {
+      if (!since || message.timestamp >= since) yield message;
+    }
     yield* containerLogs(this.docker, current, request);
   }
 
@@ -284,15 +296,29 @@ export class DockerProvider implements Provider {
   private async neverReady(id: string): Promise<ProviderError> {
     const container = this.docker.getContainer(id);
     const info = await container.inspect().catch(() => undefined);
-    const out = await container
-      .logs({ stdout: true, stderr: true, tail: 5, follow: false })
-      .then((b) => (b as unknown as Buffer).toString('utf8').replace(/[\x00-\x08\x0e-\x1f]/g, '').trim())
-      .catch(() => '');
+    // Enough of the output to hold the first error line, demultiplexed (crash-output.ts).
+    const output = await container
+      .logs({ stdout: true, stderr: true, tail: 400, follow: false })
+      .then((b) => crashExcerpt(demuxDockerLog(b as unknown as Buffer)))
+      .catch(() => ({ lines: [] as string[], headline: undefined }));
     const seconds = this.opts.startTimeoutMs / 1000;
     // The die event's exit code holds even if something started the container again since.
     const exitCode = this.cache.replica(id)?.exitCode ?? (info && !info.State.Running ? info.State.ExitCode : undefined);
     const what = exitCode !== undefined ? `exited with code ${exitCode}` : `did not answer HTTP on port 8080 within ${seconds} s`;
-    return new ProviderError('timeout', `replica of "${info?.Config.Labels?.[L.FUNCTION] ?? id}" ${what}${out ? `; its last output: ${out}` : ''}`);
+    // The first line is what a status shows (the error itself); the excerpt follows for logs.
+    const fn = info?.Config.Labels?.[L.FUNCTION];
+    const namespace = info?.Config.Labels?.[L.NAMESPACE];
+    if (fn && namespace && output.lines.length) {
+      const timestamp = new Date().toISOString();
+      const instance = info?.Name.replace(/^\//, '') ?? id.slice(0, 12);
+      this.crashes.set(`${namespace}/${fn}`, [
+        { name: fn, namespace, instance, timestamp, text: `[gitfaas] this replica ${what} and was removed; its output:` },
+        ...output.lines.map((text) => ({ name: fn, namespace, instance, timestamp, text })),
+      ]);
+    }
+    const headline = output.headline ? `: ${output.headline}` : '';
+    const excerpt = output.lines.length ? `\nits output:\n${output.lines.join('\n')}` : '';
+    return new ProviderError('timeout', `replica of "${info?.Config.Labels?.[L.FUNCTION] ?? id}" ${what}${headline}${excerpt}`);
   }
 
   /** Takes replicas out of traffic, lets their in-flight requests finish, removes them. */
