@@ -59,7 +59,11 @@ const stackSchema = z.strictObject({
 export type StackFunction = z.output<typeof fn>;
 export type Stack = z.output<typeof stackSchema>;
 
-export type StackResult = { ok: true; stack: Stack } | { ok: false; problems: string[] };
+/**
+ * On failure, `functions` holds the functions that fit the schema on their own, so the
+ * builder can check them against the checkout too and report everything at once.
+ */
+export type StackResult = { ok: true; stack: Stack } | { ok: false; problems: string[]; functions?: Record<string, StackFunction> };
 
 /** "functions.hello.lang" — the path of a zod issue as the user wrote it. */
 function where(p: readonly PropertyKey[]): string {
@@ -81,8 +85,7 @@ export function parseStack(text: string, opts: StackOptions = {}): StackResult {
   try {
     doc = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
   } catch (err) {
-    const message = err instanceof YAMLParseError ? err.message.split('\n')[0] : String(err);
-    return { ok: false, problems: [`${file}: not valid YAML: ${message}`] };
+    return { ok: false, problems: [yamlProblem(file, text, err)] };
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     return { ok: false, problems: [`${file}: expected a mapping with "version", "provider" and "functions"`] };
@@ -126,8 +129,45 @@ export function parseStack(text: string, opts: StackOptions = {}): StackResult {
       quotas: opts.quotas ?? DEFAULT_QUOTAS,
     }),
   );
-  if (problems.length > 0) return { ok: false, problems: [...new Set(problems)] };
+  if (problems.length > 0) return { ok: false, problems: [...new Set(problems)], functions: functionsThatParse(doc as Record<string, unknown>) };
   return { ok: true, stack: result.data! };
+}
+
+/**
+ * A YAML syntax error with the line it points at: the first line says where and what, with
+ * the offending line quoted (for a status); the next lines show it with a caret (for the log).
+ */
+function yamlProblem(file: string, text: string, err: unknown): string {
+  if (!(err instanceof YAMLParseError)) return `${file}: not valid YAML: ${String(err)}`;
+  const reason = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
+  const pos = err.linePos?.[0];
+  if (!pos) return `${file}: not valid YAML: ${reason}`;
+  const lines = text.split(/\r?\n/);
+  let at = pos.line;
+  let col = pos.col;
+  // An error at the end of the file (an unclosed quote) points past the last line: show the line it began on.
+  while (at > 1 && !(lines[at - 1] ?? '').trim()) {
+    at--;
+    col = (lines[at - 1] ?? '').length + 1;
+  }
+  const line = lines[at - 1] ?? '';
+  const snippet = line.length > 80 ? `${line.slice(0, 80)}…` : line;
+  return [
+    `${file}: not valid YAML at line ${at}, column ${col} ("${snippet.trim()}"): ${reason}`,
+    `    ${at} | ${snippet}`,
+    `    ${' '.repeat(String(at).length)} | ${' '.repeat(Math.max(0, Math.min(col - 1, snippet.length)))}^`,
+  ].join('\n');
+}
+
+function functionsThatParse(doc: Record<string, unknown>): Record<string, StackFunction> {
+  const out: Record<string, StackFunction> = {};
+  const functions = doc.functions;
+  if (!functions || typeof functions !== 'object' || Array.isArray(functions)) return out;
+  for (const [name, def] of Object.entries(functions as Record<string, unknown>)) {
+    const parsed = fn.safeParse(def);
+    if (parsed.success) out[name] = parsed.data;
+  }
+  return out;
 }
 
 /**
@@ -251,7 +291,9 @@ export async function resolveInRepo(repoDir: string, rel: string, field: string)
   return real;
 }
 
-export type LoadedStack = { ok: true; stack: Stack; file: string } | { ok: false; problems: string[] };
+export type LoadedStack =
+  | { ok: true; stack: Stack; file: string }
+  | { ok: false; problems: string[]; file?: string; functions?: Record<string, StackFunction> };
 
 /** Reads stack.yml (or stack.yaml) from the repository's root and validates it. */
 export async function loadStack(repoDir: string, opts: Omit<StackOptions, 'file'> = {}): Promise<LoadedStack> {
@@ -265,7 +307,7 @@ export async function loadStack(repoDir: string, opts: Omit<StackOptions, 'file'
       return { ok: false, problems: [(err as Error).message] };
     }
     const result = parseStack(text, { ...opts, file });
-    return result.ok ? { ok: true, stack: result.stack, file } : result;
+    return result.ok ? { ok: true, stack: result.stack, file } : { ...result, file };
   }
   return { ok: false, problems: [`no ${STACK_FILES.join(' or ')} at the root of the repository`] };
 }

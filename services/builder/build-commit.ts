@@ -110,6 +110,8 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
   const fail = async (reason: string, permanent: boolean, perFunction: Record<string, string> = {}, details: string[] = []): Promise<BuildOutcome> => {
     buildLog.line(`FAILED: ${reason}`);
     for (const d of details) buildLog.line(`  - ${d}`);
+    // The statuses link the log: it must hold these lines before they are sent.
+    await buildLog.flush();
     const summary = [details.length > 0 ? details.map((d) => `- ${d}`).join('\n') : reason, stageSummary()].filter(Boolean).join('\n\n');
     const text = `Build log (last lines; full log: ${logUrl}):\n\n\`\`\`\n${buildLog.tail().join('\n')}\n\`\`\``;
     for (const name of functionNames) {
@@ -162,29 +164,35 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
     stages.clone = (Date.now() - t) / 1000;
 
     const stack = await loadStack(repoDir, { namespace: source.namespace, quotas: settings.quotas });
-    if (!stack.ok) {
-      const n = stack.problems.length;
-      return (outcome = await fail(`stack.yml has ${n} problem${n === 1 ? '' : 's'}: ${stack.problems[0]}${n > 1 ? ` (+${n - 1} more)` : ''}`, true, {}, stack.problems));
+    // Every problem knowable from the checkout is found before anything is built, the
+    // functions that fit the schema checked against the checkout even when others do not.
+    const declared = stack.ok ? stack.stack.functions : (stack.functions ?? {});
+    const problems: Record<string, string[]> = stack.ok ? {} : { '(stack.yml)': stack.problems };
+    if (stack.ok) {
+      functionNames = Object.keys(declared);
+      buildLog.line(`${stack.file}: ${functionNames.length} function(s): ${functionNames.join(', ')}`);
     }
-    functionNames = Object.keys(stack.stack.functions);
-    buildLog.line(`${stack.file}: ${functionNames.length} function(s): ${functionNames.join(', ')}`);
 
     const plans: FunctionPlan[] = [];
-    const problems: Record<string, string[]> = {};
-    for (const name of functionNames) {
-      const planned = await planFunction(repoDir, name, stack.stack.functions[name]);
+    for (const name of Object.keys(declared)) {
+      const planned = await planFunction(repoDir, name, declared[name]);
       if ('plan' in planned) plans.push(planned.plan);
-      else problems[name] = planned.problems;
+      else (problems[name] ??= []).push(...planned.problems);
     }
     const extraPaths: Array<{ rel: string; real: string }> = [];
-    for (const [i, rel] of (stack.stack.configuration?.copy ?? []).entries()) {
+    for (const [i, rel] of ((stack.ok && stack.stack.configuration?.copy) || []).entries()) {
       try {
         extraPaths.push({ rel: path.normalize(rel), real: await resolveInRepo(repoDir, rel, `configuration.copy[${i}]`) });
       } catch (err) {
         (problems['(configuration)'] ??= []).push((err as Error).message);
       }
     }
-    const all = Object.values(problems).flat();
+    const all = [...new Set(Object.values(problems).flat())];
+    if (!stack.ok) {
+      const n = all.length;
+      const first = all[0].split('\n')[0];
+      return (outcome = await fail(n === 1 ? first : `stack.yml has ${n} problems: ${first} (+${n - 1} more)`, true, {}, all));
+    }
     if (all.length > 0) {
       const perFunction = Object.fromEntries(Object.entries(problems).map(([name, p]) => [name, p[0].replace(/^functions\.[^.]+\./, '')]));
       for (const name of functionNames) perFunction[name] ??= 'not built: other functions in stack.yml have problems';

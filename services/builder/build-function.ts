@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { BuiltFunction } from '../../shared/jobs.js';
 import { limitsWithDefaults, type Quotas } from '../../shared/tenancy.js';
 import { functionEnvironment, resolveInRepo, StackFileError, type StackFunction } from '../../shared/stack.js';
+import { handlerProblems } from './checkout-checks.js';
 import { BuildFailedError, type ImageBuilder, type LogLine } from './engine-build.js';
 import { isTemplate, prepareContext, TemplateError, unknownLangMessage, type BaseImages, type TemplateName } from './templates.js';
 
@@ -43,6 +44,7 @@ export async function planFunction(
   } catch (err) {
     problems.push((err as Error).message);
   }
+  if (handlerDir && isTemplate(def.lang)) problems.push(...(await handlerProblems(name, def.lang, def.handler, handlerDir)));
   let envVars: Record<string, string> = {};
   try {
     envVars = await functionEnvironment(repoDir, name, def);

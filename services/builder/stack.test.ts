@@ -132,7 +132,7 @@ functions:
     const empty = parseStack('functions: {}\n');
     assert.deepEqual((empty as { problems: string[] }).problems, ['functions: declares no function']);
     const dup = parseStack('functions:\n  a: { lang: node20, handler: a }\n  a: { lang: node20, handler: b }\n');
-    assert.match((dup as { problems: string[] }).problems[0], /not valid YAML: .*unique/i);
+    assert.match((dup as { problems: string[] }).problems[0], /not valid YAML.*unique/i);
   });
 });
 
@@ -229,4 +229,18 @@ describe('stack.yml against the owner\'s quotas', () => {
     assert.equal(problems.length, expect.length, problems.join('\n'));
     assert.equal(parseStack(text.replace(/"2"/, '"1"').replace('"many"', '"1"').replace('2Gi', '1Gi').replace('1500m', '1').replace('lots', '64Mi'), { namespace: 'gh-alice', quotas }).ok, true);
   });
+});
+
+test('a YAML syntax error names the line and shows the snippet it points at', () => {
+  const text = 'version: 1.0\nfunctions:\n  hello:\n    lang: node20\n    handler: "./hello\n';
+  const bad = parseStack('version: 1.0\nfunctions:\n  hello: {lang: node20, handler: ./hello\n  other: x\n');
+  assert.equal(bad.ok, false);
+  const problem = (bad as { problems: string[] }).problems[0];
+  const [first, ...snippet] = problem.split('\n');
+  assert.match(first, /^stack\.yml: not valid YAML at line \d+, column \d+ \(".+"\): .+$/);
+  assert.doesNotMatch(first, /:$/, 'the message does not end with a colon');
+  assert.equal(snippet.length, 2, problem);
+  assert.match(snippet[1], /^\s+\| +\^$/);
+  const unterminated = parseStack(text);
+  assert.match((unterminated as { problems: string[] }).problems[0], /not valid YAML at line \d+/);
 });

@@ -34,6 +34,60 @@ describe('failures told to the user', () => {
     return (await fetch(status.target_url!)).text();
   };
 
+  describe('stack.yml problems', () => {
+    let repo: GitOpsRepo;
+    before(async () => {
+      repo = await stack.newRepo('problems');
+    });
+
+    test('problems of six kinds, in the schema and in the checkout, are told in one report before anything is built', async () => {
+      const sha = await repo.commit({
+        'stack.yml': [
+          'version: 1.0',
+          'provider: {name: openfaas}',
+          'functions:',
+          '  a: {lang: cobol, handler: ./a}',
+          '  b: {lang: node20, handler: ./missing}',
+          '  c: {lang: node20, handler: ./c, colour: blue}',
+          '  d: {lang: node20, handler: ./d, environment_file: [./nope.yml]}',
+          '  e: {lang: dockerfile, handler: ./e}',
+          '  f: {lang: node20, handler: ./f}',
+          '',
+        ].join('\n'),
+        'a/handler.js': nodeHandler('a'),
+        'c/handler.js': nodeHandler('c'),
+        'd/handler.js': nodeHandler('d'),
+        'e/server.js': 'x',
+        'f/index.js': nodeHandler('f'),
+      });
+      assert.equal((await repo.push(sha)).status, 202);
+      const aggregate = await settled(sha);
+      assert.equal(aggregate.state, 'failure');
+      assert.match(aggregate.description!, /^stack\.yml has 6 problems: .* \(\+5 more\)$/, aggregate.description);
+      const log = await readLog(aggregate);
+      for (const problem of [
+        /functions\.c\.colour: unknown field/,
+        /functions\.a\.lang: .*cobol/,
+        /functions\.b\.handler: "\.\/missing" does not exist in the repository/,
+        /functions\.d\.environment_file\[0\]: "\.\/nope\.yml" does not exist/,
+        /functions\.e\.handler: "\.\/e" has no Dockerfile/,
+        /functions\.f\.handler: "\.\/f" has no handler\.js/,
+      ]) {
+        assert.match(log, problem);
+      }
+      assert.doesNotMatch(log, /building 127\.0\.0\.1/, 'nothing was built');
+    });
+
+    test('a YAML syntax error shows the line it points at, in the status and the log', async () => {
+      const sha = await repo.commit({ 'stack.yml': 'version: 1.0\nfunctions:\n  hello: {lang: node20, handler: ./hello\n  other: x\n' });
+      assert.equal((await repo.push(sha)).status, 202);
+      const aggregate = await settled(sha);
+      assert.equal(aggregate.state, 'failure');
+      assert.match(aggregate.description!, /^stack\.yml: not valid YAML at line 4, column 3 \("other: x"\): /, aggregate.description);
+      assert.match(await readLog(aggregate), / {4}4 \| {3}other: x\n {6}\| {3}\^/);
+    });
+  });
+
   describe('a handler that crashes at start', () => {
     let repo: GitOpsRepo;
     before(async () => {
