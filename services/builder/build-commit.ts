@@ -17,6 +17,7 @@ import { isSuperseded, supersededText } from '../../shared/supersede.js';
 import { buildFunction, formatDuration, FunctionFailure, planFunction, type FunctionBuilt, type FunctionPlan } from './build-function.js';
 import { cloneCommit } from './clone.js';
 import type { ImageBuilder } from './engine-build.js';
+import type { NpmSettings } from './npm-deps.js';
 import type { BaseImages } from './templates.js';
 
 export interface BuildCommitDeps {
@@ -40,6 +41,8 @@ export interface BuildCommitDeps {
     publicUrl: string;
     /** The owner's quotas: stack.yml is checked against them, default limits come from them. */
     quotas: Quotas;
+    npm: NpmSettings;
+    pipIndexUrl?: string;
   };
 }
 
@@ -220,6 +223,8 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
           'org.opencontainers.image.source': source.fullName,
         },
         baseImages: settings.baseImages,
+        npm: settings.npm,
+        pipIndexUrl: settings.pipIndexUrl,
         builder: deps.builder,
         timeoutMs: settings.buildTimeoutMs,
         stopSignal: deps.stopSignal,

@@ -6,6 +6,7 @@ import type { BuiltFunction } from '../../shared/jobs.js';
 import { limitsWithDefaults, type Quotas } from '../../shared/tenancy.js';
 import { functionEnvironment, resolveInRepo, StackFileError, type StackFunction } from '../../shared/stack.js';
 import { handlerProblems } from './checkout-checks.js';
+import { installNodeDependencies, NpmInstallError, type NpmSettings } from './npm-deps.js';
 import { BuildFailedError, type ImageBuilder, type LogLine } from './engine-build.js';
 import { isTemplate, prepareContext, TemplateError, unknownLangMessage, type BaseImages, type TemplateName } from './templates.js';
 
@@ -72,6 +73,10 @@ export interface BuildFunctionInput {
   /** Aborts the build when the service stops. */
   stopSignal?: AbortSignal;
   log: LogLine;
+  /** Where node20 dependencies come from (npm-deps.ts). */
+  npm: NpmSettings;
+  /** GITFAAS_PIP_INDEX_URL, given to python3-http builds as PIP_INDEX_URL. */
+  pipIndexUrl?: string;
 }
 
 export interface FunctionBuilt {
@@ -101,6 +106,7 @@ export async function buildFunction(input: BuildFunctionInput): Promise<Function
       contextDir: path.join(input.workDir, 'contexts', plan.name),
       baseImages: input.baseImages,
     });
+    if (plan.lang === 'node20') await installNodeDependencies(path.join(context.dir, 'deps'), input.npm, log, signal);
     log(`building ${repository}:${input.sha} with template ${plan.lang}`);
     const result = await input.builder.build(
       {
@@ -108,7 +114,11 @@ export async function buildFunction(input: BuildFunctionInput): Promise<Function
         repository,
         tag: input.sha,
         // The template's own arguments (BASE_IMAGE) win: the operator chooses base images.
-        buildArgs: { ...(plan.def.build_args ?? {}), ...context.buildArgs },
+        buildArgs: {
+          ...(plan.def.build_args ?? {}),
+          ...context.buildArgs,
+          ...(plan.lang === 'python3-http' && input.pipIndexUrl ? { PIP_INDEX_URL: input.pipIndexUrl } : {}),
+        },
         labels: input.imageLabels,
         registry: input.registry,
       },
@@ -141,6 +151,8 @@ export async function buildFunction(input: BuildFunctionInput): Promise<Function
     if (input.stopSignal?.aborted) throw new FunctionFailure(plan.name, 'build stopped: the builder is shutting down', false, { cause: err });
     if (err instanceof BuildFailedError) throw new FunctionFailure(plan.name, `build failed: ${oneLine(err.message)}`, true, { cause: err });
     if (err instanceof TemplateError) throw new FunctionFailure(plan.name, err.message, true, { cause: err });
+    // An unreachable registry may come back; a missing package or version will not.
+    if (err instanceof NpmInstallError) throw new FunctionFailure(plan.name, err.message, !/ unreachable/.test(err.message), { cause: err });
     throw new FunctionFailure(plan.name, `build error: ${oneLine((err as Error).message ?? String(err))}`, false, { cause: err });
   }
 }

@@ -102,6 +102,21 @@ export class TracePrinter {
   /** Names of the steps that came from the cache. */
   readonly cachedSteps: string[] = [];
   readonly steps: string[] = [];
+  /** The step that failed, by number, and the last output lines of every step (for the failure's cause). */
+  failedStep: number | undefined;
+  private readonly outputs = new Map<number, string[]>();
+
+  /** The last output lines (at most 200) of step n. */
+  stepOutput(n: number): string[] {
+    return this.outputs.get(n) ?? [];
+  }
+
+  private keep(n: number, line: string): void {
+    const lines = this.outputs.get(n) ?? [];
+    lines.push(line);
+    if (lines.length > 200) lines.shift();
+    this.outputs.set(n, lines);
+  }
 
   private number(digest: string): number {
     let n = this.numbers.get(digest);
@@ -123,7 +138,10 @@ export class TracePrinter {
         this.steps.push(v.name);
       }
       if (!state.done && (v.completed || v.error)) {
-        if (v.error) out.push(`#${n} ERROR: ${v.error}`);
+        if (v.error) {
+          out.push(`#${n} ERROR: ${v.error}`);
+          this.failedStep ??= n;
+        }
         else if (v.cached) {
           out.push(`#${n} CACHED`);
           this.cachedSteps.push(v.name);
@@ -137,7 +155,10 @@ export class TracePrinter {
       const text = (this.partial.get(l.vertex) ?? '') + l.msg;
       const parts = text.split(/\r?\n|\r/);
       this.partial.set(l.vertex, parts.pop() ?? '');
-      for (const p of parts) out.push(`#${n} ${p}`);
+      for (const p of parts) {
+        out.push(`#${n} ${p}`);
+        this.keep(n, p);
+      }
     }
     return out;
   }
@@ -145,7 +166,11 @@ export class TracePrinter {
   /** Output lines still waiting for their newline. */
   flush(): string[] {
     const out: string[] = [];
-    for (const [digest, text] of this.partial) if (text) out.push(`#${this.number(digest)} ${text}`);
+    for (const [digest, text] of this.partial) {
+      if (!text) continue;
+      out.push(`#${this.number(digest)} ${text}`);
+      this.keep(this.number(digest), text);
+    }
     this.partial.clear();
     return out;
   }

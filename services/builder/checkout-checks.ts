@@ -31,11 +31,28 @@ export async function handlerProblems(name: string, lang: TemplateName, handler:
     const manifest = await readFile(path.join(handlerDir, 'package.json'), 'utf8').catch(() => undefined);
     if (manifest !== undefined) {
       try {
-        JSON.parse(manifest);
+        const deps = (JSON.parse(manifest) as { dependencies?: Record<string, unknown> }).dependencies ?? {};
+        for (const [dep, spec] of Object.entries(deps)) {
+          const problem = dependencyProblem(spec);
+          if (problem) problems.push(`${field}: "${handler}/package.json" dependency ${dep}: ${problem}`);
+        }
       } catch (err) {
         problems.push(`${field}: "${handler}/package.json" is not valid JSON: ${(err as Error).message}`);
       }
     }
   }
   return problems;
+}
+
+/**
+ * The builder installs from the configured registry only (npm-deps.ts): a dependency
+ * fetched from git or an arbitrary URL would make the builder's host reach anywhere.
+ */
+function dependencyProblem(spec: unknown): string | undefined {
+  if (typeof spec !== 'string') return 'expected a version string';
+  if (spec.startsWith('file:')) return undefined;
+  if (/^(git\+|git:|github:|gitlab:|bitbucket:|gist:|https?:)/.test(spec) || /^[^@\s]+\/[^\s]+$/.test(spec)) {
+    return `"${spec}" is not installed: only registry versions (GITFAAS_NPM_REGISTRY) and file: paths are`;
+  }
+  return undefined;
 }

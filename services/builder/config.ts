@@ -1,4 +1,6 @@
 // Builder configuration, read once from the environment (see docs/configuration.md, "Builder").
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import {
   durationVar,
@@ -49,6 +51,14 @@ const schema = z
     GITFAAS_BUILD_HISTORY_TTL: durationVar(DEFAULT_BUILD_HISTORY_TTL_MS),
     GITFAAS_WEBHOOKS_PUBLIC_URL: urlVar('http://127.0.0.1:8081'),
     GITFAAS_DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+    GITFAAS_NPM_REGISTRY: urlVar().optional(),
+    GITFAAS_NPM_CA_FILE: z
+      .string()
+      .optional()
+      .refine((v) => v === undefined || v === '' || existsSync(v), { message: 'no such file: point it at a PEM bundle of the registry\'s CA' }),
+    GITFAAS_NPM: z.string().default('npm'),
+    GITFAAS_NPM_FETCH_TIMEOUT: durationVar(20_000),
+    GITFAAS_PIP_INDEX_URL: urlVar().optional(),
     ...githubEnvShape,
     ...gitlabEnvShape,
     ...quotaEnvShape,
@@ -69,6 +79,16 @@ const schema = z
     buildHistoryTtlMs: env.GITFAAS_BUILD_HISTORY_TTL,
     publicUrl: env.GITFAAS_WEBHOOKS_PUBLIC_URL.replace(/\/+$/, ''),
     dockerSocket: env.GITFAAS_DOCKER_SOCKET,
+    /** node20 dependencies are installed by the builder from this registry (services/builder/npm-deps.ts). */
+    npm: {
+      registry: env.GITFAAS_NPM_REGISTRY?.replace(/\/+$/, ''),
+      caFile: env.GITFAAS_NPM_CA_FILE || undefined,
+      cacheDir: path.join(env.GITFAAS_STATE_DIR, 'npm'),
+      npm: env.GITFAAS_NPM,
+      fetchTimeoutMs: env.GITFAAS_NPM_FETCH_TIMEOUT,
+    },
+    /** Passed to python3-http builds as PIP_INDEX_URL. */
+    pipIndexUrl: env.GITFAAS_PIP_INDEX_URL,
     github: githubSettings(env),
     gitlab: gitlabSettings(env),
     /** Per-owner limits checked on stack.yml, and the default limits of each function. */

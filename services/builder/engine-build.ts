@@ -99,6 +99,28 @@ export function summarizeBuildError(message: string): string {
   return `RUN ${shown} exited with code ${m[3]}`;
 }
 
+/**
+ * The lines of a failed step's output that say why: npm's `npm error` lines, else the
+ * last lines that read like an error, else the last line.
+ */
+export function causeLines(output: string[]): string[] {
+  const lines = output.map((l) => l.trim()).filter(Boolean);
+  const npm = lines
+    .filter((l) => /^npm (error|ERR!)/.test(l))
+    .map((l) => l.replace(/^npm (error|ERR!) ?/, 'npm error '))
+    .filter((l) => !/A complete log of this run|debug-\d+\.log$|^npm error (code|errno|syscall) /.test(l));
+  if (npm.length) return npm.slice(0, 3);
+  const errors = lines.filter((l) => /\b(error|Error|ERROR|fatal|No module named|not found|denied)\b/.test(l));
+  if (errors.length) return errors.slice(-2);
+  return lines.slice(-1);
+}
+
+/** The cause first (a status has room for about 140 characters), then the step that failed. */
+export function withCause(summary: string, output: string[]): string {
+  const cause = causeLines(output).join('; ');
+  return cause ? `${cause} (${summary})` : summary;
+}
+
 export class EngineImageBuilder implements ImageBuilder {
   constructor(private readonly docker: Docker) {}
 
@@ -127,7 +149,7 @@ export class EngineImageBuilder implements ImageBuilder {
     for (const line of printer.flush()) log(line);
     if (failure) {
       log(`ERROR: ${failure}`);
-      throw new BuildFailedError(summarizeBuildError(failure));
+      throw new BuildFailedError(withCause(summarizeBuildError(failure), printer.failedStep === undefined ? [] : printer.stepOutput(printer.failedStep)));
     }
     const buildMs = Date.now() - started;
     log(`built ${ref} in ${(buildMs / 1000).toFixed(1)}s (${printer.cachedSteps.length} of ${printer.steps.length} steps cached)`);

@@ -79,6 +79,8 @@ export async function startBuilder(config: BuilderConfig, log: Logger, deps: Bui
           buildLogTtlMs: config.buildLogTtlMs,
           publicUrl: config.publicUrl,
           quotas: config.quotas,
+          npm: config.npm,
+          pipIndexUrl: config.pipIndexUrl,
         },
       });
       if (outcome.outcome === 'failed') {

@@ -32,7 +32,8 @@ test('a build error (pip in an image without it) fails the function; the log lin
   assert.equal(job.attemptsMade, 1);
   const status = h.reporter.last(sha, fn('py'))!;
   assert.equal(status.state, 'failure');
-  assert.match(status.description, /^build failed: RUN if grep .* exited with code 1$/);
+  // The cause first (the failing step's own words), then the step.
+  assert.match(status.description, /^build failed: .*No module named pip \(RUN if grep .*exited with code 1\)$/);
   const aggregate = h.reporter.last(sha, AGGREGATE_CONTEXT)!;
   assert.equal(aggregate.state, 'failure');
   assert.match(aggregate.description, /^py: build failed/);
