@@ -15,6 +15,11 @@ export class Invocations {
     byCode.set(code, (byCode.get(code) ?? 0) + 1);
   }
 
+  /** Drops a removed function's counts, so one re-created under its name starts from zero. */
+  forget(name: string, namespace: string): void {
+    this.counts.delete(`${name}.${namespace}`);
+  }
+
   total(name: string, namespace: string): number {
     let n = 0;
     for (const v of this.counts.get(`${name}.${namespace}`)?.values() ?? []) n += v;

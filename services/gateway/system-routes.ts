@@ -55,6 +55,7 @@ export function systemRoutes(opts: SystemRouteOptions): Hono {
     const namespace = ns(body.namespace, c.req.query('namespace'));
     requireLabel('function name', body.functionName);
     await provider.remove(body.functionName, namespace);
+    invocations.forget(body.functionName, namespace);
     return c.body(null, 202);
   });
 

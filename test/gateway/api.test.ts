@@ -252,6 +252,23 @@ describe('deploy, list, get, invoke', () => {
   });
 });
 
+describe('invocation counts', () => {
+  test('a deleted and re-created function starts counting invocations from zero', async () => {
+    const count = async () => (await call(gw, 'GET', `/system/function/recount?namespace=${gw.namespace}`)).json().invocationCount;
+    assert.equal((await call(gw, 'POST', '/system/functions', deployment(gw, 'recount', image))).status, 202);
+    for (let i = 0; i < 3; i++) assert.equal((await invoke(gw, `recount.${gw.namespace}`)).status, 200);
+    assert.equal(await count(), 3);
+    assert.equal((await call(gw, 'DELETE', '/system/functions', { functionName: 'recount', namespace: gw.namespace })).status, 202);
+    assert.equal((await call(gw, 'POST', '/system/functions', deployment(gw, 'recount', image))).status, 202);
+    assert.equal(await count(), 0, 'the new function has not been called yet');
+    assert.equal((await invoke(gw, `recount.${gw.namespace}`)).status, 200);
+    assert.equal(await count(), 1);
+    const metrics = (await call(gw, 'GET', '/metrics')).text;
+    assert.match(metrics, new RegExp(`gateway_function_invocation_total\\{function_name="recount\\.${gw.namespace}",code="200"\\} 1\\n`));
+    assert.equal((await call(gw, 'DELETE', '/system/functions', { functionName: 'recount', namespace: gw.namespace })).status, 202);
+  });
+});
+
 describe('faas-cli compatibility', () => {
   test('deploy as faas-cli does it: PUT, then POST on 404, with its empty fields; both answer 202', async () => {
     const body = {
