@@ -18,6 +18,7 @@ function loadAll() {
   const gateway = loadGatewayConfig();
   return {
     logLevel: gateway.logLevel,
+    logFormat: gateway.logFormat,
     gateway,
     queueWorker: loadQueueWorkerConfig(),
     deployer: loadDeployerConfig(),

@@ -103,6 +103,9 @@ export const durationMsVar = positiveIntVar;
 
 export const logLevelVar = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 
+/** json for machines (the default); pretty for a person at a terminal (needs pino-pretty). */
+export const logFormatVar = z.enum(['json', 'pretty'], { message: 'expected json or pretty' }).default('json');
+
 /** The state directory holds generated secrets, logs and stores; absolute once loaded. */
 export const stateDirVar = z
   .string()

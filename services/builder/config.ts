@@ -5,6 +5,7 @@ import { z } from 'zod';
 import {
   durationVar,
   logLevelVar,
+  logFormatVar,
   parseEnv,
   positiveIntVar,
   redisUrlVar,
@@ -31,6 +32,7 @@ const imageVar = (fallback: string) =>
 const schema = z
   .object({
     GITFAAS_LOG_LEVEL: logLevelVar,
+    GITFAAS_LOG_FORMAT: logFormatVar,
     GITFAAS_STATE_DIR: stateDirVar,
     GITFAAS_REDIS_URL: redisUrlVar,
     GITFAAS_QUEUE_PREFIX: z.string().min(1, 'expected a non-empty prefix').default('gitfaas'),
@@ -65,6 +67,7 @@ const schema = z
   })
   .transform((env) => ({
     logLevel: env.GITFAAS_LOG_LEVEL,
+    logFormat: env.GITFAAS_LOG_FORMAT,
     stateDir: env.GITFAAS_STATE_DIR,
     redisUrl: env.GITFAAS_REDIS_URL,
     queuePrefix: env.GITFAAS_QUEUE_PREFIX,

@@ -7,6 +7,7 @@ import {
   durationMsVar,
   durationVar,
   logLevelVar,
+  logFormatVar,
   parseEnv,
   positiveIntVar,
   redisUrlVar,
@@ -23,6 +24,7 @@ import { quotaEnvShape, quotasFromEnv } from '../../shared/tenancy.js';
 const schema = z
   .object({
     GITFAAS_LOG_LEVEL: logLevelVar,
+    GITFAAS_LOG_FORMAT: logFormatVar,
     GITFAAS_STATE_DIR: stateDirVar,
     GITFAAS_REDIS_URL: redisUrlVar,
     GITFAAS_QUEUE_PREFIX: z.string().min(1, 'expected a non-empty prefix').default('gitfaas'),
@@ -50,6 +52,7 @@ const schema = z
     const gatewayUrl = env.GITFAAS_GATEWAY_URL.replace(/\/+$/, '');
     return {
       logLevel: env.GITFAAS_LOG_LEVEL,
+      logFormat: env.GITFAAS_LOG_FORMAT,
       stateDir: env.GITFAAS_STATE_DIR,
       redisUrl: env.GITFAAS_REDIS_URL,
       queuePrefix: env.GITFAAS_QUEUE_PREFIX,

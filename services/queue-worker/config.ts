@@ -8,6 +8,7 @@ import {
   ConfigError,
   durationMsVar,
   logLevelVar,
+  logFormatVar,
   parseEnv,
   positiveIntVar,
   stateDirVar,
@@ -39,6 +40,7 @@ const schema = z
   .object({
     ...asyncStreamEnv,
     GITFAAS_LOG_LEVEL: logLevelVar,
+    GITFAAS_LOG_FORMAT: logFormatVar,
     GITFAAS_STATE_DIR: stateDirVar,
     GITFAAS_GATEWAY_URL: urlVar('http://127.0.0.1:8080'),
     GITFAAS_ADMIN_USER: z.string().min(1, 'expected a user name').default('admin'),
@@ -69,6 +71,7 @@ const schema = z
   })
   .transform((env) => ({
     logLevel: env.GITFAAS_LOG_LEVEL,
+    logFormat: env.GITFAAS_LOG_FORMAT,
     streams: asyncStreamSettings(env),
     gatewayUrl: env.GITFAAS_GATEWAY_URL.replace(/\/+$/, ''),
     adminUser: env.GITFAAS_ADMIN_USER,

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import path from 'node:path';
 import { DEFAULT_BUILD_HISTORY_TTL_MS } from '../../shared/build-history.js';
-import { ConfigError, bindVar, durationVar, logLevelVar, parseEnv, portVar, redisUrlVar, stateDirVar, urlVar, withSecrets, type Env } from '../../shared/config.js';
+import { ConfigError, bindVar, durationVar, logFormatVar, logLevelVar, parseEnv, portVar, redisUrlVar, stateDirVar, urlVar, withSecrets, type Env } from '../../shared/config.js';
 import { GITHUB_SECRET_VARS, githubEnvShape, githubSettings } from '../../shared/github.js';
 import { GITLAB_SECRET_VARS, gitlabEnvShape, gitlabSettings } from '../../shared/gitlab.js';
 
@@ -17,6 +17,7 @@ const schema = z
     GITFAAS_BIND: bindVar,
     GITFAAS_WEBHOOKS_PORT: portVar(8081),
     GITFAAS_LOG_LEVEL: logLevelVar,
+    GITFAAS_LOG_FORMAT: logFormatVar,
     GITFAAS_REDIS_URL: redisUrlVar,
     GITFAAS_QUEUE_PREFIX: queuePrefixVar,
     GITFAAS_STATE_DIR: stateDirVar,
@@ -47,6 +48,7 @@ const schema = z
       bind: env.GITFAAS_BIND,
       port: env.GITFAAS_WEBHOOKS_PORT,
       logLevel: env.GITFAAS_LOG_LEVEL,
+      logFormat: env.GITFAAS_LOG_FORMAT,
       redisUrl: env.GITFAAS_REDIS_URL,
       queuePrefix: env.GITFAAS_QUEUE_PREFIX,
       /** Build log URLs (named in the 202 and the build history) start with it; by default the receiver's own URL. */
