@@ -22,3 +22,24 @@ wait_for() {
     sleep 0.2
   done
 }
+
+# The compiled dist/ records a hash of everything tsc reads (the TypeScript sources, by
+# name and content, tsconfig.json and the package files), so a start with nothing changed
+# skips the 15-20 s build.
+BUILD_STAMP=dist/.source-hash
+source_hash() {
+  (cd "$ROOT" && {
+    find services shared test scripts -name '*.ts' -not -path 'services/builder/templates/*' -print0 | sort -z | xargs -0 sha256sum
+    sha256sum tsconfig.json package.json package-lock.json
+  } | sha256sum | cut -d' ' -f1)
+}
+build_is_current() { [ -f "$ROOT/$BUILD_STAMP" ] && [ "$(cat "$ROOT/$BUILD_STAMP")" = "$(source_hash)" ]; }
+# compile [--fresh]: runs tsc (after emptying dist/ with --fresh) and records the hash;
+# an interrupted or failed build leaves no stamp, so the next start builds again.
+compile() {
+  local hash
+  hash=$(source_hash)
+  if [ "${1:-}" = --fresh ]; then rm -rf "$ROOT/dist"; else rm -f "$ROOT/$BUILD_STAMP"; fi
+  (cd "$ROOT" && npx tsc -p tsconfig.json) || return 1
+  echo "$hash" >"$ROOT/$BUILD_STAMP"
+}

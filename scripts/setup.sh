@@ -4,11 +4,19 @@
 #   Debian/Ubuntu as root: installs redis-server, nats-server, docker.io, docker-registry,
 #   git, debootstrap and docker-compose with apt when missing. Elsewhere: says what to install.
 # Starts Redis (127.0.0.1:6379), NATS with JetStream (127.0.0.1:4222), the registry
-# (127.0.0.1:5000) and dockerd; installs npm packages, builds the TypeScript, builds the
-# template base images, and makes the admin password file.
+# (127.0.0.1:5000) and dockerd; installs npm packages, builds the TypeScript (only when a
+# source changed since the last build), builds the template base images, and makes the
+# admin password file.
+# --no-build: everything but compiling the TypeScript (scripts/test.sh compiles afresh itself).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
+BUILD=yes
+case "${1:-}" in
+  --no-build) BUILD=no ;;
+  '') ;;
+  *) die "unknown argument '$1' (the only option is --no-build)" ;;
+esac
 
 PACKAGES=(redis-server nats-server docker.io docker-registry git debootstrap docker-compose)
 COMMANDS=(redis-server nats-server dockerd docker-registry git debootstrap docker-compose)
@@ -82,8 +90,13 @@ build_project() {
     say "installing npm packages"
     npm ci --no-audit --no-fund >"$LOGS/npm.log" 2>&1 || die "npm ci failed (see $LOGS/npm.log)"
   fi
-  say "building"
-  npx tsc -p tsconfig.json
+  [ "$BUILD" = yes ] || return 0
+  if build_is_current; then
+    say "build up to date (no TypeScript source changed since the last one)"
+  else
+    say "building the TypeScript (sources changed since the last build)"
+    compile || die "the TypeScript build failed (tsc's errors are above)"
+  fi
 }
 
 admin_password() {

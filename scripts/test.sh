@@ -7,9 +7,10 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-bash scripts/setup.sh
+bash scripts/setup.sh --no-build
 source scripts/env.sh
-rm -rf dist && npx tsc -p tsconfig.json
+# Tests always run a fresh build: no file left in dist/ by a removed source is run.
+compile --fresh || die "the TypeScript build failed (tsc's errors are above)"
 
 # Containers left by earlier test runs: gitfaas-managed, instance "test-<pid>-<random>"
 # (test/helpers/gateway.ts) whose test process is gone. A run still going elsewhere on
