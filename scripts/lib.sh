@@ -43,3 +43,20 @@ compile() {
   (cd "$ROOT" && npx tsc -p tsconfig.json) || return 1
   echo "$hash" >"$ROOT/$BUILD_STAMP"
 }
+
+# The instance this state directory runs as, kept in $GITFAAS_STATE_DIR/instance so it is
+# stable across restarts. A new state directory gets its own name, derived from its path,
+# so a second checkout on a machine never shares another's functions, queues or build
+# numbers. A state directory made before instances were scoped keeps "default" (and the
+# functions deployed under it).
+state_instance() {
+  local file="$GITFAAS_STATE_DIR/instance"
+  if [ ! -s "$file" ]; then
+    if [ -e "$GITFAAS_STATE_DIR/admin-password" ]; then
+      echo default >"$file"
+    else
+      echo "gitfaas-$(printf '%s' "$GITFAAS_STATE_DIR" | sha256sum | cut -c1-8)" >"$file"
+    fi
+  fi
+  cat "$file"
+}

@@ -114,6 +114,7 @@ start_nats
 start_dockerd
 start_registry
 build_project
+state_instance >/dev/null # before admin_password: it tells an older state directory by that file
 admin_password
 bash "$ROOT/scripts/base-images.sh"
 say "setup done; state in $GITFAAS_STATE_DIR"

@@ -1,6 +1,8 @@
 // All services in one process, the single-machine default (scripts/up.sh). Each config
 // is loaded (and checked) before anything starts; services start in dependency order
 // (gateway first: the deployer and queue-worker call it) and stop in reverse.
+import { isIPv6 } from 'node:net';
+import type { Env } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import { runService, type RunningService } from '../shared/run-service.js';
 import { loadBuilderConfig } from './builder/config.js';
@@ -14,16 +16,31 @@ import { startQueueWorker } from './queue-worker/service.js';
 import { loadWebhooksConfig } from './webhooks/config.js';
 import { startWebhooks } from './webhooks/service.js';
 
-function loadAll() {
-  const gateway = loadGatewayConfig();
+/** Where a co-located service listening on bind:port is reached from this process. */
+function localUrl(bind: string, port: number): string {
+  const host = bind === '0.0.0.0' ? '127.0.0.1' : bind === '::' ? '::1' : bind;
+  return `http://${isIPv6(host) ? `[${host}]` : host}:${port}`;
+}
+
+function loadAll(env: Env = process.env) {
+  const gateway = loadGatewayConfig(env);
+  const webhooks = loadWebhooksConfig(env);
+  // In one process the deployer, queue-worker and builder reach the gateway and the
+  // receiver where these listen (not at the default ports, maybe another checkout's),
+  // unless the variables say otherwise.
+  const local: Env = {
+    GITFAAS_GATEWAY_URL: localUrl(gateway.bind, gateway.port),
+    GITFAAS_WEBHOOKS_PUBLIC_URL: webhooks.publicUrl ?? localUrl(webhooks.bind, webhooks.port),
+  };
+  const withLocal = { ...local, ...env };
   return {
     logLevel: gateway.logLevel,
     logFormat: gateway.logFormat,
     gateway,
-    queueWorker: loadQueueWorkerConfig(),
-    deployer: loadDeployerConfig(),
-    builder: loadBuilderConfig(),
-    webhooks: loadWebhooksConfig(),
+    queueWorker: loadQueueWorkerConfig(withLocal),
+    deployer: loadDeployerConfig(withLocal),
+    builder: loadBuilderConfig(withLocal),
+    webhooks,
   };
 }
 
@@ -56,4 +73,4 @@ async function startAll(config: AllConfig, log: Logger): Promise<RunningService>
   return { stop: () => (stopping ??= stopAll()) };
 }
 
-await runService('gitfaas', loadAll, startAll);
+await runService('gitfaas', () => loadAll(), startAll);

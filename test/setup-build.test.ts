@@ -3,40 +3,22 @@
 // copy's own dist/ and .state/, this checkout's npm packages, the shared services.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { appendFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import os from 'node:os';
+import { appendFile, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { repoRoot } from './helpers/repo-root.js';
+import { copyCheckout, copyEnv } from './helpers/repo-copy.js';
 
 const run = promisify(execFile);
-const root = repoRoot();
 let copy: string;
 
 before(async () => {
-  copy = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-setup-'));
-  const { stdout } = await run('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: root, maxBuffer: 64 << 20 });
-  for (const file of stdout.split('\0').filter((f) => f && existsSync(path.join(root, f)))) {
-    await mkdir(path.dirname(path.join(copy, file)), { recursive: true });
-    await cp(path.join(root, file), path.join(copy, file), { preserveTimestamps: true });
-  }
-  // The last build with its stamp, when there is one (scripts/test.sh leaves one).
-  await cp(path.join(root, 'dist'), path.join(copy, 'dist'), { recursive: true, preserveTimestamps: true });
-  // node_modules as a folder of links: should npm ever run in the copy, it replaces links,
-  // never this checkout's packages.
-  await mkdir(path.join(copy, 'node_modules'));
-  for (const entry of await readdir(path.join(root, 'node_modules'))) {
-    await symlink(path.join(root, 'node_modules', entry), path.join(copy, 'node_modules', entry));
-  }
+  copy = await copyCheckout('gitfaas-setup-');
 });
 after(() => rm(copy, { recursive: true, force: true }));
 
 async function setup(): Promise<string> {
-  const env = { ...process.env };
-  delete env.GITFAAS_STATE_DIR; // the copy's own .state
-  const { stdout, stderr } = await run('bash', ['scripts/setup.sh'], { cwd: copy, env, timeout: 300_000 });
+  const { stdout, stderr } = await run('bash', ['scripts/setup.sh'], { cwd: copy, env: copyEnv(), timeout: 300_000 });
   return stdout + stderr;
 }
 
