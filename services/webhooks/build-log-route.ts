@@ -32,6 +32,9 @@ export function buildLogRoute(redis: Redis): Hono {
       await out.write(chunk.lines.map((l) => `${l}\n`).join(''));
       if (chunk.ended) return;
       const blocking = redis.duplicate();
+      // duplicate() copies no listeners; a connection error ends this follow, not the process
+      // (the pending XREAD rejects, and the finally below closes the connection).
+      blocking.on('error', () => {});
       try {
         let lastId = chunk.lastId;
         while (!aborted) {
