@@ -58,6 +58,7 @@ export async function startBuilder(config: BuilderConfig, log: Logger, deps: Bui
       const data = parsed.data;
       const outcome = await buildCommit(data, {
         redis,
+        keyPrefix: config.queuePrefix,
         history,
         reporter,
         builder,

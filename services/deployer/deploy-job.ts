@@ -139,10 +139,10 @@ async function deploy(job: DeployJob, deps: DeployDeps, trail: ReturnType<typeof
     return { outcome: 'superseded', reason };
   };
 
-  const lockKey = `${deps.keyPrefix}:deploy-lock:${seqKey(source)}`;
+  const lockKey = `${deps.keyPrefix}:deploy-lock:${seqKey(deps.keyPrefix, source)}`;
   const lockWaitMs = deps.readyTimeoutMs * 2 + 60_000;
   return withRepoLock(deps.redis, lockKey, lockWaitMs, async () => {
-    const newer = await isSuperseded(deps.redis, build);
+    const newer = await isSuperseded(deps.redis, deps.keyPrefix, build);
     if (newer) return skipSuperseded(supersededText(newer));
     const problems = await quotaProblems(job, deps);
     if (problems.length > 0) {
@@ -160,7 +160,7 @@ async function deploy(job: DeployJob, deps: DeployDeps, trail: ReturnType<typeof
       await trail.state('failed', `not deployed: ${reason}`);
       return { outcome: 'failed', failures: { '(quota)': reason }, removed: [], ms: 0 };
     }
-    if (!(await claimDeploy(deps.redis, build))) return skipSuperseded('a newer commit is already deployed');
+    if (!(await claimDeploy(deps.redis, deps.keyPrefix, build))) return skipSuperseded('a newer commit is already deployed');
 
     const started = Date.now();
     trail.line(`deploying ${job.functions.map((f) => f.name).join(', ')} into namespace ${source.namespace}`);

@@ -55,7 +55,7 @@ export async function startWebhooks(config: WebhooksConfig, log: Logger, options
   // The builder's build logs (GET /logs/<token>), linked from failed statuses.
   const logRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   logRedis.on('error', () => {});
-  app.route('/', buildLogRoute(logRedis));
+  app.route('/', buildLogRoute(logRedis, config.queuePrefix));
   app.route(
     '/',
     adminBuildsRoute({
