@@ -73,6 +73,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.bind}:${port}`;
+  // Known only now (port 0 picks one): callbacks to this gateway's /system are refused.
+  config.async.callbackPolicy.gateway = { host: config.bind, port };
   log.info({ url }, 'gateway listening');
 
   let stopping: Promise<void> | undefined;
