@@ -1,13 +1,14 @@
 // Build logs in Redis: one stream per build under a token that is hard to guess (24
 // random bytes, base64url), kept for a TTL (7 days by default) after the last line.
-// Readable while the build runs (follow) and after it ends.
+// Readable while the build runs (follow) and after it ends. Keys sit under the queue prefix
+// (GITFAAS_QUEUE_PREFIX), like every key of an instance.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 export const DEFAULT_BUILD_LOG_TTL_MS = 7 * 24 * 3600 * 1000;
 const TOKEN = /^[A-Za-z0-9_-]{32}$/;
 
-export const buildLogKey = (token: string) => `gitfaas:buildlog:${token}`;
+export const buildLogKey = (prefix: string, token: string) => `${prefix}:buildlog:${token}`;
 
 export function isBuildLogToken(token: string): boolean {
   return TOKEN.test(token);
@@ -37,6 +38,7 @@ export class BuildLog {
 
   constructor(
     private readonly redis: Redis,
+    private readonly prefix: string,
     private readonly ttlMs = DEFAULT_BUILD_LOG_TTL_MS,
     token = newBuildLogToken(),
   ) {
@@ -44,7 +46,7 @@ export class BuildLog {
   }
 
   get key(): string {
-    return buildLogKey(this.token);
+    return buildLogKey(this.prefix, this.token);
   }
 
   /** Appends one or more lines (a chunk with newlines becomes several lines). */
@@ -114,14 +116,14 @@ function toChunk(entries: StreamEntries, lastId: string): LogChunk {
 }
 
 /** Whether a log with this token exists (it may still be empty of lines). */
-export async function buildLogExists(redis: Redis, token: string): Promise<boolean> {
-  return isBuildLogToken(token) && (await redis.exists(buildLogKey(token))) === 1;
+export async function buildLogExists(redis: Redis, prefix: string, token: string): Promise<boolean> {
+  return isBuildLogToken(token) && (await redis.exists(buildLogKey(prefix, token))) === 1;
 }
 
 /** Everything stored after `afterId` ("0" from the start). */
-export async function readBuildLog(redis: Redis, token: string, afterId = '0'): Promise<LogChunk> {
+export async function readBuildLog(redis: Redis, prefix: string, token: string, afterId = '0'): Promise<LogChunk> {
   const start = afterId === '0' ? '-' : `(${afterId}`;
-  const entries = (await redis.xrange(buildLogKey(token), start, '+')) as StreamEntries;
+  const entries = (await redis.xrange(buildLogKey(prefix, token), start, '+')) as StreamEntries;
   return toChunk(entries, afterId);
 }
 
@@ -129,8 +131,8 @@ export async function readBuildLog(redis: Redis, token: string, afterId = '0'): 
  * Waits up to blockMs for entries after `afterId` on a connection of its own (XREAD
  * BLOCK holds the connection), returning an empty chunk on timeout.
  */
-export async function waitBuildLog(blocking: Redis, token: string, afterId: string, blockMs: number): Promise<LogChunk> {
-  const result = (await blocking.xread('BLOCK', blockMs, 'STREAMS', buildLogKey(token), afterId)) as
+export async function waitBuildLog(blocking: Redis, prefix: string, token: string, afterId: string, blockMs: number): Promise<LogChunk> {
+  const result = (await blocking.xread('BLOCK', blockMs, 'STREAMS', buildLogKey(prefix, token), afterId)) as
     | Array<[string, StreamEntries]>
     | null;
   if (!result || result.length === 0) return { lines: [], lastId: afterId, ended: false };

@@ -134,10 +134,11 @@ describe('GitHub with an App', () => {
 
   test('a failed check run carries the tail of the build log it links to', async () => {
     const settings = githubSettings({ GITHUB_API_URL: fake.url, GITHUB_APP_ID: appId, GITHUB_APP_PRIVATE_KEY: keys.privateKey });
-    const reporter = new GitHubStatusReporter(new GitHub(settings, log), redis, log, `test-${randomBytes(4).toString('hex')}`);
+    const prefix = `test-${randomBytes(4).toString('hex')}`;
+    const reporter = new GitHubStatusReporter(new GitHub(settings, log), redis, log, prefix);
     const token = newBuildLogToken();
-    for (let i = 0; i < 100; i++) await redis.xadd(buildLogKey(token), '*', 'l', `line ${i}`);
-    await redis.expire(buildLogKey(token), 60);
+    for (let i = 0; i < 100; i++) await redis.xadd(buildLogKey(prefix, token), '*', 'l', `line ${i}`);
+    await redis.expire(buildLogKey(prefix, token), 60);
     const src = source();
     await reporter.report(src, { context: 'gitfaas', state: 'failure', description: 'build failed: npm ERR!', targetUrl: `http://127.0.0.1:8081/logs/${token}` });
     const run = [...fake.checkRuns.values()].find((r) => r.head_sha === src.sha)!;
@@ -145,7 +146,7 @@ describe('GitHub with an App', () => {
     assert.equal(run.output?.title, 'build failed: npm ERR!');
     assert.match(run.output?.text ?? '', /line 40\nline 41[\s\S]*line 99\n```$/);
     assert.doesNotMatch(run.output?.text ?? '', /line 39\n/);
-    await redis.del(buildLogKey(token));
+    await redis.del(buildLogKey(prefix, token));
   });
 
   test('clone credentials of a private repository are an installation token', async () => {

@@ -157,7 +157,7 @@ export class GitHubStatusReporter implements StatusReporter {
     private readonly github: GitHub,
     private readonly redis: Redis,
     private readonly log: Logger,
-    keyPrefix = 'gitfaas',
+    private readonly keyPrefix = 'gitfaas',
   ) {
     this.checkRuns = new CheckRunStore(redis, keyPrefix);
   }
@@ -205,7 +205,7 @@ export class GitHubStatusReporter implements StatusReporter {
     const token = targetUrl ? /\/logs\/([^/?#]+)$/.exec(targetUrl)?.[1] : undefined;
     if (!token || !isBuildLogToken(token)) return undefined;
     try {
-      const entries = (await this.redis.xrevrange(buildLogKey(token), '+', '-', 'COUNT', TAIL_LINES)) as [string, string[]][];
+      const entries = (await this.redis.xrevrange(buildLogKey(this.keyPrefix, token), '+', '-', 'COUNT', TAIL_LINES)) as [string, string[]][];
       const lines: string[] = [];
       for (const [, fields] of entries.reverse()) {
         for (let i = 0; i < fields.length; i += 2) if (fields[i] === 'l') lines.push(fields[i + 1]);

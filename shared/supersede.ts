@@ -10,12 +10,13 @@ import type { BuildJob, SourceRef } from './jobs.js';
 const SEQ_TTL_SECONDS = 90 * 24 * 3600;
 
 /**
- * `gitfaas:seq:<scm>:<repoId>:<branch>` for pushes; pull requests are numbered apart
+ * `<prefix>:seq:<scm>:<repoId>:<branch>` for pushes; pull requests are numbered apart
  * (`...:pr:<number>`) so a pull request's build never supersedes a branch's push build.
+ * The prefix is GITFAAS_QUEUE_PREFIX, so instances sharing one Redis never share numbers.
  */
-export function seqKey(source: Pick<SourceRef, 'scm' | 'repoId' | 'branch' | 'pullRequest'>): string {
+export function seqKey(prefix: string, source: Pick<SourceRef, 'scm' | 'repoId' | 'branch' | 'pullRequest'>): string {
   const scope = source.pullRequest !== undefined ? `pr:${source.pullRequest}` : source.branch;
-  return `gitfaas:seq:${source.scm}:${source.repoId}:${scope}`;
+  return `${prefix}:seq:${source.scm}:${source.repoId}:${scope}`;
 }
 
 const latestShaKey = (key: string) => `${key}:sha`;
@@ -30,8 +31,8 @@ redis.call('EXPIRE', KEYS[2], ARGV[2])
 return n`;
 
 /** The receiver's call: the next number for this repository and branch (pull request). */
-export async function nextSeq(redis: Redis, source: SourceRef): Promise<number> {
-  const key = seqKey(source);
+export async function nextSeq(redis: Redis, prefix: string, source: SourceRef): Promise<number> {
+  const key = seqKey(prefix, source);
   const n = await redis.eval(NEXT_SEQ, 2, key, latestShaKey(key), source.sha, SEQ_TTL_SECONDS);
   return Number(n);
 }
@@ -44,8 +45,8 @@ export interface SupersededBy {
 }
 
 /** Undefined while the job is the newest event of its repository and branch; else who replaced it. */
-export async function isSuperseded(redis: Redis, job: Pick<BuildJob, 'source' | 'seq'>): Promise<SupersededBy | undefined> {
-  const key = seqKey(job.source);
+export async function isSuperseded(redis: Redis, prefix: string, job: Pick<BuildJob, 'source' | 'seq'>): Promise<SupersededBy | undefined> {
+  const key = seqKey(prefix, job.source);
   const [current, latest] = await redis.mget(key, latestShaKey(key));
   const seq = current === null ? 0 : Number(current);
   if (!(job.seq < seq)) return undefined;
@@ -72,7 +73,7 @@ return 0`;
  * The deployer's call before it deploys: true (and the job's number recorded) only if no
  * job with a higher number of the same repository and branch has claimed a deploy.
  */
-export async function claimDeploy(redis: Redis, job: Pick<BuildJob, 'source' | 'seq'>): Promise<boolean> {
-  const result = await redis.eval(CLAIM_DEPLOY, 1, deployedKey(seqKey(job.source)), job.seq, SEQ_TTL_SECONDS);
+export async function claimDeploy(redis: Redis, prefix: string, job: Pick<BuildJob, 'source' | 'seq'>): Promise<boolean> {
+  const result = await redis.eval(CLAIM_DEPLOY, 1, deployedKey(seqKey(prefix, job.source)), job.seq, SEQ_TTL_SECONDS);
   return Number(result) === 1;
 }

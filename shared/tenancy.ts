@@ -31,6 +31,15 @@ const RESERVED_PREFIXES = ['com.openfaas.cloud.', 'com.gitfaas.'];
 const USER_KEYS = new Set(['com.gitfaas.domain']);
 const SCALE_KEYS = ['com.openfaas.scale.min', 'com.openfaas.scale.max'];
 
+/**
+ * Whether a label or annotation key is gitfaas's to set. Matched without regard to case:
+ * a backend or a tool that lowercases keys must not turn COM.GITFAAS.instance into ours.
+ */
+export function isReservedKey(key: string): boolean {
+  const lower = key.toLowerCase();
+  return !USER_KEYS.has(key) && RESERVED_PREFIXES.some((prefix) => lower.startsWith(prefix));
+}
+
 export interface TenantFunction {
   name: string;
   namespace?: string;
@@ -68,7 +77,7 @@ export function tenancyProblems(check: TenancyCheck): string[] {
     }
     for (const [field, map] of [['labels', fn.labels], ['annotations', fn.annotations]] as const) {
       for (const [key, value] of Object.entries(map ?? {})) {
-        if (!USER_KEYS.has(key) && RESERVED_PREFIXES.some((prefix) => key.startsWith(prefix))) {
+        if (isReservedKey(key)) {
           problems.push(`${at(`${field}.${key}`)} is reserved for gitfaas and cannot be set`);
         }
         if (SCALE_KEYS.includes(key)) {

@@ -22,6 +22,8 @@ import type { BaseImages } from './templates.js';
 
 export interface BuildCommitDeps {
   redis: Redis;
+  /** GITFAAS_QUEUE_PREFIX: every Redis key of this instance sits under it. */
+  keyPrefix: string;
   /** The build's record: state, stage timings, per-function results (shared/build-history.ts). */
   history: BuildHistory;
   reporter: StatusReporter;
@@ -81,7 +83,7 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
   const { settings } = deps;
   const log = deps.log.child({ repo: source.fullName, sha: source.sha, kind: job.kind, seq: job.seq });
   // The receiver chose the log's token (its 202 names the URL); jobs from elsewhere get one here.
-  const buildLog = new BuildLog(deps.redis, settings.buildLogTtlMs, job.logToken);
+  const buildLog = new BuildLog(deps.redis, deps.keyPrefix, settings.buildLogTtlMs, job.logToken);
   const logUrl = buildLogUrl(settings.publicUrl, buildLog.token);
   const buildId = job.buildId ?? newBuildId();
   const tracked: BuildJob = { ...job, buildId, logToken: buildLog.token };
@@ -128,7 +130,7 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
     return { outcome: 'failed', reason, permanent, logUrl };
   };
   const superseded = async (): Promise<BuildOutcome | undefined> => {
-    const by = await isSuperseded(deps.redis, job);
+    const by = await isSuperseded(deps.redis, deps.keyPrefix, job);
     if (!by) return undefined;
     const text = supersededText(by);
     buildLog.line(`${text}: this build stops here`);

@@ -2,6 +2,7 @@
 // readable while the build runs (follow streams them as they come) and after it ends,
 // with the TTL set, and an unknown or malformed token is a 404.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { serve, type ServerType } from '@hono/node-server';
@@ -11,6 +12,7 @@ import { buildLogRoute } from '../webhooks/build-log-route.js';
 import { waitFor } from '../../test/helpers/wait.js';
 
 let redis: Redis;
+const P = `t-log-${randomBytes(4).toString('hex')}`;
 let server: ServerType;
 let base: string;
 const tokens: string[] = [];
@@ -18,18 +20,18 @@ const tokens: string[] = [];
 before(async () => {
   redis = new Redis('redis://127.0.0.1:6379');
   await new Promise<void>((resolve) => {
-    server = serve({ fetch: buildLogRoute(redis).fetch, hostname: '127.0.0.1', port: 0 }, () => resolve());
+    server = serve({ fetch: buildLogRoute(redis, P).fetch, hostname: '127.0.0.1', port: 0 }, () => resolve());
   });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 after(async () => {
-  for (const t of tokens) await redis.del(buildLogKey(t));
+  for (const t of tokens) await redis.del(buildLogKey(P, t));
   server.close();
   await redis.quit();
 });
 
 function newLog(ttlMs = 60_000): BuildLog {
-  const log = new BuildLog(redis, ttlMs);
+  const log = new BuildLog(redis, P, ttlMs);
   tokens.push(log.token);
   return log;
 }

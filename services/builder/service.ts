@@ -1,7 +1,7 @@
 // The builder service: a BullMQ worker on the "builds" queue. Each job is re-validated,
 // built (build-commit.ts) and, for a push, handed to the deployer on the "deploys" queue.
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import Docker from 'dockerode';
+import { dockerEngine } from '../../shared/docker-engine.js';
 import { Redis } from 'ioredis';
 import { BuildHistory } from '../../shared/build-history.js';
 import { BUILDS_QUEUE, BuildJob, buildJobId, DEPLOYS_QUEUE, DeployJob } from '../../shared/jobs.js';
@@ -41,10 +41,12 @@ export async function startBuilder(config: BuilderConfig, log: Logger, deps: Bui
     deps.builder ??
     (config.buildkitAddr
       ? new BuildctlImageBuilder(config.buildkitAddr, config.buildctl)
-      : new EngineImageBuilder(new Docker({ socketPath: config.dockerSocket })));
+      : new EngineImageBuilder(dockerEngine(config.dockerSocket)));
   const history = new BuildHistory(redis, config.queuePrefix, config.buildHistoryTtlMs);
   const stopping = new AbortController();
   const workerRedis = redis.duplicate();
+  // duplicate() copies options, not listeners: an unhandled 'error' would end the process.
+  workerRedis.on('error', (err) => log.warn({ err }, 'redis (worker connection) error'));
 
   const worker = new Worker<BuildJob, BuildOutcome>(
     BUILDS_QUEUE,
@@ -56,6 +58,7 @@ export async function startBuilder(config: BuilderConfig, log: Logger, deps: Bui
       const data = parsed.data;
       const outcome = await buildCommit(data, {
         redis,
+        keyPrefix: config.queuePrefix,
         history,
         reporter,
         builder,

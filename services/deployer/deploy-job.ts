@@ -10,8 +10,9 @@ import { AGGREGATE_CONTEXT, type StatusReporter, type StatusUpdate } from '../..
 import { claimDeploy, isSuperseded, seqKey, supersededText } from '../../shared/supersede.js';
 import { tenancyProblems, type Quotas } from '../../shared/tenancy.js';
 import { deployFailure, fitDescription } from './deploy-failure.js';
+import type { FunctionStatus } from '../gateway/providers/provider.js';
 import type { GatewayClient } from './gateway-client.js';
-import { LABEL, staleFunctions, toDeployment } from './deployment.js';
+import { LABEL, heldByAnotherRepository, staleFunctions, toDeployment } from './deployment.js';
 import type { FunctionUrl } from './function-url.js';
 import { waitUntilAnswering } from './readiness.js';
 import { withRepoLock } from './repo-lock.js';
@@ -52,10 +53,9 @@ function stageSummary(stages: Record<string, number>, deployMs?: number): string
  * The owner's quotas against what the namespace already runs: functions of OTHER
  * repositories count (this repository's are replaced or removed by this deploy).
  */
-async function quotaProblems(job: DeployJob, deps: DeployDeps): Promise<string[]> {
+function quotaProblems(job: DeployJob, deps: DeployDeps, existing: FunctionStatus[]): string[] {
   const { source } = job.build;
   const names = new Set(job.functions.map((f) => f.name));
-  const existing = await deps.gateway.list(source.namespace);
   const others = existing.filter(
     (fn) =>
       !names.has(fn.name) &&
@@ -139,12 +139,14 @@ async function deploy(job: DeployJob, deps: DeployDeps, trail: ReturnType<typeof
     return { outcome: 'superseded', reason };
   };
 
-  const lockKey = `${deps.keyPrefix}:deploy-lock:${seqKey(source)}`;
+  const lockKey = `${deps.keyPrefix}:deploy-lock:${seqKey(deps.keyPrefix, source)}`;
   const lockWaitMs = deps.readyTimeoutMs * 2 + 60_000;
   return withRepoLock(deps.redis, lockKey, lockWaitMs, async () => {
-    const newer = await isSuperseded(deps.redis, build);
+    const newer = await isSuperseded(deps.redis, deps.keyPrefix, build);
     if (newer) return skipSuperseded(supersededText(newer));
-    const problems = await quotaProblems(job, deps);
+    // Read once: the quota and the names other repositories hold are checked against it.
+    const existing = await deps.gateway.list(source.namespace);
+    const problems = quotaProblems(job, deps, existing);
     if (problems.length > 0) {
       const reason = problems[0];
       log.info({ problems }, 'deploy refused: over quota');
@@ -160,7 +162,7 @@ async function deploy(job: DeployJob, deps: DeployDeps, trail: ReturnType<typeof
       await trail.state('failed', `not deployed: ${reason}`);
       return { outcome: 'failed', failures: { '(quota)': reason }, removed: [], ms: 0 };
     }
-    if (!(await claimDeploy(deps.redis, build))) return skipSuperseded('a newer commit is already deployed');
+    if (!(await claimDeploy(deps.redis, deps.keyPrefix, build))) return skipSuperseded('a newer commit is already deployed');
 
     const started = Date.now();
     trail.line(`deploying ${job.functions.map((f) => f.name).join(', ')} into namespace ${source.namespace}`);
@@ -175,6 +177,9 @@ async function deploy(job: DeployJob, deps: DeployDeps, trail: ReturnType<typeof
         const context = `${AGGREGATE_CONTEXT}/${fn.name}`;
         const t0 = Date.now();
         try {
+          // Another repository's function of the same name is never replaced silently.
+          const held = heldByAnotherRepository(existing, build, fn.name);
+          if (held) throw new Error(held);
           const how = await deps.gateway.deploy(toDeployment(fn, build));
           const ready = await waitUntilAnswering(deps.gateway, fn.name, source.namespace, fn.image, deps.readyTimeoutMs);
           const url = deps.functionUrl(fn.name, source.namespace);

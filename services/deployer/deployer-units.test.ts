@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import type { BuildJob } from '../../shared/jobs.js';
-import { LABEL, staleFunctions, toDeployment } from './deployment.js';
+import { LABEL, heldByAnotherRepository, staleFunctions, toDeployment } from './deployment.js';
 import { loadDeployerConfig } from './config.js';
 import { functionUrlFor } from './function-url.js';
 import { GatewayClient } from './gateway-client.js';
@@ -90,4 +90,20 @@ test('success statuses link the gateway URL, or the owner\'s subdomain with GITF
   assert.throws(() => loadDeployerConfig({ GITFAAS_DOMAIN_SCHEME: 'ftp' }), /GITFAAS_DOMAIN_SCHEME/);
   assert.throws(() => loadDeployerConfig({ GITFAAS_QUOTA_MAX_MEMORY: 'lots' }), /GITFAAS_QUOTA_MAX_MEMORY/);
   assert.equal(loadDeployerConfig({ GITFAAS_QUOTA_FUNCTIONS: '3' }).quotas.functionsPerOwner, 3);
+});
+
+test('a name is held by another repository only when its live function carries that repository\'s labels', () => {
+  const live = (name: string, labels?: Record<string, string>) => ({ name, namespace: 'gh-alice', image: 'x', replicas: 1, availableReplicas: 1, invocationCount: 0, labels });
+  const ours = { [LABEL.scm]: 'github', [LABEL.repoId]: '42', [LABEL.owner]: 'Alice', [LABEL.repo]: 'fns' };
+  const existing = [
+    live('mine', ours),
+    live('theirs', { ...ours, [LABEL.repoId]: '43', [LABEL.repo]: 'other' }),
+    live('gitlab', { ...ours, [LABEL.scm]: 'gitlab' }),
+    live('by-hand', { team: 'x' }),
+  ];
+  assert.equal(heldByAnotherRepository(existing, build, 'mine'), undefined);
+  assert.equal(heldByAnotherRepository(existing, build, 'new'), undefined);
+  assert.equal(heldByAnotherRepository(existing, build, 'by-hand'), undefined, 'a hand-deployed function is the admin\'s');
+  assert.match(heldByAnotherRepository(existing, build, 'theirs')!, /^the name "theirs" is held by Alice\/other \(github\): remove it from that repository's stack.yml/);
+  assert.match(heldByAnotherRepository(existing, build, 'gitlab')!, /held by Alice\/fns \(gitlab\)/, 'the same id on another scm is another repository');
 });

@@ -41,6 +41,25 @@ export function toDeployment(fn: BuiltFunction, build: BuildJob, now = new Date(
 }
 
 /**
+ * Why this build may not deploy `name`: the live function of that name in the namespace
+ * belongs to another repository (its scm and repository id labels differ), so deploying
+ * would silently replace it. Undefined when the name is free, this repository's, or held
+ * by a function deployed by hand (no repository labels: the admin's to replace).
+ */
+export function heldByAnotherRepository(existing: FunctionStatus[], build: BuildJob, name: string): string | undefined {
+  const { source } = build;
+  const live = existing.find((fn) => fn.name === name && (fn.namespace ?? source.namespace) === source.namespace);
+  const labels = live?.labels;
+  if (!labels?.[LABEL.repoId]) return undefined;
+  if (labels[LABEL.scm] === source.scm && labels[LABEL.repoId] === String(source.repoId)) return undefined;
+  const holder = `${labels[LABEL.owner] ?? source.owner}/${labels[LABEL.repo] ?? `repository ${labels[LABEL.repoId]}`}`;
+  return (
+    `the name "${name}" is held by ${holder} (${labels[LABEL.scm] ?? 'unknown scm'}): ` +
+    `remove it from that repository's stack.yml (or ask an admin to delete it), then push again`
+  );
+}
+
+/**
  * Functions this repository deployed earlier that its stack.yml no longer lists. Only
  * functions carrying this repository's scm and id (and owner) qualify: a function of
  * another repository, or one deployed by hand, is never touched.

@@ -26,7 +26,7 @@ export async function startDeployer(config: DeployerConfig, log: Logger): Promis
   });
 
   const history = new BuildHistory(redis, config.queuePrefix, config.buildHistoryTtlMs);
-  const openLog = (token: string) => new BuildLog(redis, config.buildLogTtlMs, token);
+  const openLog = (token: string) => new BuildLog(redis, config.queuePrefix, config.buildLogTtlMs, token);
 
   const worker = new Worker<unknown, DeployOutcome>(
     DEPLOYS_QUEUE,

@@ -3,6 +3,7 @@
 import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../../shared/logger.js';
@@ -14,6 +15,7 @@ import { systemRoutes } from './system-routes.js';
 import { Upstreams } from './upstreams.js';
 
 export const GATEWAY_VERSION = '0.1.0';
+export const DEFAULT_SYSTEM_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
 export interface AppOptions {
   provider: Provider;
@@ -23,6 +25,8 @@ export interface AppOptions {
     defaultNamespace: string;
     functionTimeoutMs: number;
     maxReplicas: number;
+    /** Default 4 MiB; see GITFAAS_SYSTEM_BODY_LIMIT_BYTES. */
+    systemBodyLimitBytes?: number;
   };
   log: Logger;
   /** Shared with the provider so it can drain replicas; made here when not given. */
@@ -63,6 +67,17 @@ export function createApp(opts: AppOptions): GatewayApp {
 
   app.get('/healthz', (c) => c.text('OK\n'));
   app.use('/system/*', auth);
+  // After auth, so an anonymous sender gets its 401 first; refuses by Content-Length before
+  // reading, and stops a chunked body as soon as it passes the limit. /function/* is not
+  // limited here: function bodies stream through the proxy.
+  const limit = config.systemBodyLimitBytes ?? DEFAULT_SYSTEM_BODY_LIMIT_BYTES;
+  app.use(
+    '/system/*',
+    bodyLimit({
+      maxSize: limit,
+      onError: (c) => c.text(`request body too large: /system/* accepts at most ${limit} bytes (GITFAAS_SYSTEM_BODY_LIMIT_BYTES)\n`, 413),
+    }),
+  );
   app.use('/metrics', auth);
   app.get('/metrics', async (c) => c.text(await metrics.metrics(), 200, { 'Content-Type': metrics.contentType }));
   app.route('/', systemRoutes({ provider, invocations, defaultNamespace: config.defaultNamespace, maxReplicas: config.maxReplicas, version: GATEWAY_VERSION }));

@@ -11,6 +11,7 @@ import type { AsyncCall, HeaderPairs } from '../../shared/async-message.js';
 import { CALL_ID, publishCall } from '../../shared/async-message.js';
 import type { NatsLink } from '../../shared/async-nats.js';
 import type { Logger } from '../../shared/logger.js';
+import { malformedCallbackUrl, refusedCallbackUrl } from '../../shared/callback-policy.js';
 import { isDnsLabel } from '../../shared/names.js';
 import type { AsyncGatewaySettings } from './async-config.js';
 import type { Provider } from './providers/provider.js';
@@ -76,14 +77,6 @@ function keptHeaders(req: IncomingMessage): HeaderPairs {
   return out;
 }
 
-function validCallbackUrl(value: string): boolean {
-  try {
-    const u = new URL(value);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
-  } catch {
-    return false;
-  }
-}
 
 export function asyncRoutes(opts: AsyncRouteOptions): Hono<{ Bindings: HttpBindings }> {
   const { provider, link, settings, log } = opts;
@@ -107,8 +100,13 @@ export function asyncRoutes(opts: AsyncRouteOptions): Hono<{ Bindings: HttpBindi
       return c.text(`function "${name}" not found in namespace "${namespace}"\n`, 404);
     }
     const callbackUrl = header(req, 'x-callback-url');
-    if (callbackUrl !== undefined && !validCallbackUrl(callbackUrl)) {
-      return c.text(`X-Callback-Url must be an absolute http:// or https:// URL, got "${callbackUrl.slice(0, 200)}"\n`, 400);
+    if (callbackUrl !== undefined) {
+      // What is knowable now; the worker checks the resolved addresses when it connects.
+      if (malformedCallbackUrl(callbackUrl)) {
+        return c.text(`X-Callback-Url must be an absolute http:// or https:// URL, got "${callbackUrl.slice(0, 200)}"\n`, 400);
+      }
+      const refused = refusedCallbackUrl(settings.callbackPolicy, callbackUrl);
+      if (refused) return c.text(`X-Callback-Url "${callbackUrl.slice(0, 200)}" is refused: ${refused}\n`, 400);
     }
     const given = header(req, 'x-call-id');
     if (given !== undefined && !CALL_ID.test(given)) {

@@ -61,6 +61,7 @@ const schema = z
     GITFAAS_DOMAIN: domainVar,
     GITFAAS_TRUST_PROXY: booleanVar(false),
     GITFAAS_INSTANCE: instanceVar,
+    GITFAAS_SYSTEM_BODY_LIMIT_BYTES: positiveIntVar(4 * 1024 * 1024),
     ...asyncGatewayEnv,
   })
   .transform((env) => ({
@@ -83,6 +84,8 @@ const schema = z
     trustProxy: env.GITFAAS_TRUST_PROXY,
     /** Only containers labelled com.gitfaas.instance=<instance> are this gateway's. */
     instance: env.GITFAAS_INSTANCE,
+    /** The largest request body /system/* reads; a larger one is answered 413 unread. */
+    systemBodyLimitBytes: env.GITFAAS_SYSTEM_BODY_LIMIT_BYTES,
     async: asyncGatewaySettings(env),
   }));
 

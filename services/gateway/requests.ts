@@ -2,6 +2,7 @@
 // which field is wrong.
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
+import { imageReferenceProblem, shown } from '../../shared/image-ref.js';
 import { dnsLabelProblem } from '../../shared/names.js';
 import type { FunctionDeployment } from './providers/provider.js';
 
@@ -11,7 +12,14 @@ const resources = z.object({ memory: z.string().optional(), cpu: z.string().opti
 
 export const DeploymentBody = z.object({
   service: z.string({ message: 'service (the function name) is required' }),
-  image: z.string({ message: 'image is required' }).min(1, 'image is required'),
+  image: z
+    .string({ message: 'image is required' })
+    .min(1, 'image is required')
+    .superRefine((image, ctx) => {
+      // Checked here so a malformed reference never reaches the engine (see shared/image-ref.ts).
+      const problem = imageReferenceProblem(image);
+      if (problem) ctx.addIssue({ code: 'custom', message: `"${shown(image)}" ${problem}` });
+    }),
   namespace: z.string().optional(),
   envProcess: z.string().optional(),
   envVars: record,

@@ -71,8 +71,12 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
     void asyncSide.stop();
     throw new Error(`cannot listen on ${config.bind}:${config.port} (${(err as Error).message}): set GITFAAS_GATEWAY_PORT or GITFAAS_BIND`, { cause: err });
   });
+  // After listening, a server still emits 'error' (e.g. EMFILE on accept): logged, never fatal.
+  server.on('error', (err) => log.error({ err }, 'gateway server error'));
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.bind}:${port}`;
+  // Known only now (port 0 picks one): callbacks to this gateway's /system are refused.
+  config.async.callbackPolicy.gateway = { host: config.bind, port };
   log.info({ url }, 'gateway listening');
 
   let stopping: Promise<void> | undefined;

@@ -9,6 +9,7 @@ import { headers as natsHeaders, type JetStreamClient, type JsMsg } from 'nats';
 import { request, type Dispatcher } from 'undici';
 import type { AsyncStreamSettings } from '../../shared/async-config.js';
 import { HDR, callbackSubject, callMsgId, type AsyncCall, type HeaderPairs } from '../../shared/async-message.js';
+import { CallbackRefused, refusedCallbackUrl, type CallbackPolicy } from '../../shared/callback-policy.js';
 import type { Logger } from '../../shared/logger.js';
 import { HOP_BY_HOP } from './invoke.js';
 import { retryDelayMs } from './retry-policy.js';
@@ -131,6 +132,7 @@ export interface CallbackSettings {
   timeoutMs: number;
   minWaitMs: number;
   maxWaitMs: number;
+  policy?: CallbackPolicy;
 }
 
 export type CallbackOutcome = { ok: true } | { ok: false; retry: boolean; problem: string };
@@ -149,7 +151,11 @@ export const safeUrl = (url: string) => {
  * One POST of a callback. 2xx is done; other 4xx (bar 408 and 429) are the receiver
  * refusing it and are not worth retrying; anything else (5xx, no answer) is.
  */
-export async function postCallback(dispatcher: Dispatcher, cb: CallbackMessage, timeoutMs: number): Promise<CallbackOutcome> {
+export async function postCallback(dispatcher: Dispatcher, cb: CallbackMessage, timeoutMs: number, policy?: CallbackPolicy): Promise<CallbackOutcome> {
+  // A refused target is never retried: the URL (here) and its addresses (the dispatcher's
+  // connector, services/queue-worker/callback-connector.ts) are the same on every try.
+  const refused = policy && refusedCallbackUrl(policy, cb.call.callbackUrl);
+  if (refused) return { ok: false, retry: false, problem: `callback refused: ${refused}` };
   try {
     const res = await request(cb.call.callbackUrl, {
       method: 'POST',
@@ -168,6 +174,7 @@ export async function postCallback(dispatcher: Dispatcher, cb: CallbackMessage, 
     };
   } catch (err) {
     const e = err as Error & { code?: string };
+    if (e instanceof CallbackRefused || e.code === 'CALLBACK_REFUSED') return { ok: false, retry: false, problem: e.message };
     return { ok: false, retry: true, problem: `callback failed: ${e.code ?? e.name}: ${e.message}` };
   }
 }
@@ -190,7 +197,7 @@ export async function deliverCallback(
     msg.term();
     return;
   }
-  const outcome = await postCallback(dispatcher, cb, settings.timeoutMs);
+  const outcome = await postCallback(dispatcher, cb, settings.timeoutMs, settings.policy);
   if (outcome.ok) {
     msg.ack();
     return;

@@ -17,6 +17,7 @@ import {
   type Env,
 } from '../../shared/config.js';
 import { asyncStreamEnv, asyncStreamProblems, asyncStreamSettings } from '../../shared/async-config.js';
+import { callbackPolicy, callbackPolicyEnv, endpointOf } from '../../shared/callback-policy.js';
 
 const consumerNameVar = z
   .string()
@@ -39,6 +40,7 @@ const statusCodesVar = (fallback: string) =>
 const schema = z
   .object({
     ...asyncStreamEnv,
+    ...callbackPolicyEnv,
     GITFAAS_LOG_LEVEL: logLevelVar,
     GITFAAS_LOG_FORMAT: logFormatVar,
     GITFAAS_STATE_DIR: stateDirVar,
@@ -92,6 +94,8 @@ const schema = z
       timeoutMs: env.GITFAAS_QUEUE_WORKER_CALLBACK_TIMEOUT_MS,
       minWaitMs: env.GITFAAS_QUEUE_WORKER_CALLBACK_MIN_WAIT_MS,
       maxWaitMs: env.GITFAAS_QUEUE_WORKER_CALLBACK_MAX_WAIT_MS,
+      /** Where callbacks may not go (shared/callback-policy.ts): platform endpoints, the gateway's /system, link-local. */
+      policy: callbackPolicy(env, endpointOf(env.GITFAAS_GATEWAY_URL, 80), asyncStreamSettings(env).natsServers),
     },
     annotationCacheMs: env.GITFAAS_QUEUE_WORKER_ANNOTATION_CACHE_MS,
   }));

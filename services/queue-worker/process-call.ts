@@ -108,10 +108,13 @@ export async function processCall(msg: JsMsg, ctx: CallContext): Promise<void> {
     }
     if (call.callbackUrl) {
       const cbCall = { ...call, callbackUrl: call.callbackUrl };
-      const first = await postCallback(ctx.callbackDispatcher, { call: cbCall, result, priorTries: 0 }, ctx.inlineCallbackTimeoutMs);
+      const first = await postCallback(ctx.callbackDispatcher, { call: cbCall, result, priorTries: 0 }, ctx.inlineCallbackTimeoutMs, ctx.callback.policy);
       if (!first.ok && first.retry && ctx.callback.attempts > 1) {
         await enqueueCallback(ctx.js(), ctx.streams, cbCall, result, 1);
         logFor().warn({ url: safeUrl(call.callbackUrl), problem: first.problem }, 'callback failed; stored for retries');
+      } else if (!first.ok && first.problem.startsWith('callback refused')) {
+        // Recorded as refused (GITFAAS_CALLBACK_DENY / _ALLOW, link-local): not a failure of the receiver.
+        logFor().warn({ url: safeUrl(call.callbackUrl), problem: first.problem }, 'callback refused by the callback policy; not sent');
       } else if (!first.ok) {
         logFor().error({ url: safeUrl(call.callbackUrl), problem: first.problem }, 'giving up on callback');
       }

@@ -10,6 +10,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
 import { AnnotationCache } from './annotations.js';
 import { deliverCallback } from './callback.js';
+import { guardedConnector } from './callback-connector.js';
 import type { QueueWorkerConfig } from './config.js';
 import { callbackConsumerName, ensureConsumers } from './consumers.js';
 import { processCall } from './process-call.js';
@@ -50,7 +51,12 @@ export async function startQueueWorker(config: QueueWorkerConfig, log: Logger): 
   };
 
   const dispatcher = new Agent({ connections: config.maxInflight + 8, keepAliveTimeout: 30_000 });
-  const callbackDispatcher = new Agent({ connections: config.maxInflight + 8, keepAliveTimeout: 30_000 });
+  // Callbacks connect only through the policy's connector: every resolved address is checked.
+  const callbackDispatcher = new Agent({
+    connections: config.maxInflight + 8,
+    keepAliveTimeout: 30_000,
+    connect: config.callback.policy ? guardedConnector(config.callback.policy) : undefined,
+  });
   let signalStop!: () => void;
   const stopping = new Promise<void>((resolve) => (signalStop = resolve));
   let isStopping = false;

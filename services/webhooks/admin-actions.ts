@@ -104,7 +104,7 @@ export async function redeploy(deps: AdminActionDeps, repo: KnownRepository, by:
   const logUrl = deps.enqueuer.logUrl(logToken);
   await history.create({ ...build, buildId }, logUrl, 'redeploy');
   await history.setDeployable(buildId, functions);
-  const log = new BuildLog(deps.enqueuer.redis, deps.buildLogTtlMs, logToken);
+  const log = new BuildLog(deps.enqueuer.redis, deps.enqueuer.prefix, deps.buildLogTtlMs, logToken);
   log.line(`gitfaas redeploy of ${repo.fullName} ${live.sha} (build ${live.id}), asked by ${by}: ${functions.map((f) => f.name).join(', ')}`);
   await log.flush();
   await deps.deploys.add('deploy', DeployJob.parse({ build, functions, logUrl, stages: {} }), {

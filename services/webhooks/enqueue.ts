@@ -62,7 +62,8 @@ export class BuildEnqueuer {
   readonly redis: Redis;
   readonly history: BuildHistory;
   private readonly queue: Queue;
-  private readonly prefix: string;
+  /** GITFAAS_QUEUE_PREFIX: the queue's and every gitfaas key's prefix. */
+  readonly prefix: string;
   private publicUrl: string;
   private readonly timeoutMs: number;
 
@@ -148,7 +149,7 @@ export class BuildEnqueuer {
    * given one before (1: a redelivery keeps its number).
    */
   async nextSeq(source: SourceRef, jobId: string): Promise<[number, number]> {
-    const key = seqKey(source);
+    const key = seqKey(this.prefix, source);
     const nextSeq = (this.redis as unknown as { gitfaasNextSeq: (...args: (string | number)[]) => Promise<[number, number]> }).gitfaasNextSeq;
     return (await nextSeq.call(
       this.redis,

@@ -72,7 +72,7 @@ describe('GitLab webhook receiver', () => {
     await receiver?.stop();
     await queue?.obliterate({ force: true }).catch(() => {});
     await queue?.close();
-    await deleteKeys(redis, [`${prefix}:*`, ...ids.map((id) => `gitfaas:seq:gitlab:${id}:*`), ...ghIds.map((id) => `gitfaas:seq:github:${id}:*`)]);
+    await deleteKeys(redis, [`${prefix}:*`]);
     redis?.disconnect();
     await fake?.stop();
     await rm(dir, { recursive: true, force: true });

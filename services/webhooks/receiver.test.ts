@@ -75,7 +75,7 @@ describe('GitHub webhook receiver', () => {
     await receiver?.stop();
     await queue?.obliterate({ force: true }).catch(() => {});
     await queue?.close();
-    await deleteKeys(redis, [`${prefix}:*`, ...repoIds.map((id) => `gitfaas:seq:github:${id}:*`)]);
+    await deleteKeys(redis, [`${prefix}:*`]);
     redis?.disconnect();
     await fake?.stop();
     await rm(dir, { recursive: true, force: true });
@@ -100,7 +100,7 @@ describe('GitHub webhook receiver', () => {
     assert.equal(data.source.installationId, 42);
     assert.equal(data.source.cloneUrl, allowed.cloneUrl);
     assert.ok(data.seq >= 1);
-    assert.equal(Number(await redis.get(seqKey(data.source))), data.seq);
+    assert.equal(Number(await redis.get(seqKey(prefix, data.source))), data.seq);
     assert.doesNotMatch(JSON.stringify(job.data), new RegExp(token));
   });
 
@@ -124,10 +124,10 @@ describe('GitHub webhook receiver', () => {
     assert.equal(a.seq, c.seq);
     assert.equal((await jobs()).filter((j) => j.source.sha === commit).length, 1);
     const stored = BuildJob.parse((await queue.getJob(a.jobId))!.data);
-    assert.equal(await isSuperseded(redis, stored), undefined, 'a redelivery does not supersede its own build');
+    assert.equal(await isSuperseded(redis, prefix, stored), undefined, 'a redelivery does not supersede its own build');
     const newer = JSON.parse((await deliverGitHub(receiver.url, 'push', pushPayload(allowed, sha()), secret)).text);
     assert.equal(newer.seq, a.seq + 1);
-    assert.deepEqual(await isSuperseded(redis, stored), { seq: newer.seq, sha: (await queue.getJob(newer.jobId))!.data.source.sha });
+    assert.deepEqual(await isSuperseded(redis, prefix, stored), { seq: newer.seq, sha: (await queue.getJob(newer.jobId))!.data.source.sha });
   });
 
   test('bad or missing signatures get 401 and nothing is stored', async () => {

@@ -55,7 +55,7 @@ export async function startWebhooks(config: WebhooksConfig, log: Logger, options
   // The builder's build logs (GET /logs/<token>), linked from failed statuses.
   const logRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   logRedis.on('error', () => {});
-  app.route('/', buildLogRoute(logRedis));
+  app.route('/', buildLogRoute(logRedis, config.queuePrefix));
   app.route(
     '/',
     adminBuildsRoute({
@@ -84,6 +84,8 @@ export async function startWebhooks(config: WebhooksConfig, log: Logger, options
     logRedis.disconnect();
     throw err;
   });
+  // After listening, a server still emits 'error' (e.g. EMFILE on accept): logged, never fatal.
+  server.on('error', (err) => log.error({ err }, 'webhooks server error'));
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.bind}:${port}`;
   if (!config.publicUrl) enqueuer.usePublicUrl(url);

@@ -117,9 +117,9 @@ test('a job superseded before it starts stops with "superseded by <sha7>" and cl
   const repo = await h.repo('superseded');
   const older = await repo.commit({ 'stack.yml': 'functions:\n  a: { lang: node20, handler: a }\n', 'a/handler.js': 'module.exports = async () => 1;\n' });
   const olderSource = h.source(repo, older);
-  const olderSeq = await nextSeq(h.redis, olderSource);
+  const olderSeq = await nextSeq(h.redis, h.prefix, olderSource);
   const newer = await repo.commit({ 'a/handler.js': 'module.exports = async () => 2;\n' });
-  await nextSeq(h.redis, h.source(repo, newer));
+  await nextSeq(h.redis, h.prefix, h.source(repo, newer));
   const { state } = await h.finished(await h.enqueue(olderSource, 'push', { seq: olderSeq }));
   assert.equal(state, 'completed');
   const aggregate = h.reporter.last(older, AGGREGATE_CONTEXT)!;
@@ -141,7 +141,7 @@ test('a job superseded while it builds is not deployed, and its statuses say by 
   const builder: ImageBuilder = {
     async build(req, log, signal) {
       const result = await engine.build(req, log, signal);
-      await nextSeq(h.redis, h.source(repo, newer));
+      await nextSeq(h.redis, lane.prefix, h.source(repo, newer));
       return result;
     },
   };

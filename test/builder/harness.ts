@@ -37,7 +37,8 @@ export class BuilderHarness {
   deploys!: Queue<DeployJob>;
   root!: string;
   logBase!: string;
-  private logServer!: ServerType;
+  /** One build-log server per queue prefix, as each instance's receiver serves its own logs. */
+  private readonly logServers = new Map<string, { server: ServerType; base: string }>();
   private readonly services: RunningBuilder[] = [];
   private readonly repoIds = new Set<number>();
   private readonly lanes: Queue[] = [];
@@ -47,10 +48,19 @@ export class BuilderHarness {
     this.redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
     this.builds = new Queue(BUILDS_QUEUE, { connection: this.redis, prefix: this.prefix });
     this.deploys = new Queue(DEPLOYS_QUEUE, { connection: this.redis, prefix: this.prefix });
+    this.logBase = await this.logServerFor(this.prefix);
+  }
+
+  private async logServerFor(prefix: string): Promise<string> {
+    const known = this.logServers.get(prefix);
+    if (known) return known.base;
+    let server!: ServerType;
     await new Promise<void>((resolve) => {
-      this.logServer = serve({ fetch: buildLogRoute(this.redis).fetch, hostname: '127.0.0.1', port: 0 }, () => resolve());
+      server = serve({ fetch: buildLogRoute(this.redis, prefix).fetch, hostname: '127.0.0.1', port: 0 }, () => resolve());
     });
-    this.logBase = `http://127.0.0.1:${(this.logServer.address() as AddressInfo).port}`;
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.logServers.set(prefix, { server, base });
+    return base;
   }
 
   /**
@@ -68,7 +78,7 @@ export class BuilderHarness {
       GITFAAS_QUEUE_PREFIX: prefix,
       GITFAAS_TEMPLATE_NODE_IMAGE: LOCAL_NODE_IMAGE,
       GITFAAS_TEMPLATE_PYTHON_IMAGE: LOCAL_DEBIAN_IMAGE,
-      GITFAAS_WEBHOOKS_PUBLIC_URL: this.logBase,
+      GITFAAS_WEBHOOKS_PUBLIC_URL: await this.logServerFor(prefix),
       GITFAAS_BUILD_PARALLELISM: '3',
       GITFAAS_BUILDER_CONCURRENCY: '2',
       GITFAAS_BUILD_LOG_TTL: '1h',
@@ -80,13 +90,13 @@ export class BuilderHarness {
   }
 
   /** A builder with its own settings on a queue prefix of its own, and that prefix's queues. */
-  async lane(env: Record<string, string>, builder?: ImageBuilder, deps: Partial<BuilderDeps> = {}): Promise<{ builds: Queue<BuildJob>; deploys: Queue<DeployJob> }> {
+  async lane(env: Record<string, string>, builder?: ImageBuilder, deps: Partial<BuilderDeps> = {}): Promise<{ builds: Queue<BuildJob>; deploys: Queue<DeployJob>; prefix: string }> {
     const prefix = `${this.prefix}-${this.lanes.length + 1}`;
     const builds = new Queue<BuildJob>(BUILDS_QUEUE, { connection: this.redis, prefix });
     const deploys = new Queue<DeployJob>(DEPLOYS_QUEUE, { connection: this.redis, prefix });
     this.lanes.push(builds, deploys);
     await this.startBuilder(env, builder, prefix, deps);
-    return { builds, deploys };
+    return { builds, deploys, prefix };
   }
 
   async repo(name: string): Promise<TestRepo> {
@@ -115,10 +125,11 @@ export class BuilderHarness {
 
   /** Numbers the event as the receiver does and stores the job; returns its id. */
   async enqueue(source: SourceRef, kind: BuildJob['kind'] = 'push', opts: { seq?: number; queue?: Queue<BuildJob> } = {}): Promise<string> {
-    const seq = opts.seq ?? (await nextSeq(this.redis, source));
+    const queue = opts.queue ?? this.builds;
+    const seq = opts.seq ?? (await nextSeq(this.redis, queue.opts.prefix ?? this.prefix, source));
     const job = BuildJob.parse({ kind, source, deliveryId: `d-${randomBytes(4).toString('hex')}`, seq, receivedAt: new Date().toISOString() });
     const id = buildJobId(source, kind);
-    await (opts.queue ?? this.builds).add('build', job, { jobId: id });
+    await queue.add('build', job, { jobId: id });
     return id;
   }
 
@@ -181,9 +192,9 @@ export class BuilderHarness {
     await this.deploys?.obliterate({ force: true }).catch(() => {});
     await this.builds?.close();
     await this.deploys?.close();
-    this.logServer?.close();
+    for (const { server } of this.logServers.values()) server.close();
     for (const id of this.repoIds) {
-      const keys = await this.redis.keys(`gitfaas:seq:github:${id}:*`);
+      const keys = await this.redis.keys(`${this.prefix}*:seq:github:${id}:*`);
       if (keys.length > 0) await this.redis.del(...keys);
     }
     await this.redis.quit();

@@ -320,7 +320,7 @@ describe('errors', () => {
       [{ service: 'no-image', namespace: gw.namespace }, /image is required/],
       [deployment(gw, 'bad-ns', image, { namespace: 'Not OK' }), /namespace "Not OK"/],
       [deployment(gw, 'no-pull', '127.0.0.1:5000/gitfaas-test/does-not-exist:nope'), /cannot be pulled/],
-      [deployment(gw, 'bad-ref', 'UPPER/Case::bad'), /image "UPPER\/Case::bad"/],
+      [deployment(gw, 'bad-ref', 'UPPER/Case::bad'), /image: "UPPER\/Case::bad" has an uppercase path component/],
       [deployment(gw, 'bad-mem', image, { limits: { memory: 'lots' } }), /limits.memory "lots"/],
       [deployment(gw, 'bad-label', image, { labels: { 'com.gitfaas.managed': 'false' } }), /reserved/],
       ['{not json', /not valid JSON/],

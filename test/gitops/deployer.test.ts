@@ -61,7 +61,7 @@ describe('deployer', () => {
     await queue?.close();
     await gateway?.stop();
     await fake?.stop();
-    await deleteKeys(redis, [`${prefix}:*`, `gitfaas:seq:github:${repoId}:*`, `gitfaas:seq:github:${repoId + 1}:*`]);
+    await deleteKeys(redis, [`${prefix}:*`]);
     redis?.disconnect();
   });
 
@@ -95,7 +95,7 @@ describe('deployer', () => {
     const commit = sha();
     const jobSeq = opts.seq ?? ++seq;
     const b = build(commit, jobSeq, opts.repo);
-    if (opts.seq === undefined) await redis.set(seqKey(b.source), jobSeq);
+    if (opts.seq === undefined) await redis.set(seqKey(prefix, b.source), jobSeq);
     const job: DeployJob = DeployJob.parse({ build: b, functions, logUrl: 'http://127.0.0.1:8081/logs/x', stages: { clone: 0.2, build: 3 } });
     await queue.add('deploy', job, { jobId: `deploy-${commit}` });
     const aggregate = await waitFor(

@@ -163,10 +163,9 @@ export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<G
       await deploys.obliterate({ force: true }).catch(() => {});
       await deploys.close();
       await builds.close();
-      // The receiver's per-job seq memos and the check-run ids live under the prefix too;
-      // the newest-commit-wins keys (shared/supersede.ts) are per repository id.
-      const seqs = [...repoIds.map((id) => `gitfaas:seq:github:${id}:*`), ...gitlabIds.map((id) => `gitfaas:seq:gitlab:${id}:*`)];
-      await deleteKeys(redis, [`${prefix}:*`, ...seqs]);
+      // Every gitfaas key of the run (seq numbers, memos, check-run ids, build logs and
+      // history) lives under the prefix too.
+      await deleteKeys(redis, [`${prefix}:*`]);
     });
     // Images this run built are tagged REGISTRY/<our namespace>/...; remove them locally.
     stops.unshift(async () => {

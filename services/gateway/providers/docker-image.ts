@@ -4,6 +4,7 @@
 // local copy is used. Other images (Docker Hub names, local builds) are pulled only when
 // missing. The local registry (127.0.0.1:5000) is insecure by default in dockerd.
 import type Docker from 'dockerode';
+import { imageReferenceProblem, shown } from '../../../shared/image-ref.js';
 import type { Logger } from '../../../shared/logger.js';
 import { ProviderError } from './provider.js';
 
@@ -15,6 +16,10 @@ export function fromNamedRegistry(image: string): boolean {
 }
 
 export async function ensureImage(docker: Docker, image: string, log: Logger): Promise<void> {
+  // The gateway checks this too; the provider must be safe on its own (the engine answers
+  // some malformed references with a redirect that docker-modem follows to nowhere).
+  const problem = imageReferenceProblem(image);
+  if (problem) throw new ProviderError('invalid', `image "${shown(image)}" ${problem}`);
   const local = await isLocal(docker, image);
   if (local && !fromNamedRegistry(image)) return;
   try {

@@ -20,7 +20,8 @@ export interface SpecOptions {
 export function validateDeployment(d: NamespacedDeployment): void {
   if (!d.image || typeof d.image !== 'string') throw new ProviderError('invalid', 'image is required');
   for (const key of Object.keys(d.labels ?? {})) {
-    if (key.startsWith(L.RESERVED_PREFIX)) throw new ProviderError('invalid', `label "${key}": the prefix ${L.RESERVED_PREFIX} is reserved`);
+    // Case-insensitive: COM.GITFAAS.instance must not pass as a user's label.
+    if (key.toLowerCase().startsWith(L.RESERVED_PREFIX)) throw new ProviderError('invalid', `label "${key}": the prefix ${L.RESERVED_PREFIX} is reserved`);
   }
   for (const key of Object.keys(d.envVars ?? {})) {
     if (!/^[^=\0]+$/.test(key)) throw new ProviderError('invalid', `envVars key "${key}" is not a valid variable name`);

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import Docker from 'dockerode';
 import type { Logger } from '../../../shared/logger.js';
+import { dockerEngine } from '../../../shared/docker-engine.js';
 import * as L from './docker-labels.js';
 import { ensureImage } from './docker-image.js';
 import { containerLogs } from './docker-logs.js';
@@ -57,7 +58,7 @@ export class DockerProvider implements Provider {
   private readonly crashes = new Map<string, LogMessage[]>();
 
   private constructor(private readonly opts: DockerProviderOptions) {
-    this.docker = opts.docker ?? new Docker({ socketPath: opts.socketPath ?? '/var/run/docker.sock' });
+    this.docker = opts.docker ?? dockerEngine(opts.socketPath);
     this.cache = new ReplicaCache(this.docker, opts.log, opts.functionHost, opts.instance ?? 'default');
     this.secrets = new SecretStore(path.join(opts.stateDir, 'secrets'));
   }
