@@ -4,7 +4,7 @@
 // configuration.copy) must stay inside the repository: no "..", no absolute path, no
 // symlink that resolves outside. What an owner may deploy (namespace, names, reserved
 // labels, quotas) is shared/tenancy.ts's to say; its problems are reported here too.
-import { lstat, readFile, realpath } from 'node:fs/promises';
+import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
@@ -76,6 +76,19 @@ export interface StackOptions {
   namespace?: string;
   /** The owner's quotas (default DEFAULT_QUOTAS). */
   quotas?: Quotas;
+  /** Why a file of this size may not be read (the builder's limits), checked before reading it. */
+  sizeProblem?: SizeCheck;
+}
+
+export type SizeCheck = (field: string, bytes: number) => string | undefined;
+
+/** Reads a file unless sizeProblem refuses its size. */
+async function readChecked(real: string, field: string, sizeProblem: SizeCheck | undefined): Promise<string> {
+  if (sizeProblem) {
+    const problem = sizeProblem(field, (await stat(real)).size);
+    if (problem) throw new StackFileError(problem);
+  }
+  return readFile(real, 'utf8');
 }
 
 /** Parses and validates the text of a stack.yml, tenancy rules included (shared/tenancy.ts). */
@@ -301,7 +314,7 @@ export async function loadStack(repoDir: string, opts: Omit<StackOptions, 'file'
     let text: string;
     try {
       const real = await resolveInRepo(repoDir, file, file);
-      text = await readFile(real, 'utf8');
+      text = await readChecked(real, file, opts.sizeProblem);
     } catch (err) {
       if (err instanceof StackFileError && /does not exist/.test(err.message)) continue;
       return { ok: false, problems: [(err as Error).message] };
@@ -319,14 +332,14 @@ const envFileSchema = z.strictObject({ environment: stringMap });
  * files holding an `environment:` map) in order, then its own `environment`, which wins.
  * Throws one Error listing every problem.
  */
-export async function functionEnvironment(repoDir: string, name: string, f: StackFunction): Promise<Record<string, string>> {
+export async function functionEnvironment(repoDir: string, name: string, f: StackFunction, sizeProblem?: SizeCheck): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
   const problems: string[] = [];
   for (const [i, file] of (f.environment_file ?? []).entries()) {
     const field = `functions.${name}.environment_file[${i}]`;
     try {
       const real = await resolveInRepo(repoDir, file, field);
-      const parsed = envFileSchema.safeParse(parseYaml(await readFile(real, 'utf8')));
+      const parsed = envFileSchema.safeParse(parseYaml(await readChecked(real, `${field}: "${file}"`, sizeProblem)));
       if (!parsed.success) {
         problems.push(`${field}: "${file}" ${parsed.error.issues.map((i) => `${where(i.path)} ${i.message}`).join('; ')}`);
         continue;
