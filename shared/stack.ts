@@ -76,19 +76,25 @@ export interface StackOptions {
   namespace?: string;
   /** The owner's quotas (default DEFAULT_QUOTAS). */
   quotas?: Quotas;
-  /** Why a file of this size may not be read (the builder's limits), checked before reading it. */
-  sizeProblem?: SizeCheck;
+  /** The builder's limits on the files it reads (stack.yml, environment files). */
+  fileChecks?: FileChecks;
 }
 
-export type SizeCheck = (field: string, bytes: number) => string | undefined;
+/** Why a file may not be read (by its size, before reading) or parsed (by its text, before parsing). */
+export interface FileChecks {
+  size(field: string, bytes: number): string | undefined;
+  text(field: string, text: string): string | undefined;
+}
 
-/** Reads a file unless sizeProblem refuses its size. */
-async function readChecked(real: string, field: string, sizeProblem: SizeCheck | undefined): Promise<string> {
-  if (sizeProblem) {
-    const problem = sizeProblem(field, (await stat(real)).size);
-    if (problem) throw new StackFileError(problem);
-  }
-  return readFile(real, 'utf8');
+/** Reads a file unless the checks refuse it. */
+async function readChecked(real: string, field: string, checks: FileChecks | undefined): Promise<string> {
+  if (!checks) return readFile(real, 'utf8');
+  const tooBig = checks.size(field, (await stat(real)).size);
+  if (tooBig) throw new StackFileError(tooBig);
+  const text = await readFile(real, 'utf8');
+  const problem = checks.text(field, text);
+  if (problem) throw new StackFileError(problem);
+  return text;
 }
 
 /** Parses and validates the text of a stack.yml, tenancy rules included (shared/tenancy.ts). */
@@ -314,7 +320,7 @@ export async function loadStack(repoDir: string, opts: Omit<StackOptions, 'file'
     let text: string;
     try {
       const real = await resolveInRepo(repoDir, file, file);
-      text = await readChecked(real, file, opts.sizeProblem);
+      text = await readChecked(real, file, opts.fileChecks);
     } catch (err) {
       if (err instanceof StackFileError && /does not exist/.test(err.message)) continue;
       return { ok: false, problems: [(err as Error).message] };
@@ -332,14 +338,14 @@ const envFileSchema = z.strictObject({ environment: stringMap });
  * files holding an `environment:` map) in order, then its own `environment`, which wins.
  * Throws one Error listing every problem.
  */
-export async function functionEnvironment(repoDir: string, name: string, f: StackFunction, sizeProblem?: SizeCheck): Promise<Record<string, string>> {
+export async function functionEnvironment(repoDir: string, name: string, f: StackFunction, fileChecks?: FileChecks): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
   const problems: string[] = [];
   for (const [i, file] of (f.environment_file ?? []).entries()) {
     const field = `functions.${name}.environment_file[${i}]`;
     try {
       const real = await resolveInRepo(repoDir, file, field);
-      const parsed = envFileSchema.safeParse(parseYaml(await readChecked(real, `${field}: "${file}"`, sizeProblem)));
+      const parsed = envFileSchema.safeParse(parseYaml(await readChecked(real, `${field}: "${file}"`, fileChecks)));
       if (!parsed.success) {
         problems.push(`${field}: "${file}" ${parsed.error.issues.map((i) => `${where(i.path)} ${i.message}`).join('; ')}`);
         continue;

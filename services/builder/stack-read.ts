@@ -4,9 +4,9 @@
 // the deployer in the single-process default (services/main.ts). The worker has a memory
 // ceiling and a deadline; the files it reads have size limits (work-limits.ts).
 import { Worker } from 'node:worker_threads';
-import { functionEnvironment, loadStack, StackFileError, type LoadedStack } from '../../shared/stack.js';
+import { functionEnvironment, loadStack, StackFileError, type FileChecks, type LoadedStack } from '../../shared/stack.js';
 import type { Quotas } from '../../shared/tenancy.js';
-import { environmentProblem, fileSizeProblem, type WorkLimits } from './work-limits.js';
+import { collectionSizeProblem, environmentProblem, fileSizeProblem, type WorkLimits } from './work-limits.js';
 
 export interface StackReadInput {
   repoDir: string;
@@ -28,13 +28,16 @@ const WORKER_HEAP_MB = 256;
 
 /** The work itself, in whatever thread calls it (the worker, or a test). */
 export async function readStackHere(input: StackReadInput): Promise<StackRead> {
-  const sizeProblem = (field: string, bytes: number) => fileSizeProblem(field, bytes, input.limits);
-  const stack = await loadStack(input.repoDir, { namespace: input.namespace, quotas: input.quotas, sizeProblem });
+  const fileChecks: FileChecks = {
+    size: (field, bytes) => fileSizeProblem(field, bytes, input.limits),
+    text: (field, text) => collectionSizeProblem(field, text, input.limits),
+  };
+  const stack = await loadStack(input.repoDir, { namespace: input.namespace, quotas: input.quotas, fileChecks });
   const declared = stack.ok ? stack.stack.functions : (stack.functions ?? {});
   const environments: Record<string, FunctionEnvironment> = {};
   for (const [name, def] of Object.entries(declared)) {
     try {
-      const env = await functionEnvironment(input.repoDir, name, def, sizeProblem);
+      const env = await functionEnvironment(input.repoDir, name, def, fileChecks);
       const problem = environmentProblem(name, env, input.limits);
       environments[name] = problem ? { problems: [problem] } : { env };
     } catch (err) {

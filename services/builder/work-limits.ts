@@ -4,6 +4,7 @@
 // found and the variable that sets it, so the owner knows what to shrink.
 import { lstat, opendir } from 'node:fs/promises';
 import path from 'node:path';
+import { Parser } from 'yaml';
 
 export interface WorkLimits {
   /** GITFAAS_MAX_STACK_BYTES: stack.yml and each environment_file. */
@@ -38,6 +39,28 @@ export function formatBytes(n: number): string {
 export function fileSizeProblem(field: string, size: number, limits: WorkLimits): string | undefined {
   if (size <= limits.stackBytes) return undefined;
   return `${field} is ${formatBytes(size)}, more than the limit of ${formatBytes(limits.stackBytes)} (GITFAAS_MAX_STACK_BYTES)`;
+}
+
+/**
+ * A YAML mapping or sequence with more entries than any stack.yml field may hold (the
+ * environment limit is the largest), found on yaml's concrete syntax tree, which costs
+ * time in proportion to the text: building the document from it costs time in proportion
+ * to the square of a mapping's entries (yaml checks each key against those before it).
+ */
+export function collectionSizeProblem(field: string, text: string, limits: WorkLimits): string | undefined {
+  const pending: unknown[] = [...new Parser().parse(text)];
+  while (pending.length > 0) {
+    const token = pending.pop() as { type?: string; value?: unknown; offset?: number; items?: Array<{ key?: unknown; value?: unknown }> } | undefined;
+    if (!token || typeof token !== 'object') continue;
+    if (token.type === 'document') pending.push(token.value);
+    if (!token.items) continue;
+    if (token.items.length > limits.envEntries) {
+      const line = text.slice(0, token.offset ?? 0).split('\n').length;
+      return `${field} line ${line}: a collection of ${token.items.length} entries, more than the limit of ${limits.envEntries} (GITFAAS_MAX_ENV_ENTRIES)`;
+    }
+    for (const item of token.items) pending.push(item.key, item.value);
+  }
+  return undefined;
 }
 
 /** A function's environment beyond the limits on entries or bytes. */
