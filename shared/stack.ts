@@ -4,7 +4,7 @@
 // configuration.copy) must stay inside the repository: no "..", no absolute path, no
 // symlink that resolves outside. What an owner may deploy (namespace, names, reserved
 // labels, quotas) is shared/tenancy.ts's to say; its problems are reported here too.
-import { lstat, readFile, realpath } from 'node:fs/promises';
+import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
@@ -76,6 +76,25 @@ export interface StackOptions {
   namespace?: string;
   /** The owner's quotas (default DEFAULT_QUOTAS). */
   quotas?: Quotas;
+  /** The builder's limits on the files it reads (stack.yml, environment files). */
+  fileChecks?: FileChecks;
+}
+
+/** Why a file may not be read (by its size, before reading) or parsed (by its text, before parsing). */
+export interface FileChecks {
+  size(field: string, bytes: number): string | undefined;
+  text(field: string, text: string): string | undefined;
+}
+
+/** Reads a file unless the checks refuse it. */
+async function readChecked(real: string, field: string, checks: FileChecks | undefined): Promise<string> {
+  if (!checks) return readFile(real, 'utf8');
+  const tooBig = checks.size(field, (await stat(real)).size);
+  if (tooBig) throw new StackFileError(tooBig);
+  const text = await readFile(real, 'utf8');
+  const problem = checks.text(field, text);
+  if (problem) throw new StackFileError(problem);
+  return text;
 }
 
 /** Parses and validates the text of a stack.yml, tenancy rules included (shared/tenancy.ts). */
@@ -301,7 +320,7 @@ export async function loadStack(repoDir: string, opts: Omit<StackOptions, 'file'
     let text: string;
     try {
       const real = await resolveInRepo(repoDir, file, file);
-      text = await readFile(real, 'utf8');
+      text = await readChecked(real, file, opts.fileChecks);
     } catch (err) {
       if (err instanceof StackFileError && /does not exist/.test(err.message)) continue;
       return { ok: false, problems: [(err as Error).message] };
@@ -319,14 +338,14 @@ const envFileSchema = z.strictObject({ environment: stringMap });
  * files holding an `environment:` map) in order, then its own `environment`, which wins.
  * Throws one Error listing every problem.
  */
-export async function functionEnvironment(repoDir: string, name: string, f: StackFunction): Promise<Record<string, string>> {
+export async function functionEnvironment(repoDir: string, name: string, f: StackFunction, fileChecks?: FileChecks): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
   const problems: string[] = [];
   for (const [i, file] of (f.environment_file ?? []).entries()) {
     const field = `functions.${name}.environment_file[${i}]`;
     try {
       const real = await resolveInRepo(repoDir, file, field);
-      const parsed = envFileSchema.safeParse(parseYaml(await readFile(real, 'utf8')));
+      const parsed = envFileSchema.safeParse(parseYaml(await readChecked(real, `${field}: "${file}"`, fileChecks)));
       if (!parsed.success) {
         problems.push(`${field}: "${file}" ${parsed.error.issues.map((i) => `${where(i.path)} ${i.message}`).join('; ')}`);
         continue;

@@ -10,15 +10,17 @@ import { BuildHistory, newBuildId, type FunctionResult } from '../../shared/buil
 import { BuildLog, buildLogUrl } from '../../shared/build-logs.js';
 import type { BuildJob, BuiltFunction, DeployJob } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
-import { loadStack, resolveInRepo } from '../../shared/stack.js';
+import { resolveInRepo } from '../../shared/stack.js';
 import type { Quotas } from '../../shared/tenancy.js';
 import { AGGREGATE_CONTEXT, type StatusReporter, type StatusUpdate } from '../../shared/status.js';
 import { isSuperseded, supersededText } from '../../shared/supersede.js';
 import { buildFunction, formatDuration, FunctionFailure, planFunction, type FunctionBuilt, type FunctionPlan } from './build-function.js';
 import { cloneCommit } from './clone.js';
+import { readStack } from './stack-read.js';
 import type { ImageBuilder } from './engine-build.js';
 import type { NpmSettings } from './npm-deps.js';
 import type { BaseImages } from './templates.js';
+import type { WorkLimits } from './work-limits.js';
 
 export interface BuildCommitDeps {
   redis: Redis;
@@ -39,6 +41,9 @@ export interface BuildCommitDeps {
     parallelism: number;
     buildTimeoutMs: number;
     baseImages: BaseImages;
+    /** GITFAAS_BUILD_ALLOWED_IMAGES (dockerfile-policy.ts). */
+    allowedImages: string[];
+    limits: WorkLimits;
     buildLogTtlMs: number;
     publicUrl: string;
     /** The owner's quotas: stack.yml is checked against them, default limits come from them. */
@@ -168,7 +173,8 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
     }
     stages.clone = (Date.now() - t) / 1000;
 
-    const stack = await loadStack(repoDir, { namespace: source.namespace, quotas: settings.quotas });
+    // Off the event loop: the process may be serving every other service too.
+    const { stack, environments } = await readStack({ repoDir, namespace: source.namespace, quotas: settings.quotas, limits: settings.limits });
     // Every problem knowable from the checkout is found before anything is built, the
     // functions that fit the schema checked against the checkout even when others do not.
     const declared = stack.ok ? stack.stack.functions : (stack.functions ?? {});
@@ -180,7 +186,7 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
 
     const plans: FunctionPlan[] = [];
     for (const name of Object.keys(declared)) {
-      const planned = await planFunction(repoDir, name, declared[name]);
+      const planned = await planFunction(repoDir, name, declared[name], environments[name], settings.limits);
       if ('plan' in planned) plans.push(planned.plan);
       else (problems[name] ??= []).push(...planned.problems);
     }
@@ -225,6 +231,7 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
           'org.opencontainers.image.source': source.fullName,
         },
         baseImages: settings.baseImages,
+        allowedImages: settings.allowedImages,
         npm: settings.npm,
         pipIndexUrl: settings.pipIndexUrl,
         builder: deps.builder,

@@ -1,11 +1,16 @@
 // Builds one function of a commit: checks its lang, handler path and environment files,
 // assembles the template's build context, builds and pushes the image, all within the
 // build timeout. Every failure becomes a FunctionFailure with a one-line reason.
+import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuiltFunction } from '../../shared/jobs.js';
 import { limitsWithDefaults, type Quotas } from '../../shared/tenancy.js';
-import { functionEnvironment, resolveInRepo, StackFileError, type StackFunction } from '../../shared/stack.js';
+import { resolveInRepo, type StackFunction } from '../../shared/stack.js';
 import { handlerProblems } from './checkout-checks.js';
+import type { FunctionEnvironment } from './stack-read.js';
+import { handlerTreeProblem, type WorkLimits } from './work-limits.js';
+import { dockerfileProblems } from './dockerfile-policy.js';
+import { imagePolicy } from './image-source.js';
 import { installNodeDependencies, NpmInstallError, type NpmSettings } from './npm-deps.js';
 import { BuildFailedError, type ImageBuilder, type LogLine } from './engine-build.js';
 import { isTemplate, prepareContext, TemplateError, unknownLangMessage, type BaseImages, type TemplateName } from './templates.js';
@@ -31,11 +36,16 @@ export class FunctionFailure extends Error {
   }
 }
 
-/** Checks what can be checked before building; returns every problem of the function. */
+/**
+ * Checks what can be checked before building; returns every problem of the function.
+ * `environment` comes from stack-read.ts (read off the event loop).
+ */
 export async function planFunction(
   repoDir: string,
   name: string,
   def: StackFunction,
+  environment: FunctionEnvironment | undefined,
+  limits: WorkLimits,
 ): Promise<{ plan: FunctionPlan } | { problems: string[] }> {
   const problems: string[] = [];
   if (!isTemplate(def.lang)) problems.push(`functions.${name}.lang: ${unknownLangMessage(def.lang)}`);
@@ -46,13 +56,12 @@ export async function planFunction(
     problems.push((err as Error).message);
   }
   if (handlerDir && isTemplate(def.lang)) problems.push(...(await handlerProblems(name, def.lang, def.handler, handlerDir)));
-  let envVars: Record<string, string> = {};
-  try {
-    envVars = await functionEnvironment(repoDir, name, def);
-  } catch (err) {
-    if (!(err instanceof StackFileError)) throw err;
-    problems.push(...err.message.split('\n'));
+  if (handlerDir && problems.length === 0) {
+    const tooBig = await handlerTreeProblem(`functions.${name}.handler: "${def.handler}"`, handlerDir, limits);
+    if (tooBig) problems.push(tooBig);
   }
+  const envVars = environment && 'env' in environment ? environment.env : {};
+  if (environment && 'problems' in environment) problems.push(...environment.problems);
   if (problems.length > 0) return { problems };
   return { plan: { name, def, lang: def.lang as TemplateName, handlerDir, envVars } };
 }
@@ -68,6 +77,8 @@ export interface BuildFunctionInput {
   sha: string;
   imageLabels: Record<string, string>;
   baseImages: BaseImages;
+  /** GITFAAS_BUILD_ALLOWED_IMAGES: images a Dockerfile may name besides the base images and its own namespace's. */
+  allowedImages: string[];
   builder: ImageBuilder;
   timeoutMs: number;
   /** Aborts the build when the service stops. */
@@ -106,21 +117,28 @@ export async function buildFunction(input: BuildFunctionInput): Promise<Function
       contextDir: path.join(input.workDir, 'contexts', plan.name),
       baseImages: input.baseImages,
     });
+    // The template's own arguments (BASE_IMAGE) win: the operator chooses base images.
+    const buildArgs = {
+      ...(plan.def.build_args ?? {}),
+      ...context.buildArgs,
+      ...(plan.lang === 'python3-http' && input.pipIndexUrl ? { PIP_INDEX_URL: input.pipIndexUrl } : {}),
+    };
+    await checkDockerfile(context.dir, buildArgs, input, log);
     if (plan.lang === 'node20') await installNodeDependencies(path.join(context.dir, 'deps'), input.npm, log, signal);
-    log(`building ${repository}:${input.sha} with template ${plan.lang}`);
+    // Steps run without network: dependencies come from the builder (npm-deps.ts). pip
+    // requirements are the exception: the template's pip step fetches them itself, in
+    // BuildKit's own network (which does not reach the host's loopback services).
+    const network = plan.lang === 'python3-http' && (await namesPipRequirements(context.dir)) ? 'default' : 'none';
+    log(`building ${repository}:${input.sha} with template ${plan.lang} (network: ${network})`);
     const result = await input.builder.build(
       {
         contextDir: context.dir,
         repository,
         tag: input.sha,
-        // The template's own arguments (BASE_IMAGE) win: the operator chooses base images.
-        buildArgs: {
-          ...(plan.def.build_args ?? {}),
-          ...context.buildArgs,
-          ...(plan.lang === 'python3-http' && input.pipIndexUrl ? { PIP_INDEX_URL: input.pipIndexUrl } : {}),
-        },
+        buildArgs,
         labels: input.imageLabels,
         registry: input.registry,
+        network,
       },
       log,
       signal,
@@ -150,11 +168,38 @@ export async function buildFunction(input: BuildFunctionInput): Promise<Function
     }
     if (input.stopSignal?.aborted) throw new FunctionFailure(plan.name, 'build stopped: the builder is shutting down', false, { cause: err });
     if (err instanceof BuildFailedError) throw new FunctionFailure(plan.name, `build failed: ${oneLine(err.message)}`, true, { cause: err });
-    if (err instanceof TemplateError) throw new FunctionFailure(plan.name, err.message, true, { cause: err });
+    if (err instanceof TemplateError || err instanceof DockerfileRefused) throw new FunctionFailure(plan.name, err.message, true, { cause: err });
     // An unreachable registry may come back; a missing package or version will not.
     if (err instanceof NpmInstallError) throw new FunctionFailure(plan.name, err.message, !/ unreachable/.test(err.message), { cause: err });
     throw new FunctionFailure(plan.name, `build error: ${oneLine((err as Error).message ?? String(err))}`, false, { cause: err });
   }
+}
+
+/** A Dockerfile naming a source the build may not use (dockerfile-policy.ts). */
+class DockerfileRefused extends Error {
+  override name = 'DockerfileRefused';
+}
+
+/** Refuses, before BuildKit sees it, a Dockerfile that reaches outside what the tenant may see. */
+async function checkDockerfile(contextDir: string, buildArgs: Record<string, string>, input: BuildFunctionInput, log: LogLine): Promise<void> {
+  const file = path.join(contextDir, 'Dockerfile');
+  // BuildKit resolves a symlink inside the context, this process outside it: refuse the ambiguity.
+  if ((await lstat(file)).isSymbolicLink()) throw new DockerfileRefused('Dockerfile: must be a regular file, not a symlink');
+  const policy = imagePolicy({
+    baseImages: [input.baseImages.node, input.baseImages.python],
+    allowed: input.allowedImages,
+    registry: input.registry,
+    namespace: input.namespace,
+  });
+  const problems = dockerfileProblems(await readFile(file, 'utf8'), buildArgs, policy);
+  if (problems.length === 0) return;
+  for (const p of problems) log(`refused: ${p}`);
+  throw new DockerfileRefused(problems.length === 1 ? problems[0] : `${problems[0]} (+${problems.length - 1} more)`);
+}
+
+async function namesPipRequirements(contextDir: string): Promise<boolean> {
+  const text = await readFile(path.join(contextDir, 'deps', 'requirements.txt'), 'utf8').catch(() => '');
+  return text.split(/\r?\n/).some((l) => !/^\s*(#.*)?$/.test(l));
 }
 
 function oneLine(text: string): string {

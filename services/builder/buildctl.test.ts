@@ -11,9 +11,10 @@ const req = {
   buildArgs: { NODE_ENV: 'production', BASE_IMAGE: 'node:20-bookworm-slim' },
   labels: { 'org.opencontainers.image.revision': 'a'.repeat(40) },
   registry: 'registry.example:5000',
+  network: 'none' as const,
 };
 
-test('buildctl argv: dockerfile frontend, local context, push by name, registry cache in and out', () => {
+test('buildctl argv: dockerfile frontend, local context, push by name, registry cache in and out, no network for RUN', () => {
   assert.deepEqual(buildctlArgs('tcp://buildkitd:1234', req, '/tmp/m/metadata.json'), [
     '--addr', 'tcp://buildkitd:1234',
     'build',
@@ -25,10 +26,15 @@ test('buildctl argv: dockerfile frontend, local context, push by name, registry 
     '--export-cache', 'type=registry,ref=registry.example:5000/gh-alice/hello:buildcache,mode=max',
     '--import-cache', 'type=registry,ref=registry.example:5000/gh-alice/hello:buildcache',
     '--metadata-file', '/tmp/m/metadata.json',
+    '--opt', 'force-network-mode=none',
     '--opt', 'build-arg:BASE_IMAGE=node:20-bookworm-slim',
     '--opt', 'build-arg:NODE_ENV=production',
     '--opt', `label:org.opencontainers.image.revision=${'a'.repeat(40)}`,
   ]);
+});
+
+test('a build that needs the network (pip requirements) gets the default network', () => {
+  assert.ok(!buildctlArgs('tcp://buildkitd:1234', { ...req, network: 'default' }, '/tmp/m').includes('force-network-mode=none'));
 });
 
 test('a missing buildctl binary is a clear error, not a hang', async () => {

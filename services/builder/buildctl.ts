@@ -33,6 +33,8 @@ export function buildctlArgs(addr: string, req: ImageBuildRequest, metadataFile:
     '--metadata-file',
     metadataFile,
   ];
+  // force-network-mode is what the engine's networkmode sets: RUN steps get no network.
+  if (req.network === 'none') args.push('--opt', 'force-network-mode=none');
   for (const [key, value] of Object.entries(req.buildArgs).sort(([a], [b]) => a.localeCompare(b))) {
     args.push('--opt', `build-arg:${key}=${value}`);
   }

@@ -78,3 +78,25 @@ test('GitLab settings and quotas: GITLAB_TOKEN from a file, quota quantities che
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('build isolation and work limits: defaults, overrides, and a bad allowlist entry named', () => {
+  const c = loadBuilderConfig({});
+  assert.deepEqual(c.allowedImages, []);
+  assert.deepEqual(c.limits, {
+    stackBytes: 1024 * 1024,
+    envEntries: 1000,
+    envBytes: 256 * 1024,
+    handlerFiles: 20_000,
+    handlerBytes: 256 * 1024 * 1024,
+    parseTimeoutMs: 20_000,
+  });
+  const o = loadBuilderConfig({ GITFAAS_BUILD_ALLOWED_IMAGES: ' alpine , 127.0.0.1:5000/base/*', GITFAAS_MAX_ENV_ENTRIES: '50', GITFAAS_STACK_PARSE_TIMEOUT: '5s' });
+  assert.deepEqual(o.allowedImages, ['alpine', '127.0.0.1:5000/base/*']);
+  assert.equal(o.limits.envEntries, 50);
+  assert.equal(o.limits.parseTimeoutMs, 5000);
+  assert.throws(() => loadBuilderConfig({ GITFAAS_BUILD_ALLOWED_IMAGES: 'alpine,Not An Image' }), (err: Error) => {
+    assert.ok(err instanceof ConfigError);
+    assert.match(err.message, /GITFAAS_BUILD_ALLOWED_IMAGES: expected comma-separated image references/);
+    return true;
+  });
+});

@@ -19,6 +19,7 @@ import { DEFAULT_BUILD_LOG_TTL_MS } from '../../shared/build-logs.js';
 import { GITHUB_SECRET_VARS, githubEnvShape, githubSettings } from '../../shared/github.js';
 import { GITLAB_SECRET_VARS, gitlabEnvShape, gitlabSettings } from '../../shared/gitlab.js';
 import { quotaEnvShape, quotasFromEnv } from '../../shared/tenancy.js';
+import { parseImageRef } from './image-source.js';
 
 /** host[:port] of a registry, without scheme or path. */
 const registryVar = z
@@ -28,6 +29,15 @@ const registryVar = z
 
 const imageVar = (fallback: string) =>
   z.string().default(fallback).refine((v) => /^[^\s]+$/.test(v), { message: 'expected an image reference such as node:20-bookworm-slim' });
+
+/** Comma-separated image references, `REPO` (any tag), `REPO:TAG` or `PREFIX/*`. */
+const imageListVar = z
+  .string()
+  .default('')
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .refine((list) => list.every((e) => parseImageRef(e.endsWith('/*') ? e.slice(0, -2) : e)), {
+    message: 'expected comma-separated image references such as 127.0.0.1:5000/gitfaas/node:20, 127.0.0.1:5000/base/* or node (any tag)',
+  });
 
 const schema = z
   .object({
@@ -49,6 +59,13 @@ const schema = z
     GITFAAS_BUILDCTL: z.string().default('buildctl'),
     GITFAAS_TEMPLATE_NODE_IMAGE: imageVar('node:20-bookworm-slim'),
     GITFAAS_TEMPLATE_PYTHON_IMAGE: imageVar('python:3.12-slim-bookworm'),
+    GITFAAS_BUILD_ALLOWED_IMAGES: imageListVar,
+    GITFAAS_MAX_STACK_BYTES: positiveIntVar(1024 * 1024),
+    GITFAAS_MAX_ENV_ENTRIES: positiveIntVar(1000),
+    GITFAAS_MAX_ENV_BYTES: positiveIntVar(256 * 1024),
+    GITFAAS_MAX_HANDLER_FILES: positiveIntVar(20_000),
+    GITFAAS_MAX_HANDLER_BYTES: positiveIntVar(256 * 1024 * 1024),
+    GITFAAS_STACK_PARSE_TIMEOUT: durationVar(20_000),
     GITFAAS_BUILD_LOG_TTL: durationVar(DEFAULT_BUILD_LOG_TTL_MS),
     GITFAAS_BUILD_HISTORY_TTL: durationVar(DEFAULT_BUILD_HISTORY_TTL_MS),
     GITFAAS_WEBHOOKS_PUBLIC_URL: urlVar('http://127.0.0.1:8081'),
@@ -78,6 +95,16 @@ const schema = z
     buildkitAddr: env.GITFAAS_BUILDKIT_ADDR || undefined,
     buildctl: env.GITFAAS_BUILDCTL,
     baseImages: { node: env.GITFAAS_TEMPLATE_NODE_IMAGE, python: env.GITFAAS_TEMPLATE_PYTHON_IMAGE },
+    allowedImages: env.GITFAAS_BUILD_ALLOWED_IMAGES,
+    /** What one commit may make the builder read and parse (services/builder/work-limits.ts). */
+    limits: {
+      stackBytes: env.GITFAAS_MAX_STACK_BYTES,
+      envEntries: env.GITFAAS_MAX_ENV_ENTRIES,
+      envBytes: env.GITFAAS_MAX_ENV_BYTES,
+      handlerFiles: env.GITFAAS_MAX_HANDLER_FILES,
+      handlerBytes: env.GITFAAS_MAX_HANDLER_BYTES,
+      parseTimeoutMs: env.GITFAAS_STACK_PARSE_TIMEOUT,
+    },
     buildLogTtlMs: env.GITFAAS_BUILD_LOG_TTL,
     buildHistoryTtlMs: env.GITFAAS_BUILD_HISTORY_TTL,
     publicUrl: env.GITFAAS_WEBHOOKS_PUBLIC_URL.replace(/\/+$/, ''),

@@ -14,6 +14,8 @@ export interface ImageBuildRequest {
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
   registry: string;
+  /** BuildKit's network for RUN steps: `none` unless a platform template needs to fetch. */
+  network: 'none' | 'default';
 }
 
 export interface ImageBuildResult {
@@ -131,7 +133,7 @@ export class EngineImageBuilder implements ImageBuilder {
     let failure: string | undefined;
     const stream = await this.docker.buildImage(
       { context: req.contextDir, src: await contextEntries(req.contextDir) },
-      { t: ref, version: '2', buildargs: req.buildArgs, labels: req.labels, forcerm: true, abortSignal: signal } as Docker.ImageBuildOptions,
+      { t: ref, version: '2', buildargs: req.buildArgs, labels: req.labels, forcerm: true, networkmode: req.network, abortSignal: signal } as Docker.ImageBuildOptions,
     );
     await readProgress(
       stream,

@@ -79,6 +79,8 @@ export async function startBuilder(config: BuilderConfig, log: Logger, deps: Bui
           parallelism: config.parallelism,
           buildTimeoutMs: config.buildTimeoutMs,
           baseImages: config.baseImages,
+          allowedImages: config.allowedImages,
+          limits: config.limits,
           buildLogTtlMs: config.buildLogTtlMs,
           publicUrl: config.publicUrl,
           quotas: config.quotas,
