@@ -2,7 +2,7 @@
 # Sets up everything gitfaas needs on this machine and starts the services it uses.
 # Idempotent: what is installed is not reinstalled, what runs is not restarted.
 #   Debian/Ubuntu as root: installs redis-server, nats-server, docker.io, docker-registry,
-#   git, debootstrap and docker-compose with apt when missing. Elsewhere: says what to install.
+#   git, debootstrap, docker-compose and chromium with apt when missing. Elsewhere: says what to install.
 # Starts Redis (127.0.0.1:6379), NATS with JetStream (127.0.0.1:4222), the registry
 # (127.0.0.1:5000) and dockerd; installs npm packages, builds the TypeScript, builds the
 # template base images, and makes the admin password file.
@@ -10,8 +10,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-PACKAGES=(redis-server nats-server docker.io docker-registry git debootstrap docker-compose)
-COMMANDS=(redis-server nats-server dockerd docker-registry git debootstrap docker-compose)
+# chromium: the dashboard's browser tests drive it with playwright-core.
+PACKAGES=(redis-server nats-server docker.io docker-registry git debootstrap docker-compose chromium)
+COMMANDS=(redis-server nats-server dockerd docker-registry git debootstrap docker-compose chromium)
 
 install_packages() {
   local missing=()
@@ -84,6 +85,7 @@ build_project() {
   fi
   say "building"
   npx tsc -p tsconfig.json
+  npm run --silent build:web
 }
 
 admin_password() {

@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 bash scripts/setup.sh
 source scripts/env.sh
-rm -rf dist && npx tsc -p tsconfig.json
+rm -rf dist && npx tsc -p tsconfig.json && npm run --silent build:web
 
 # Containers left by earlier test runs: gitfaas-managed, instance "test-<pid>-<random>"
 # (test/helpers/gateway.ts) whose test process is gone. A run still going elsewhere on

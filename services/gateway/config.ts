@@ -17,6 +17,7 @@ import {
 } from '../../shared/config.js';
 import { DEFAULT_NAMESPACE, dnsLabelProblem, isDnsLabel } from '../../shared/names.js';
 import { asyncGatewayEnv, asyncGatewaySettings } from './async-config.js';
+import { DASHBOARD_SECRET_VARS, dashboardEnv, dashboardSettings } from '../dashboard/config.js';
 
 const namespaceVar = z
   .string()
@@ -60,6 +61,7 @@ const schema = z
     GITFAAS_TRUST_PROXY: booleanVar(false),
     GITFAAS_INSTANCE: instanceVar,
     ...asyncGatewayEnv,
+    ...dashboardEnv,
   })
   .transform((env) => ({
     bind: env.GITFAAS_BIND,
@@ -81,6 +83,8 @@ const schema = z
     /** Only containers labelled com.gitfaas.instance=<instance> are this gateway's. */
     instance: env.GITFAAS_INSTANCE,
     async: asyncGatewaySettings(env),
+    /** The web dashboard at /ui/ (services/dashboard). */
+    dashboard: dashboardSettings(env),
   }));
 
 export type GatewayConfig = z.output<typeof schema>;
@@ -106,5 +110,5 @@ function readGeneratedPassword(stateDir: string): string {
 }
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
-  return parseEnv(schema, withSecrets(env, ['GITFAAS_ADMIN_PASSWORD']));
+  return parseEnv(schema, withSecrets(env, ['GITFAAS_ADMIN_PASSWORD', ...DASHBOARD_SECRET_VARS]));
 }
