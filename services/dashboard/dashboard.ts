@@ -10,6 +10,8 @@ import { authRoutes } from './auth-routes.js';
 import { buildRoutes } from './build-routes.js';
 import { sessionSecretFor, type DashboardSettings } from './config.js';
 import { functionRoutes } from './function-routes.js';
+import { oauthHosts, oauthRoutes } from './oauth-routes.js';
+import { createAllowlist } from '../webhooks/allowlist.js';
 import { Sessions, type SessionEnv } from './session.js';
 import { staticRoutes } from './static-assets.js';
 
@@ -45,7 +47,9 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
   const requireSession = sessions.require();
   app.use('/ui/api/*', (c, next) => (PUBLIC_API.has(c.req.path) ? next() : requireSession(c, next)));
   app.route('/', staticRoutes());
-  app.route('/', authRoutes({ sessions, adminUser: opts.adminUser, adminPassword: opts.adminPassword, providers: () => [] }));
+  const providers = [...oauthHosts(settings).keys()];
+  app.route('/', authRoutes({ sessions, adminUser: opts.adminUser, adminPassword: opts.adminPassword, providers: () => providers }));
+  if (providers.length > 0) app.route('/', oauthRoutes({ settings, sessions, allowlist: createAllowlist(settings.customers, log), log }));
   app.route('/', functionRoutes(opts));
   app.route('/', buildRoutes({ redis: redisClient, queuePrefix: settings.queuePrefix }));
   app.all('/ui/api/*', (c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));

@@ -32,7 +32,7 @@ export class Sessions {
     private readonly secure = false,
   ) {}
 
-  private sign(data: string): string {
+  sign(data: string): string {
     return createHmac('sha256', this.secret).update(data).digest('base64url');
   }
 

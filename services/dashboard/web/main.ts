@@ -15,9 +15,22 @@ export interface Me {
 const app = document.getElementById('app')!;
 let leave: () => void = () => undefined;
 
+const LABELS: Record<string, string> = { github: 'GitHub', gitlab: 'GitLab' };
+
 function signInPage(message?: string): void {
   leave();
   leave = () => undefined;
+  const owners = h('div', { id: 'owner-signin' });
+  api<{ providers: string[] }>('login-options')
+    .then(({ providers }) => {
+      if (providers.length === 0) return;
+      replace(
+        owners,
+        h('h2', {}, 'Repository owners'),
+        providers.map((p) => h('p', {}, h('a', { class: 'button', id: `signin-${p}`, href: `/ui/oauth/${p}/start` }, `Sign in with ${LABELS[p] ?? p}`))),
+      );
+    })
+    .catch(() => undefined);
   const user = h('input', { id: 'login-user', name: 'user', autocomplete: 'username', value: 'admin', 'aria-label': 'user' });
   const password = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', 'aria-label': 'password' });
   const note = h('div', {}, message ? h('p', { class: 'error', role: 'alert' }, message) : null);
@@ -45,6 +58,7 @@ function signInPage(message?: string): void {
         h('button', { type: 'submit', id: 'login-submit' }, 'Sign in'),
         note,
       ),
+      h('section', { class: 'card' }, owners),
     ),
   );
   password.focus();
@@ -89,6 +103,13 @@ async function route(me: Me, content: HTMLElement): Promise<void> {
 }
 
 async function start(): Promise<void> {
+  // A failed OAuth sign-in comes back as ?signin_error=<reason>.
+  const signinError = new URLSearchParams(location.search).get('signin_error');
+  if (signinError) {
+    history.replaceState(null, '', '/ui/');
+    signInPage(signinError);
+    return;
+  }
   let me: Me;
   try {
     me = await api<Me>('session');
