@@ -6,6 +6,9 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../../shared/logger.js';
 import type { Invocations } from '../gateway/invocations.js';
 import { ProviderError, type Provider } from '../gateway/providers/provider.js';
+import type { NatsLink } from '../../shared/async-nats.js';
+import type { AsyncStreamSettings } from '../../shared/async-config.js';
+import { asyncRoutes } from './async-routes.js';
 import { authRoutes } from './auth-routes.js';
 import { buildRoutes } from './build-routes.js';
 import { sessionSecretFor, type DashboardSettings } from './config.js';
@@ -24,6 +27,9 @@ export interface DashboardOptions {
   defaultNamespace: string;
   maxReplicas: number;
   domain: string;
+  /** The gateway's NATS connection and the async streams, for the async view. */
+  asyncLink: NatsLink;
+  async: { streams: AsyncStreamSettings };
   log: Logger;
 }
 
@@ -52,6 +58,7 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
   if (providers.length > 0) app.route('/', oauthRoutes({ settings, sessions, allowlist: createAllowlist(settings.customers, log), log }));
   app.route('/', functionRoutes(opts));
   app.route('/', buildRoutes({ redis: redisClient, queuePrefix: settings.queuePrefix }));
+  app.route('/', asyncRoutes({ link: opts.asyncLink, streams: opts.async.streams }));
   app.all('/ui/api/*', (c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {
     if (err instanceof HTTPException) return c.json({ error: err.message }, err.status);

@@ -54,7 +54,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   });
   const asyncSide = startGatewayAsync(config.async, provider, config.defaultNamespace, log);
   const invocations = new Invocations();
-  const dashboard = createDashboard({ ...config, settings: config.dashboard, provider, invocations, log: log.child({ component: 'dashboard' }) });
+  const dashboard = createDashboard({ ...config, settings: config.dashboard, provider, invocations, asyncLink: asyncSide.link, log: log.child({ component: 'dashboard' }) });
   const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
   const listener = getRequestListener(app.fetch);
   const byHost = hostRoutes({ domain: config.domain, trustProxy: config.trustProxy, claims, provider, proxy, log });

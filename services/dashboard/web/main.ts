@@ -1,6 +1,7 @@
 // The dashboard's entry point: signs in, then routes by the URL's hash
-// (#/functions, #/function/NS/NAME, #/builds, #/build/ID).
+// (#/functions, #/function/NS/NAME, #/builds, #/build/ID, #/async).
 import { api, ApiError, errorBox, h, replace, setCsrf, whenSignedOut } from './dom.js';
+import { asyncPage } from './async-page.js';
 import { buildPage, buildsPage } from './builds-page.js';
 import { functionPage } from './function-page.js';
 import { functionsPage } from './functions-page.js';
@@ -76,7 +77,7 @@ function shell(me: Me): HTMLElement {
       'header',
       {},
       h('a', { href: '#/functions', class: 'brand' }, 'gitfaas'),
-      h('nav', {}, h('a', { href: '#/functions' }, 'Functions'), h('a', { href: '#/builds' }, 'Builds')),
+      h('nav', {}, h('a', { href: '#/functions' }, 'Functions'), h('a', { href: '#/builds' }, 'Builds'), h('a', { href: '#/async' }, 'Async')),
       h('span', { class: 'who', id: 'who' }, me.role === 'admin' ? `${me.user} (admin)` : `${me.user} · ${me.namespace}`),
       h('button', { id: 'logout', class: 'link', onclick: logout }, 'Sign out'),
     ),
@@ -96,6 +97,7 @@ async function route(me: Me, content: HTMLElement): Promise<void> {
     if (parts[0] === 'function' && parts.length === 3) leave = await functionPage(content, parts[1], parts[2]);
     else if (parts[0] === 'builds') leave = await buildsPage(content, params);
     else if (parts[0] === 'build' && parts[1]) leave = await buildPage(content, parts[1]);
+    else if (parts[0] === 'async') leave = await asyncPage(content);
     else leave = await functionsPage(content, me, params);
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 401)) replace(content, errorBox(err));
