@@ -44,7 +44,7 @@ const STATUS = { invalid: 400, image: 400, not_found: 404, conflict: 409, timeou
 
 export function createDashboard(opts: DashboardOptions): Dashboard {
   const { settings, log } = opts;
-  const sessions = new Sessions(sessionSecretFor(settings, opts.adminPassword), settings.sessionTtlMs);
+  const sessions = new Sessions(sessionSecretFor(settings, opts.adminPassword), settings.sessionTtlMs, settings.publicUrl?.startsWith('https:') ?? false);
   let redis: Redis | undefined;
   const redisClient = () =>
     (redis ??= new Redis(settings.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 }).on('error', (err) => log.warn({ err }, 'dashboard redis error')));
