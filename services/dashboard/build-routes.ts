@@ -87,6 +87,8 @@ export function buildRoutes(opts: BuildRouteOptions): Hono<SessionEnv> {
       await send(chunk.lines);
       if (!chunk.ended) {
         const blocking = redis.duplicate();
+        // duplicate() copies no listeners: a connection error ends this follow, not the process.
+        blocking.on('error', () => {});
         try {
           let lastId = chunk.lastId;
           while (!aborted) {
