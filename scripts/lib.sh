@@ -29,7 +29,8 @@ wait_for() {
 BUILD_STAMP=dist/.source-hash
 source_hash() {
   (cd "$ROOT" && {
-    find services shared test scripts -name '*.ts' -not -path 'services/builder/templates/*' -print0 | sort -z | xargs -0 sha256sum
+    { find services shared test scripts -name '*.ts' -not -path 'services/builder/templates/*' -print0
+      find services/dashboard/web -type f -print0; } | sort -z | xargs -0 sha256sum
     sha256sum tsconfig.json package.json package-lock.json
   } | sha256sum | cut -d' ' -f1)
 }
@@ -40,7 +41,8 @@ compile() {
   local hash
   hash=$(source_hash)
   if [ "${1:-}" = --fresh ]; then rm -rf "$ROOT/dist"; else rm -f "$ROOT/$BUILD_STAMP"; fi
-  (cd "$ROOT" && npx tsc -p tsconfig.json) || return 1
+  # tsc, then the dashboard's page bundle (esbuild) into dist/services/dashboard/public.
+  (cd "$ROOT" && npx tsc -p tsconfig.json && npm run --silent build:web) || return 1
   echo "$hash" >"$ROOT/$BUILD_STAMP"
 }
 

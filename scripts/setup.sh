@@ -2,7 +2,7 @@
 # Sets up everything gitfaas needs on this machine and starts the services it uses.
 # Idempotent: what is installed is not reinstalled, what runs is not restarted.
 #   Debian/Ubuntu as root: installs redis-server, nats-server, docker.io, docker-registry,
-#   git, debootstrap and docker-compose with apt when missing. Elsewhere: says what to install.
+#   git, debootstrap, docker-compose and chromium with apt when missing. Elsewhere: says what to install.
 # Starts Redis (127.0.0.1:6379), NATS with JetStream (127.0.0.1:4222), the registry
 # (127.0.0.1:5000) and dockerd; installs npm packages, builds the TypeScript (only when a
 # source changed since the last build), builds the template base images, and makes the
@@ -18,8 +18,9 @@ case "${1:-}" in
   *) die "unknown argument '$1' (the only option is --no-build)" ;;
 esac
 
-PACKAGES=(redis-server nats-server docker.io docker-registry git debootstrap docker-compose)
-COMMANDS=(redis-server nats-server dockerd docker-registry git debootstrap docker-compose)
+# chromium: the dashboard's browser tests drive it with playwright-core.
+PACKAGES=(redis-server nats-server docker.io docker-registry git debootstrap docker-compose chromium)
+COMMANDS=(redis-server nats-server dockerd docker-registry git debootstrap docker-compose chromium)
 
 install_packages() {
   local missing=()

@@ -25,6 +25,8 @@ export function workStreamConfig(s: AsyncStreamSettings): Partial<StreamConfig> 
     max_bytes: s.maxBytes === 0 ? -1 : s.maxBytes,
     duplicate_window: nanos(s.duplicateWindowMs),
     num_replicas: s.replicas,
+    // The dashboard reads the oldest waiting call of each function with a direct get.
+    allow_direct: true,
   };
 }
 

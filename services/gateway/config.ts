@@ -18,6 +18,7 @@ import {
 } from '../../shared/config.js';
 import { DEFAULT_NAMESPACE, dnsLabelProblem, isDnsLabel } from '../../shared/names.js';
 import { asyncGatewayEnv, asyncGatewaySettings } from './async-config.js';
+import { DASHBOARD_SECRET_VARS, dashboardEnv, dashboardSettings } from '../dashboard/config.js';
 
 const namespaceVar = z
   .string()
@@ -63,6 +64,7 @@ const schema = z
     GITFAAS_INSTANCE: instanceVar,
     GITFAAS_SYSTEM_BODY_LIMIT_BYTES: positiveIntVar(4 * 1024 * 1024),
     ...asyncGatewayEnv,
+    ...dashboardEnv,
   })
   .transform((env) => ({
     bind: env.GITFAAS_BIND,
@@ -87,6 +89,8 @@ const schema = z
     /** The largest request body /system/* reads; a larger one is answered 413 unread. */
     systemBodyLimitBytes: env.GITFAAS_SYSTEM_BODY_LIMIT_BYTES,
     async: asyncGatewaySettings(env),
+    /** The web dashboard at /ui/ (services/dashboard). */
+    dashboard: dashboardSettings(env),
   }));
 
 export type GatewayConfig = z.output<typeof schema>;
@@ -112,5 +116,5 @@ function readGeneratedPassword(stateDir: string): string {
 }
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
-  return parseEnv(schema, withSecrets(env, ['GITFAAS_ADMIN_PASSWORD']));
+  return parseEnv(schema, withSecrets(env, ['GITFAAS_ADMIN_PASSWORD', ...DASHBOARD_SECRET_VARS]));
 }

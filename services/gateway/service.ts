@@ -7,11 +7,13 @@ import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
+import { createDashboard } from '../dashboard/dashboard.js';
 import { createApp } from './app.js';
 import { startGatewayAsync } from './async-service.js';
 import type { GatewayConfig } from './config.js';
 import { ClaimingProvider, DomainClaims } from './domains.js';
 import { hostRoutes } from './host-routes.js';
+import { Invocations } from './invocations.js';
 import { DockerProvider } from './providers/docker.js';
 import type { Provider } from './providers/provider.js';
 import { FUNCTION_PREFIX } from './proxy.js';
@@ -51,7 +53,9 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
     throw err;
   });
   const asyncSide = startGatewayAsync(config.async, provider, config.defaultNamespace, log);
-  const { app, proxy } = createApp({ provider, config, log, upstreams, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes] });
+  const invocations = new Invocations();
+  const dashboard = createDashboard({ ...config, settings: config.dashboard, provider, invocations, asyncLink: asyncSide.link, log: log.child({ component: 'dashboard' }) });
+  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
   const listener = getRequestListener(app.fetch);
   const byHost = hostRoutes({ domain: config.domain, trustProxy: config.trustProxy, claims, provider, proxy, log });
   const server = createServer((req, res) => {
@@ -90,6 +94,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
       clearTimeout(cut);
       await upstreams.close();
       await asyncSide.stop();
+      await dashboard.stop();
       if (!deps.provider) await provider.close();
     })());
   return { url, provider, server, stop };

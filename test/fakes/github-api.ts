@@ -6,6 +6,7 @@
 import { createPublicKey, createVerify, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FakeOAuth, type OAuthClientRegistration } from './oauth.js';
 
 export interface RecordedCall {
   method: string;
@@ -45,6 +46,8 @@ export interface FakeGitHubOptions {
   token?: string;
   /** Accept App JWTs signed by this App's key (PEM public or private key). */
   app?: { appId: number; publicKey: string | KeyObject };
+  /** An OAuth App for the web sign-in flow (/login/oauth/authorize, /login/oauth/access_token, GET /user). */
+  oauth?: OAuthClientRegistration;
 }
 
 export interface FakeGitHub {
@@ -59,6 +62,8 @@ export interface FakeGitHub {
   latestFor(sha: string): Map<string, { state: string; description?: string; targetUrl?: string }>;
   /** Makes the next `count` calls matching `path` answer `status`. */
   failNext(pathPattern: RegExp, status: number, count?: number): void;
+  /** The OAuth web flow, when options.oauth is given: approveAs(login) picks who signs in. */
+  oauth?: FakeOAuth;
   stop(): Promise<void>;
 }
 
@@ -94,6 +99,30 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+/** GitHub's OAuth web flow: a bad code is answered 200 with an "error" field, as GitHub does. */
+function oauthRoute(oauth: FakeOAuth, method: string, path: string, query: URLSearchParams, body: any, auth: string | undefined, res: ServerResponse): void {
+  if (path === '/login/oauth/authorize' && method === 'GET') {
+    const answer = oauth.authorize(query);
+    if (answer.location) {
+      res.writeHead(302, { location: answer.location });
+      return void res.end();
+    }
+    res.writeHead(answer.status, { 'content-type': 'text/plain' });
+    return void res.end(answer.message);
+  }
+  if (path === '/login/oauth/access_token' && method === 'POST') {
+    const result = oauth.exchange(body ?? {});
+    if ('token' in result) return send(res, 200, { access_token: result.token, token_type: 'bearer', scope: 'read:user' });
+    return send(res, 200, { error: result.error, error_description: result.description, error_uri: 'https://docs.github.com/apps' });
+  }
+  if (path === '/user' && method === 'GET') {
+    const login = oauth.user(auth);
+    if (!login) return send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+    return send(res, 200, { login, id: login.length * 1000 + 7, type: 'User' });
+  }
+  send(res, 404, { message: 'Not Found' });
+}
+
 export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeGitHub> {
   const calls: RecordedCall[] = [];
   const statuses: CommitStatus[] = [];
@@ -101,6 +130,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const installationTokens: string[] = [];
   const failures: { pattern: RegExp; status: number; count: number }[] = [];
   let nextCheckRunId = 1000;
+  const oauth = options.oauth ? new FakeOAuth(options.oauth, 'gho_') : undefined;
   const appKey = options.app
     ? typeof options.app.publicKey === 'string'
       ? createPublicKey(options.app.publicKey)
@@ -120,6 +150,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       const body = await readJson(req);
       const auth = req.headers.authorization;
       calls.push({ method: req.method ?? '', path, body, auth, at: Date.now() });
+      if (oauth && (path.startsWith('/login/oauth/') || path === '/user')) return oauthRoute(oauth, req.method ?? '', path, url.searchParams, body, auth, res);
       const failure = failures.find((f) => f.pattern.test(path) && f.count > 0);
       if (failure) {
         failure.count -= 1;
@@ -219,6 +250,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     failNext(pattern, status, count = 1) {
       failures.push({ pattern, status, count });
     },
+    oauth,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

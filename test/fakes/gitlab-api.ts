@@ -4,6 +4,7 @@
 // checks the PRIVATE-TOKEN header and refuses same-state transitions as GitLab does.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FakeOAuth, type OAuthClientRegistration } from './oauth.js';
 
 export interface GitLabStatus {
   projectId: string;
@@ -21,6 +22,8 @@ export interface FakeGitLab {
   statuses: GitLabStatus[];
   /** Latest state per status name for one sha. */
   latestFor(sha: string): Map<string, GitLabStatus>;
+  /** The OAuth web flow, when options.oauth is given: approveAs(login) picks who signs in. */
+  oauth?: FakeOAuth;
   stop(): Promise<void>;
 }
 
@@ -40,7 +43,32 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-export async function startFakeGitLab(options: { token: string }): Promise<FakeGitLab> {
+/** GitLab's OAuth web flow (Doorkeeper): a bad code is 400 invalid_grant. */
+async function oauthRoute(oauth: FakeOAuth, req: IncomingMessage, url: URL, res: ServerResponse): Promise<void> {
+  if (url.pathname === '/oauth/authorize' && req.method === 'GET') {
+    if (url.searchParams.get('response_type') !== 'code') return send(res, 400, { error: 'unsupported_response_type' });
+    const answer = oauth.authorize(url.searchParams);
+    if (answer.location) {
+      res.writeHead(302, { location: answer.location });
+      return void res.end();
+    }
+    return send(res, answer.status === 404 ? 401 : answer.status, { error: 'invalid_client', error_description: answer.message });
+  }
+  if (url.pathname === '/oauth/token' && req.method === 'POST') {
+    const body = (await readBody(req)) as Record<string, string | undefined>;
+    if (body.grant_type !== 'authorization_code') return send(res, 400, { error: 'unsupported_grant_type' });
+    const result = oauth.exchange(body);
+    if ('token' in result) return send(res, 200, { access_token: result.token, token_type: 'Bearer', expires_in: 7200, scope: 'read_user', created_at: Math.floor(Date.now() / 1000) });
+    const error = result.error === 'incorrect_client_credentials' ? 'invalid_client' : 'invalid_grant';
+    return send(res, error === 'invalid_client' ? 401 : 400, { error, error_description: result.description });
+  }
+  const login = oauth.user(req.headers.authorization);
+  if (!login) return send(res, 401, { message: '401 Unauthorized' });
+  send(res, 200, { id: login.length * 1000 + 11, username: login, name: login, state: 'active' });
+}
+
+export async function startFakeGitLab(options: { token: string; oauth?: OAuthClientRegistration }): Promise<FakeGitLab> {
+  const oauth = options.oauth ? new FakeOAuth(options.oauth, 'gloas-') : undefined;
   const statuses: GitLabStatus[] = [];
   const latestFor = (sha: string) => {
     const latest = new Map<string, GitLabStatus>();
@@ -49,8 +77,9 @@ export async function startFakeGitLab(options: { token: string }): Promise<FakeG
   };
   const server = createServer(async (req, res) => {
     try {
-      if (req.headers['private-token'] !== options.token) return send(res, 401, { message: '401 Unauthorized' });
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      if (oauth && (url.pathname.startsWith('/oauth/') || (url.pathname === '/api/v4/user' && req.method === 'GET'))) return await oauthRoute(oauth, req, url, res);
+      if (req.headers['private-token'] !== options.token) return send(res, 401, { message: '401 Unauthorized' });
       const match = /^\/api\/v4\/projects\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(url.pathname);
       if (req.method !== 'POST' || !match) return send(res, 404, { message: '404 Not Found' });
       const body = { ...Object.fromEntries(url.searchParams), ...(await readBody(req)) } as Record<string, string | undefined>;
@@ -78,6 +107,7 @@ export async function startFakeGitLab(options: { token: string }): Promise<FakeG
     url: `http://127.0.0.1:${port}`,
     statuses,
     latestFor,
+    oauth,
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -83,6 +83,8 @@ export interface GitLabRepo {
 export interface GitOpsStackOptions {
   /** Extra environment for the builder and deployer (quotas, GITFAAS_DOMAIN...). */
   env?: Record<string, string>;
+  /** Extra environment for the gateway (e.g. the dashboard's session secret). */
+  gatewayEnv?: Record<string, string>;
   log?: Logger;
   readyTimeoutMs?: number;
   /**
@@ -111,7 +113,8 @@ export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<G
     for (const stop of stops.reverse()) await stop().catch(() => {});
   };
   try {
-    const gateway = await startTestGateway();
+    // The prefix too: the gateway's dashboard reads this run's build history.
+    const gateway = await startTestGateway({ env: { GITFAAS_QUEUE_PREFIX: prefix, ...opts.gatewayEnv } });
     stops.push(() => gateway.stop());
     const appId = randomInt(1000, 1_000_000);
     const appKey = opts.app ? generateAppKey() : undefined;
