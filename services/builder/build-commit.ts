@@ -8,12 +8,14 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { BuildHistory, newBuildId, type FunctionResult } from '../../shared/build-history.js';
 import { BuildLog, buildLogUrl } from '../../shared/build-logs.js';
+import { checkCloneUrl, type GitOrigins } from '../../shared/git-origins.js';
 import type { BuildJob, BuiltFunction, DeployJob } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import { loadStack, resolveInRepo } from '../../shared/stack.js';
 import type { Quotas } from '../../shared/tenancy.js';
 import { AGGREGATE_CONTEXT, type StatusReporter, type StatusUpdate } from '../../shared/status.js';
 import { isSuperseded, supersededText } from '../../shared/supersede.js';
+import { RepositoryMismatch, type Verified } from '../../shared/verify-repository.js';
 import { buildFunction, formatDuration, FunctionFailure, planFunction, type FunctionBuilt, type FunctionPlan } from './build-function.js';
 import { cloneCommit } from './clone.js';
 import type { ImageBuilder } from './engine-build.js';
@@ -29,10 +31,14 @@ export interface BuildCommitDeps {
   enqueueDeploy: (job: DeployJob) => Promise<void>;
   /** Username and token to clone a private repository with, if any (shared/status-router.ts). */
   cloneCredentials?: (source: BuildJob['source']) => Promise<{ username: string; password: string } | undefined>;
+  /** Asks the git host whether the repository id is what the event names (shared/verify-repository.ts). */
+  verifyRepository?: (source: BuildJob['source']) => Promise<Verified>;
   log: Logger;
   stopSignal?: AbortSignal;
   settings: {
     stateDir: string;
+    /** Where clone URLs may point (GITHUB_URL, GITLAB_URL, GITFAAS_GIT_HOSTS). */
+    gitOrigins: GitOrigins;
     registry: string;
     parallelism: number;
     buildTimeoutMs: number;
@@ -151,8 +157,21 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
 
     let t = Date.now();
     const repoDir = path.join(workDir, 'repo');
+    // The receiver checked these too; a job from elsewhere (or an older receiver) must not
+    // take credentials, or the clone, anywhere else.
+    const urlCheck = checkCloneUrl(source, settings.gitOrigins);
+    if (!urlCheck.ok) return (outcome = await fail(urlCheck.problem, true));
     try {
-      const credentials = source.private && deps.cloneCredentials ? await deps.cloneCredentials(source) : undefined;
+      const verified = deps.verifyRepository ? await deps.verifyRepository(source) : { verified: false as const, why: 'no host lookup wired' };
+      buildLog.line(verified.verified ? `${source.fullName} confirmed by ${source.scm} (repository ${source.repoId})` : `${source.fullName} not confirmed with ${source.scm}: ${verified.why}`);
+    } catch (err) {
+      return (outcome = await fail((err as Error).message, err instanceof RepositoryMismatch));
+    }
+    try {
+      // A pull request's head in another repository (a fork) is cloned without credentials:
+      // nothing ties its URL to the repository the event was verified for.
+      const credentials = source.private && urlCheck.namesRepository && deps.cloneCredentials ? await deps.cloneCredentials(source) : undefined;
+      if (source.private && !urlCheck.namesRepository) buildLog.line('the head is in another repository: cloned without credentials');
       buildLog.line(`cloning ${source.cloneUrl} at ${source.sha}${credentials ? ' (with credentials)' : ''}`);
       await cloneCommit({
         url: source.cloneUrl,

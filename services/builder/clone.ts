@@ -1,7 +1,9 @@
 // Fetches only the pushed commit (git init + fetch --depth 1 origin <sha>) into a work
 // directory of its own. Credentials for a private repository go to git as an
-// http.extraHeader given with -c on the command line: never in the remote URL, never in
-// .git/config on disk, never in a log line or an error message.
+// http.<origin>/.extraHeader given through GIT_CONFIG_* environment variables: never on
+// the command line (any local user reads argv in ps), never in the remote URL, never in
+// .git/config on disk, never in a log line or an error message. Scoped to the clone
+// URL's origin, with redirects off, they reach no other host.
 import { mkdir, rm } from 'node:fs/promises';
 import { simpleGit } from 'simple-git';
 
@@ -18,10 +20,23 @@ export class CloneError extends Error {
   override name = 'CloneError';
 }
 
-/** The -c value that makes git send the credentials with every HTTP request. */
-export function authHeaderConfig(credentials: { username: string; password: string }): string {
-  const basic = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
-  return `http.extraHeader=Authorization: Basic ${basic}`;
+/**
+ * The GIT_CONFIG_* variables of one clone: no redirects (a redirect must not take the
+ * request, or credentials, to another host), and the credentials as a header that git
+ * sends only to the clone URL's own origin.
+ */
+export function gitConfigEnvironment(url: string, credentials?: { username: string; password: string }): Record<string, string> {
+  const entries: [string, string][] = [['http.followRedirects', 'false']];
+  if (credentials) {
+    const basic = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+    entries.push([`http.${new URL(url).origin}/.extraHeader`, `Authorization: Basic ${basic}`]);
+  }
+  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(entries.length) };
+  entries.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = key;
+    env[`GIT_CONFIG_VALUE_${i}`] = value;
+  });
+  return env;
 }
 
 /** Removes every form in which the credentials could appear from a message. */
@@ -56,13 +71,13 @@ function gitEnvironment(): Record<string, string> {
 export async function cloneCommit(req: CloneRequest): Promise<void> {
   await rm(req.dir, { recursive: true, force: true });
   await mkdir(req.dir, { recursive: true });
+  const config = gitConfigEnvironment(req.url, req.credentials);
   const git = simpleGit({
     baseDir: req.dir,
-    config: req.credentials ? [authHeaderConfig(req.credentials)] : [],
     timeout: { block: req.timeoutMs },
-    allowEnvironment: ['GIT_TERMINAL_PROMPT'],
+    allowEnvironment: ['GIT_TERMINAL_PROMPT', ...Object.keys(config)],
   })
-    .env(gitEnvironment());
+    .env({ ...gitEnvironment(), ...config });
   try {
     await git.init();
     await git.addRemote('origin', req.url);

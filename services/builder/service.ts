@@ -60,6 +60,7 @@ export async function startBuilder(config: BuilderConfig, log: Logger, deps: Bui
         reporter,
         builder,
         cloneCredentials,
+        verifyRepository: (source) => hosts.verifyRepository(source),
         log: log.child({ jobId: job.id, deliveryId: data.deliveryId }),
         stopSignal: stopping.signal,
         enqueueDeploy: async (deployJob) => {
@@ -72,6 +73,7 @@ export async function startBuilder(config: BuilderConfig, log: Logger, deps: Bui
         },
         settings: {
           stateDir: config.stateDir,
+          gitOrigins: config.gitOrigins,
           registry: config.registry,
           parallelism: config.parallelism,
           buildTimeoutMs: config.buildTimeoutMs,
