@@ -2,7 +2,6 @@
 // stack.yml, every function's build (in parallel up to a limit), supersede check again,
 // then a deploy job (push) or success statuses (pull request). Every way out reports
 // statuses, with the build log's URL on failure, and ends the log.
-import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
@@ -21,6 +20,7 @@ import { cloneCommit } from './clone.js';
 import type { ImageBuilder } from './engine-build.js';
 import type { NpmSettings } from './npm-deps.js';
 import type { BaseImages } from './templates.js';
+import { workDirFor } from './work-dirs.js';
 
 export interface BuildCommitDeps {
   redis: Redis;
@@ -100,7 +100,7 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
     }
   };
   const recordFunction = (name: string, result: FunctionResult) => record((h) => h.setFunction(buildId, name, result));
-  const workDir = path.join(settings.stateDir, 'builds', `${source.sha.slice(0, 12)}-${randomBytes(6).toString('hex')}`);
+  const workDir = workDirFor(path.join(settings.stateDir, 'builds'), source.sha);
   const started = Date.now();
   const stages: Record<string, number> = {};
 

@@ -76,6 +76,9 @@ export async function cloneCommit(req: CloneRequest): Promise<void> {
     baseDir: req.dir,
     timeout: { block: req.timeoutMs },
     allowEnvironment: ['GIT_TERMINAL_PROMPT', ...Object.keys(config)],
+    // simple-git refuses GIT_CONFIG_COUNT by default (it can switch on unsafe settings);
+    // here gitfaas sets it itself, to exactly the entries above.
+    unsafe: { allowUnsafeConfigEnvCount: true },
   })
     .env({ ...gitEnvironment(), ...config });
   try {

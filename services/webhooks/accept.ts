@@ -59,6 +59,12 @@ export async function acceptDecision(c: Context, deps: AcceptDeps, decision: Dec
     return c.json({ message: queued.duplicate ? 'already queued' : 'queued', ...queued }, 202);
   } catch (err) {
     if (err instanceof RedisUnavailable) {
+      if (err.maybeStored) {
+        // Redis hung or dropped the connection after the write went out: the job may well
+        // be there (and be built). Say only what is known; a redelivery is deduplicated.
+        log.error({ err }, 'build job not confirmed by Redis');
+        return c.text('build queue did not confirm in time: this delivery may be stored; redeliver it, it will be deduplicated\n', 503);
+      }
       log.error({ err }, 'build not stored');
       return c.text('build queue unavailable, nothing stored: redeliver this webhook later\n', 503);
     }
