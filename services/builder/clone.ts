@@ -6,6 +6,7 @@
 // URL's origin, with redirects off, they reach no other host.
 import { mkdir, rm } from 'node:fs/promises';
 import { simpleGit } from 'simple-git';
+import { gitConfigEnvironment } from '../../shared/git-config-env.js';
 
 export interface CloneRequest {
   url: string;
@@ -18,25 +19,6 @@ export interface CloneRequest {
 
 export class CloneError extends Error {
   override name = 'CloneError';
-}
-
-/**
- * The GIT_CONFIG_* variables of one clone: no redirects (a redirect must not take the
- * request, or credentials, to another host), and the credentials as a header that git
- * sends only to the clone URL's own origin.
- */
-export function gitConfigEnvironment(url: string, credentials?: { username: string; password: string }): Record<string, string> {
-  const entries: [string, string][] = [['http.followRedirects', 'false']];
-  if (credentials) {
-    const basic = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
-    entries.push([`http.${new URL(url).origin}/.extraHeader`, `Authorization: Basic ${basic}`]);
-  }
-  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(entries.length) };
-  entries.forEach(([key, value], i) => {
-    env[`GIT_CONFIG_KEY_${i}`] = key;
-    env[`GIT_CONFIG_VALUE_${i}`] = value;
-  });
-  return env;
 }
 
 /** Removes every form in which the credentials could appear from a message. */
