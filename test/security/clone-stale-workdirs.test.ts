@@ -46,7 +46,8 @@ after(async () => {
 test('a builder killed with SIGKILL mid-clone: the next builder removes its work directory, and nothing else', async () => {
   const stateDir = path.join(h.root, 'state');
   const buildsDir = path.join(stateDir, 'builds');
-  const repo = await TestRepo.create(path.join(root, 'work'), path.join(root, 'served', h.owner, 'killed.git'));
+  // The working copy's folder name is the repository's name in h.source().
+  const repo = await TestRepo.create(path.join(root, 'killed'), path.join(root, 'served', h.owner, 'killed.git'));
   const sha = await repo.commit({ 'stack.yml': 'functions: {}\n' });
 
   const builder = spawn(process.execPath, [path.join(repoRoot(), 'dist/services/builder/main.js')], {
