@@ -7,19 +7,20 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { BuildHistory, newBuildId, type FunctionResult } from '../../shared/build-history.js';
 import { BuildLog, buildLogUrl } from '../../shared/build-logs.js';
-import { checkCloneUrl, type GitOrigins } from '../../shared/git-origins.js';
+import type { GitOrigins } from '../../shared/git-origins.js';
 import type { BuildJob, BuiltFunction, DeployJob } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import { loadStack, resolveInRepo } from '../../shared/stack.js';
 import type { Quotas } from '../../shared/tenancy.js';
 import { AGGREGATE_CONTEXT, type StatusReporter, type StatusUpdate } from '../../shared/status.js';
 import { isSuperseded, supersededText } from '../../shared/supersede.js';
-import { RepositoryMismatch, type Verified } from '../../shared/verify-repository.js';
+import type { Verified } from '../../shared/verify-repository.js';
 import { buildFunction, formatDuration, FunctionFailure, planFunction, type FunctionBuilt, type FunctionPlan } from './build-function.js';
 import { cloneCommit } from './clone.js';
 import type { ImageBuilder } from './engine-build.js';
 import type { NpmSettings } from './npm-deps.js';
 import type { BaseImages } from './templates.js';
+import { trustSource } from './trusted-source.js';
 import { workDirFor } from './work-dirs.js';
 
 export interface BuildCommitDeps {
@@ -157,21 +158,15 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
 
     let t = Date.now();
     const repoDir = path.join(workDir, 'repo');
-    // The receiver checked these too; a job from elsewhere (or an older receiver) must not
-    // take credentials, or the clone, anywhere else.
-    const urlCheck = checkCloneUrl(source, settings.gitOrigins);
-    if (!urlCheck.ok) return (outcome = await fail(urlCheck.problem, true));
+    const trusted = await trustSource(source, {
+      origins: settings.gitOrigins,
+      verifyRepository: deps.verifyRepository,
+      cloneCredentials: deps.cloneCredentials,
+      note: (line) => buildLog.line(line),
+    });
+    if (!trusted.ok) return (outcome = await fail(trusted.reason, trusted.permanent));
+    const { credentials } = trusted;
     try {
-      const verified = deps.verifyRepository ? await deps.verifyRepository(source) : { verified: false as const, why: 'no host lookup wired' };
-      buildLog.line(verified.verified ? `${source.fullName} confirmed by ${source.scm} (repository ${source.repoId})` : `${source.fullName} not confirmed with ${source.scm}: ${verified.why}`);
-    } catch (err) {
-      return (outcome = await fail((err as Error).message, err instanceof RepositoryMismatch));
-    }
-    try {
-      // A pull request's head in another repository (a fork) is cloned without credentials:
-      // nothing ties its URL to the repository the event was verified for.
-      const credentials = source.private && urlCheck.namesRepository && deps.cloneCredentials ? await deps.cloneCredentials(source) : undefined;
-      if (source.private && !urlCheck.namesRepository) buildLog.line('the head is in another repository: cloned without credentials');
       buildLog.line(`cloning ${source.cloneUrl} at ${source.sha}${credentials ? ' (with credentials)' : ''}`);
       await cloneCommit({
         url: source.cloneUrl,

@@ -42,9 +42,10 @@ before(async () => {
   const port = await freePort();
   redisUrl = `redis://127.0.0.1:${port}`;
   redisServer = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: null });
+  // Reconnects every 50 ms until redis-server listens (slow to start on a loaded machine).
+  client = new Redis(redisUrl, { maxRetriesPerRequest: null, retryStrategy: () => 50 });
   client.on('error', () => {});
-  await waitFor('our redis-server to answer', async () => (await client.connect().then(() => client.ping()).catch(() => undefined)) === 'PONG', 10_000);
+  await waitFor('our redis-server to answer', async () => client.status === 'ready', 30_000, 50);
   receiver = await startWebhooks(
     loadWebhooksConfig({ GITFAAS_WEBHOOKS_PORT: '0', GITFAAS_REDIS_URL: redisUrl, GITFAAS_QUEUE_PREFIX: prefix, GITHUB_WEBHOOK_SECRET: secret }),
     silentLogger(),

@@ -81,3 +81,27 @@ describe('a signed payload naming a repository the host does not confirm', () =>
     assert.match(status.description ?? '', new RegExp(`event names ${alice}/fns .*but GitLab repository ${forged.id} is ${mallory}/ns`));
   });
 });
+
+describe('as a GitHub App: a repository outside the event\'s installation', () => {
+  let stack: GitOpsStack;
+  after(() => stack?.stop());
+
+  test("an event of one installation naming another installation's repository is refused", async () => {
+    stack = await startGitOpsStack({ app: true });
+    const repo = await stack.newRepo('fns', { owner: alice });
+    const sha = await repo.commit(files);
+    // The same repository, as GitHub knows it, belongs to another installation of the App.
+    stack.github.addRepository({ id: repo.payloadRepo.id, owner: alice, name: 'fns', private: true, installationId: 999 });
+    const res = await deliverGitHub(stack.webhooks.url, 'push', pushPayload(repo.payloadRepo, sha), stack.secret);
+    assert.equal(res.status, 202, res.text);
+    const run = await waitFor(
+      'the failed gitfaas check run',
+      async () => {
+        const s = stack.github.latestFor(sha).get('gitfaas');
+        return s?.state === 'failure' ? s : undefined;
+      },
+      120_000,
+    );
+    assert.match(run.description ?? '', new RegExp(`GitHub repository ${repo.payloadRepo.id} \\(${alice}/fns\\) is not visible through the App installation \\d+`));
+  });
+});
