@@ -23,6 +23,8 @@ export type GitHubCredentials =
 
 export interface GitHubSettings {
   apiUrl: string;
+  /** GITHUB_URL: GitHub's web URL (GitHub Enterprise: its own), the origin repositories are cloned from. */
+  webUrl?: string;
   credentials: GitHubCredentials;
 }
 
@@ -32,6 +34,7 @@ export const GITHUB_SECRET_VARS = ['GITHUB_APP_PRIVATE_KEY', 'GITHUB_TOKEN'] as 
 /** Zod shape (keyed by variable name) to spread into a service's config schema. */
 export const githubEnvShape = {
   GITHUB_API_URL: urlVar('https://api.github.com'),
+  GITHUB_URL: urlVar('https://github.com'),
   GITHUB_APP_ID: z.coerce.number().int().positive('expected the numeric App ID from the App settings page').optional(),
   GITHUB_APP_PRIVATE_KEY: z.string().optional(),
   GITHUB_TOKEN: z.string().optional(),
@@ -39,6 +42,7 @@ export const githubEnvShape = {
 
 type GitHubEnv = {
   GITHUB_API_URL: string;
+  GITHUB_URL?: string;
   GITHUB_APP_ID?: number;
   GITHUB_APP_PRIVATE_KEY?: string;
   GITHUB_TOKEN?: string;
@@ -47,6 +51,7 @@ type GitHubEnv = {
 /** Turns the parsed GITHUB_* variables into settings; an App wins over a token. */
 export function githubSettings(env: GitHubEnv): GitHubSettings {
   const apiUrl = env.GITHUB_API_URL.replace(/\/+$/, '');
+  const webUrl = (env.GITHUB_URL ?? 'https://github.com').replace(/\/+$/, '');
   if (env.GITHUB_APP_ID !== undefined || env.GITHUB_APP_PRIVATE_KEY !== undefined) {
     if (env.GITHUB_APP_ID === undefined) {
       throw new ConfigError('GITHUB_APP_PRIVATE_KEY is set but GITHUB_APP_ID is not: set GITHUB_APP_ID to the App ID');
@@ -59,10 +64,10 @@ export function githubSettings(env: GitHubEnv): GitHubSettings {
     if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(env.GITHUB_APP_PRIVATE_KEY)) {
       throw new ConfigError('GITHUB_APP_PRIVATE_KEY: expected a PEM private key ("-----BEGIN RSA PRIVATE KEY-----...")');
     }
-    return { apiUrl, credentials: { kind: 'app', appId: env.GITHUB_APP_ID, privateKey: env.GITHUB_APP_PRIVATE_KEY } };
+    return { apiUrl, webUrl, credentials: { kind: 'app', appId: env.GITHUB_APP_ID, privateKey: env.GITHUB_APP_PRIVATE_KEY } };
   }
-  if (env.GITHUB_TOKEN) return { apiUrl, credentials: { kind: 'token', token: env.GITHUB_TOKEN } };
-  return { apiUrl, credentials: { kind: 'none' } };
+  if (env.GITHUB_TOKEN) return { apiUrl, webUrl, credentials: { kind: 'token', token: env.GITHUB_TOKEN } };
+  return { apiUrl, webUrl, credentials: { kind: 'none' } };
 }
 
 /** Git's username for token clones over https (GitHub accepts any with a token). */

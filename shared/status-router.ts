@@ -7,6 +7,7 @@ import { GITLAB_CLONE_USERNAME, GitLab, GitLabStatusReporter, type GitLabSetting
 import type { SourceRef } from './jobs.js';
 import type { Logger } from './logger.js';
 import type { StatusReporter, StatusUpdate } from './status.js';
+import { verifyRepository, type Verified } from './verify-repository.js';
 
 export class StatusRouter implements StatusReporter {
   constructor(private readonly reporters: Record<SourceRef['scm'], StatusReporter>) {}
@@ -22,6 +23,8 @@ export interface HostClients {
   reporter: StatusRouter;
   /** The token to clone a private repository with, and git's username for it. */
   cloneCredentials(source: SourceRef): Promise<{ username: string; password: string } | undefined>;
+  /** The host's own answer for the source's repository id agrees with its names (shared/verify-repository.ts). */
+  verifyRepository(source: SourceRef): Promise<Verified>;
 }
 
 /** GitHub and GitLab clients from a service's settings, and the reporter that routes between them. */
@@ -41,6 +44,7 @@ export function hostClients(
     github,
     gitlab,
     reporter,
+    verifyRepository: (source) => verifyRepository({ github, gitlab }, source),
     async cloneCredentials(source) {
       if (source.scm === 'gitlab') {
         const token = gitlab.cloneCredentials(source);

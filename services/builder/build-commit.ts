@@ -2,18 +2,19 @@
 // stack.yml, every function's build (in parallel up to a limit), supersede check again,
 // then a deploy job (push) or success statuses (pull request). Every way out reports
 // statuses, with the build log's URL on failure, and ends the log.
-import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { BuildHistory, newBuildId, type FunctionResult } from '../../shared/build-history.js';
 import { BuildLog, buildLogUrl } from '../../shared/build-logs.js';
+import type { GitOrigins } from '../../shared/git-origins.js';
 import type { BuildJob, BuiltFunction, DeployJob } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import { resolveInRepo } from '../../shared/stack.js';
 import type { Quotas } from '../../shared/tenancy.js';
 import { AGGREGATE_CONTEXT, type StatusReporter, type StatusUpdate } from '../../shared/status.js';
 import { isSuperseded, supersededText } from '../../shared/supersede.js';
+import type { Verified } from '../../shared/verify-repository.js';
 import { buildFunction, formatDuration, FunctionFailure, planFunction, type FunctionBuilt, type FunctionPlan } from './build-function.js';
 import { cloneCommit } from './clone.js';
 import { readStack } from './stack-read.js';
@@ -21,6 +22,8 @@ import type { ImageBuilder } from './engine-build.js';
 import type { NpmSettings } from './npm-deps.js';
 import type { BaseImages } from './templates.js';
 import type { WorkLimits } from './work-limits.js';
+import { trustSource } from './trusted-source.js';
+import { workDirFor } from './work-dirs.js';
 
 export interface BuildCommitDeps {
   redis: Redis;
@@ -33,10 +36,14 @@ export interface BuildCommitDeps {
   enqueueDeploy: (job: DeployJob) => Promise<void>;
   /** Username and token to clone a private repository with, if any (shared/status-router.ts). */
   cloneCredentials?: (source: BuildJob['source']) => Promise<{ username: string; password: string } | undefined>;
+  /** Asks the git host whether the repository id is what the event names (shared/verify-repository.ts). */
+  verifyRepository?: (source: BuildJob['source']) => Promise<Verified>;
   log: Logger;
   stopSignal?: AbortSignal;
   settings: {
     stateDir: string;
+    /** Where clone URLs may point (GITHUB_URL, GITLAB_URL, GITFAAS_GIT_HOSTS). */
+    gitOrigins: GitOrigins;
     registry: string;
     parallelism: number;
     buildTimeoutMs: number;
@@ -101,7 +108,7 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
     }
   };
   const recordFunction = (name: string, result: FunctionResult) => record((h) => h.setFunction(buildId, name, result));
-  const workDir = path.join(settings.stateDir, 'builds', `${source.sha.slice(0, 12)}-${randomBytes(6).toString('hex')}`);
+  const workDir = workDirFor(path.join(settings.stateDir, 'builds'), source.sha);
   const started = Date.now();
   const stages: Record<string, number> = {};
 
@@ -158,8 +165,15 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
 
     let t = Date.now();
     const repoDir = path.join(workDir, 'repo');
+    const trusted = await trustSource(source, {
+      origins: settings.gitOrigins,
+      verifyRepository: deps.verifyRepository,
+      cloneCredentials: deps.cloneCredentials,
+      note: (line) => buildLog.line(line),
+    });
+    if (!trusted.ok) return (outcome = await fail(trusted.reason, trusted.permanent));
+    const { credentials } = trusted;
     try {
-      const credentials = source.private && deps.cloneCredentials ? await deps.cloneCredentials(source) : undefined;
       buildLog.line(`cloning ${source.cloneUrl} at ${source.sha}${credentials ? ' (with credentials)' : ''}`);
       await cloneCommit({
         url: source.cloneUrl,

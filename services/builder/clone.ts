@@ -1,9 +1,12 @@
 // Fetches only the pushed commit (git init + fetch --depth 1 origin <sha>) into a work
 // directory of its own. Credentials for a private repository go to git as an
-// http.extraHeader given with -c on the command line: never in the remote URL, never in
-// .git/config on disk, never in a log line or an error message.
+// http.<origin>/.extraHeader given through GIT_CONFIG_* environment variables: never on
+// the command line (any local user reads argv in ps), never in the remote URL, never in
+// .git/config on disk, never in a log line or an error message. Scoped to the clone
+// URL's origin, with redirects off, they reach no other host.
 import { mkdir, rm } from 'node:fs/promises';
 import { simpleGit } from 'simple-git';
+import { gitConfigEnvironment } from '../../shared/git-config-env.js';
 
 export interface CloneRequest {
   url: string;
@@ -16,12 +19,6 @@ export interface CloneRequest {
 
 export class CloneError extends Error {
   override name = 'CloneError';
-}
-
-/** The -c value that makes git send the credentials with every HTTP request. */
-export function authHeaderConfig(credentials: { username: string; password: string }): string {
-  const basic = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
-  return `http.extraHeader=Authorization: Basic ${basic}`;
 }
 
 /** Removes every form in which the credentials could appear from a message. */
@@ -56,13 +53,16 @@ function gitEnvironment(): Record<string, string> {
 export async function cloneCommit(req: CloneRequest): Promise<void> {
   await rm(req.dir, { recursive: true, force: true });
   await mkdir(req.dir, { recursive: true });
+  const config = gitConfigEnvironment(req.url, req.credentials);
   const git = simpleGit({
     baseDir: req.dir,
-    config: req.credentials ? [authHeaderConfig(req.credentials)] : [],
     timeout: { block: req.timeoutMs },
-    allowEnvironment: ['GIT_TERMINAL_PROMPT'],
+    allowEnvironment: ['GIT_TERMINAL_PROMPT', ...Object.keys(config)],
+    // simple-git refuses GIT_CONFIG_COUNT by default (it can switch on unsafe settings);
+    // here gitfaas sets it itself, to exactly the entries above.
+    unsafe: { allowUnsafeConfigEnvCount: true },
   })
-    .env(gitEnvironment());
+    .env({ ...gitEnvironment(), ...config });
   try {
     await git.init();
     await git.addRemote('origin', req.url);

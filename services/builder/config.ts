@@ -16,6 +16,7 @@ import {
 } from '../../shared/config.js';
 import { DEFAULT_BUILD_HISTORY_TTL_MS } from '../../shared/build-history.js';
 import { DEFAULT_BUILD_LOG_TTL_MS } from '../../shared/build-logs.js';
+import { gitHostsVar, gitOrigins } from '../../shared/git-origins.js';
 import { GITHUB_SECRET_VARS, githubEnvShape, githubSettings } from '../../shared/github.js';
 import { GITLAB_SECRET_VARS, gitlabEnvShape, gitlabSettings } from '../../shared/gitlab.js';
 import { quotaEnvShape, quotasFromEnv } from '../../shared/tenancy.js';
@@ -78,6 +79,7 @@ const schema = z
     GITFAAS_NPM: z.string().default('npm'),
     GITFAAS_NPM_FETCH_TIMEOUT: durationVar(20_000),
     GITFAAS_PIP_INDEX_URL: urlVar().optional(),
+    GITFAAS_GIT_HOSTS: gitHostsVar,
     ...githubEnvShape,
     ...gitlabEnvShape,
     ...quotaEnvShape,
@@ -121,6 +123,8 @@ const schema = z
     pipIndexUrl: env.GITFAAS_PIP_INDEX_URL,
     github: githubSettings(env),
     gitlab: gitlabSettings(env),
+    /** Where clone URLs may point, per host, and so where clone credentials may go (shared/git-origins.ts). */
+    gitOrigins: gitOrigins({ githubUrl: env.GITHUB_URL, gitlabUrl: env.GITLAB_URL, extra: env.GITFAAS_GIT_HOSTS }),
     /** Per-owner limits checked on stack.yml, and the default limits of each function. */
     quotas: quotasFromEnv(env),
   }));

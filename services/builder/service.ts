@@ -1,5 +1,6 @@
 // The builder service: a BullMQ worker on the "builds" queue. Each job is re-validated,
 // built (build-commit.ts) and, for a push, handed to the deployer on the "deploys" queue.
+import path from 'node:path';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { dockerEngine } from '../../shared/docker-engine.js';
 import { Redis } from 'ioredis';
@@ -13,6 +14,7 @@ import { buildCommit, type BuildOutcome } from './build-commit.js';
 import { BuildctlImageBuilder } from './buildctl.js';
 import type { BuilderConfig } from './config.js';
 import { EngineImageBuilder, type ImageBuilder } from './engine-build.js';
+import { removeStaleWorkDirs } from './work-dirs.js';
 
 export interface BuilderDeps {
   /** Statuses go here; by default the job's host (GITHUB_* or GITLAB_* configuration). */
@@ -28,6 +30,12 @@ export interface RunningBuilder extends RunningService {
 }
 
 export async function startBuilder(config: BuilderConfig, log: Logger, deps: BuilderDeps = {}): Promise<RunningBuilder> {
+  // Clones left by a builder that was killed mid-build (work-dirs.ts tells whose they are).
+  const stale = await removeStaleWorkDirs(path.join(config.stateDir, 'builds')).catch((err) => {
+    log.warn({ err }, 'could not remove stale work directories');
+    return [];
+  });
+  if (stale.length > 0) log.info({ removed: stale }, `removed ${stale.length} work directories of builders that are gone`);
   // BullMQ's workers need maxRetriesPerRequest: null (blocking commands).
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (err) => log.warn({ err }, 'redis error'));
@@ -63,6 +71,7 @@ export async function startBuilder(config: BuilderConfig, log: Logger, deps: Bui
         reporter,
         builder,
         cloneCredentials,
+        verifyRepository: (source) => hosts.verifyRepository(source),
         log: log.child({ jobId: job.id, deliveryId: data.deliveryId }),
         stopSignal: stopping.signal,
         enqueueDeploy: async (deployJob) => {
@@ -75,6 +84,7 @@ export async function startBuilder(config: BuilderConfig, log: Logger, deps: Bui
         },
         settings: {
           stateDir: config.stateDir,
+          gitOrigins: config.gitOrigins,
           registry: config.registry,
           parallelism: config.parallelism,
           buildTimeoutMs: config.buildTimeoutMs,

@@ -2,6 +2,7 @@
 // customer list, the status that explains a skipped commit, and the build job stored in
 // Redis before 202 (503 when Redis cannot store it, so the host redelivers).
 import type { Context } from 'hono';
+import { checkCloneUrl, type GitOrigins } from '../../shared/git-origins.js';
 import type { BuildJob, SourceRef } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import { AGGREGATE_CONTEXT, type StatusReporter } from '../../shared/status.js';
@@ -12,6 +13,8 @@ export interface AcceptDeps {
   enqueuer: BuildEnqueuer;
   allowlist: Allowlist;
   reporter: StatusReporter;
+  /** Where clone URLs may point (GITHUB_URL, GITLAB_URL, GITFAAS_GIT_HOSTS). */
+  origins: GitOrigins;
   log: Logger;
 }
 
@@ -28,6 +31,15 @@ function tellCommit(deps: AcceptDeps, source: SourceRef, state: 'success' | 'fai
 }
 
 export async function acceptDecision(c: Context, deps: AcceptDeps, decision: Decision, deliveryId: string, log: Logger): Promise<Response> {
+  if (decision.source) {
+    // Known at the edge without asking anyone: the sender hears it (no status is sent to a
+    // commit of a repository the payload may not really name).
+    const check = checkCloneUrl(decision.source, deps.origins);
+    if (!check.ok) {
+      log.warn({ repo: decision.source.fullName, problem: check.problem }, 'clone URL refused');
+      return c.text(`${check.problem}\n`, 400);
+    }
+  }
   if (decision.source && !deps.allowlist.allows(decision.source.owner, decision.source.scm)) {
     const reason = `not built: ${decision.source.owner} is not on this gitfaas installation's customer list`;
     log.info({ owner: decision.source.owner, scm: decision.source.scm }, 'owner not allowed');
@@ -47,6 +59,12 @@ export async function acceptDecision(c: Context, deps: AcceptDeps, decision: Dec
     return c.json({ message: queued.duplicate ? 'already queued' : 'queued', ...queued }, 202);
   } catch (err) {
     if (err instanceof RedisUnavailable) {
+      if (err.maybeStored) {
+        // Redis hung or dropped the connection after the write went out: the job may well
+        // be there (and be built). Say only what is known; a redelivery is deduplicated.
+        log.error({ err }, 'build job not confirmed by Redis');
+        return c.text('build queue did not confirm in time: this delivery may be stored; redeliver it, it will be deduplicated\n', 503);
+      }
       log.error({ err }, 'build not stored');
       return c.text('build queue unavailable, nothing stored: redeliver this webhook later\n', 503);
     }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import path from 'node:path';
 import { DEFAULT_BUILD_HISTORY_TTL_MS } from '../../shared/build-history.js';
 import { ConfigError, bindVar, durationVar, logFormatVar, logLevelVar, parseEnv, portVar, redisUrlVar, stateDirVar, urlVar, withSecrets, type Env } from '../../shared/config.js';
+import { gitHostsVar, gitOrigins } from '../../shared/git-origins.js';
 import { GITHUB_SECRET_VARS, githubEnvShape, githubSettings } from '../../shared/github.js';
 import { GITLAB_SECRET_VARS, gitlabEnvShape, gitlabSettings } from '../../shared/gitlab.js';
 
@@ -31,6 +32,7 @@ const schema = z
     GITLAB_WEBHOOK_SECRET_PREVIOUS: z.string().optional(),
     GITFAAS_CUSTOMERS: z.string().optional(),
     GITFAAS_CUSTOMERS_FILE: z.string().optional(),
+    GITFAAS_GIT_HOSTS: gitHostsVar,
     ...githubEnvShape,
     ...gitlabEnvShape,
   })
@@ -73,6 +75,8 @@ const schema = z
             : ({ kind: 'anyone' } as const),
       github: githubSettings(env),
       gitlab: gitlabSettings(env),
+      /** Where clone URLs may point, per host, and so where clone credentials may go (shared/git-origins.ts). */
+      gitOrigins: gitOrigins({ githubUrl: env.GITHUB_URL, gitlabUrl: env.GITLAB_URL, extra: env.GITFAAS_GIT_HOSTS }),
     };
   });
 

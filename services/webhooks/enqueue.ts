@@ -31,7 +31,21 @@ return {n, 0}
 
 export class RedisUnavailable extends Error {
   override name = 'RedisUnavailable';
+  /**
+   * False only when the first write never left this process (no connection): then nothing
+   * is stored. A Redis that hangs, or a connection lost mid-way, may have stored the job;
+   * a redelivery finds it by its id and is deduplicated.
+   */
+  readonly maybeStored: boolean;
+
+  constructor(message: string, options: { cause: unknown; maybeStored: boolean }) {
+    super(message, { cause: options.cause });
+    this.maybeStored = options.maybeStored;
+  }
 }
+
+/** ioredis's refusal of a command it never sent (enableOfflineQueue: false, not connected). */
+const NOT_SENT = /Stream isn't writeable/;
 
 export interface Enqueued {
   jobId: string;
@@ -106,8 +120,12 @@ export class BuildEnqueuer {
     const extra = { buildId, logToken, trigger, ...(options.pushedBy ? { pushedBy: options.pushedBy } : {}) };
     // Validate before touching Redis: a bad payload is the sender's error, not a 503.
     BuildJob.parse({ kind, source, deliveryId, seq: 0, receivedAt: new Date().toISOString(), ...extra });
+    let firstWriteRefused = false;
     const work = async (): Promise<Enqueued> => {
-      const [seq, given] = await this.nextSeq(source, jobId);
+      const [seq, given] = await this.nextSeq(source, jobId).catch((err: unknown) => {
+        firstWriteRefused = NOT_SENT.test(String((err as Error)?.message));
+        throw err;
+      });
       const job = BuildJob.parse({ kind, source, deliveryId, seq, receivedAt: new Date().toISOString(), ...extra });
       // The record exists before the job does, so the builder always finds it.
       if (given !== 1) await this.history.create({ ...job, buildId }, buildLogUrl(this.publicUrl, logToken), trigger);
@@ -138,7 +156,9 @@ export class BuildEnqueuer {
         }),
       ]);
     } catch (err) {
-      throw new RedisUnavailable(`the build job could not be stored in Redis: ${(err as Error).message}`, { cause: err });
+      const maybeStored = !firstWriteRefused;
+      const what = maybeStored ? 'Redis did not confirm the build job' : 'the build job could not be stored in Redis';
+      throw new RedisUnavailable(`${what}: ${(err as Error).message}`, { cause: err, maybeStored });
     } finally {
       clearTimeout(timer);
     }

@@ -67,6 +67,16 @@ function hasRepository(payload: any): boolean {
   );
 }
 
+/**
+ * A repository whose names disagree (owner.login "Alice", full_name "mallory/ns") would
+ * deploy into one owner's namespace what another's names: refused at the edge.
+ */
+function namesDisagree(repo: Repo, where: string): string | undefined {
+  const expected = `${repo.owner.login}/${repo.name}`;
+  if (repo.full_name.toLowerCase() === expected.toLowerCase()) return undefined;
+  return `${where}.full_name "${repo.full_name}" disagrees with ${where}.owner.login and name ("${expected}"): refused`;
+}
+
 export function decideGitHubEvent(event: string, payload: any): GitHubDecision {
   if (event === 'push') return decidePush(payload as PushEvent);
   if (event === 'pull_request') return decidePullRequest(payload as PullRequestEvent);
@@ -77,6 +87,8 @@ function decidePush(payload: PushEvent): GitHubDecision {
   if (!hasRepository(payload) || typeof payload.ref !== 'string' || typeof payload.after !== 'string') {
     return { action: 'invalid', reason: 'push payload lacks ref, after or repository fields' };
   }
+  const mismatch = namesDisagree(payload.repository, 'repository');
+  if (mismatch) return { action: 'invalid', reason: mismatch };
   if (!payload.ref.startsWith('refs/heads/')) return { action: 'skip', reason: `${payload.ref} is not a branch` };
   if (payload.deleted || ZERO_SHA.test(payload.after)) return { action: 'skip', reason: `${payload.ref} was deleted` };
   if (!/^[0-9a-f]{40}$/.test(payload.after)) return { action: 'invalid', reason: `"after" is not a commit sha` };
@@ -113,6 +125,8 @@ function decidePullRequest(payload: PullRequestEvent): GitHubDecision {
   if (!head.repo) return { action: 'skip', reason: 'the pull request head repository no longer exists' };
   if (!/^[0-9a-f]{40}$/.test(head.sha)) return { action: 'invalid', reason: 'pull_request.head.sha is not a commit sha' };
   const repo = payload.repository;
+  const mismatch = namesDisagree(repo, 'repository');
+  if (mismatch) return { action: 'invalid', reason: mismatch };
   // A fork's branch names can repeat the base repository's, so fork heads get GitHub's
   // own pull ref: newest-commit-wins ordering keys on the branch and must not mix them.
   const sameRepo = head.repo.id === repo.id;

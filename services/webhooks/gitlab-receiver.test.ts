@@ -33,7 +33,7 @@ const ghIds: number[] = [];
 function project(owner: string): GitLabTestProject {
   const id = randomInt(1, 2 ** 31);
   ids.push(id);
-  return { owner, name: 'fns', id, cloneUrl: '/tmp/nowhere.git', defaultBranch: 'main' };
+  return { owner, name: 'fns', id, cloneUrl: `https://gitlab.example.com/${owner}/fns.git`, defaultBranch: 'main' };
 }
 
 describe('GitLab webhook receiver', () => {
@@ -61,6 +61,8 @@ describe('GitLab webhook receiver', () => {
         GITFAAS_CUSTOMERS_FILE: customers,
         GITLAB_URL: fake.url,
         GITLAB_TOKEN: token,
+        // Where the test's projects say they are cloned from (nothing is cloned here).
+        GITFAAS_GIT_HOSTS: 'https://gitlab.example.com',
       }),
       silentLogger(),
     );
@@ -123,7 +125,7 @@ describe('GitLab webhook receiver', () => {
     assert.match(refused.text, /customer list/);
     const status = await waitFor('the GitLab status of the refused commit', async () => fake.latestFor(refusedSha).get('gitfaas'));
     assert.equal(status.state, 'failed');
-    const githubRepo = { owner: gl, name: `r${run}`, id: randomInt(1, 2 ** 31), cloneUrl: '/tmp/nowhere.git' };
+    const githubRepo = { owner: gl, name: `r${run}`, id: randomInt(1, 2 ** 31), cloneUrl: `https://github.com/${gl}/r${run}.git` };
     ghIds.push(githubRepo.id);
     const viaGitHub = await deliverGitHub(receiver.url, 'push', pushPayload(githubRepo, sha()), githubSecret);
     assert.equal(viaGitHub.status, 403, 'gitlab:login does not allow the same login on GitHub');
@@ -152,7 +154,7 @@ describe('GitLab webhook receiver configuration', () => {
       });
     });
     const receiver = await startWebhooks(
-      loadWebhooksConfig({ GITFAAS_WEBHOOKS_PORT: '0', GITFAAS_QUEUE_PREFIX: 't-gl-down', GITFAAS_REDIS_URL: `redis://127.0.0.1:${port}`, GITLAB_WEBHOOK_SECRET: secret }),
+      loadWebhooksConfig({ GITFAAS_WEBHOOKS_PORT: '0', GITFAAS_QUEUE_PREFIX: 't-gl-down', GITFAAS_REDIS_URL: `redis://127.0.0.1:${port}`, GITLAB_WEBHOOK_SECRET: secret, GITFAAS_GIT_HOSTS: 'https://gitlab.example.com' }),
       silentLogger(),
     );
     try {

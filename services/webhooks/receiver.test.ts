@@ -29,7 +29,7 @@ const repoIds: number[] = [];
 function testRepo(owner = `Owner${randomBytes(3).toString('hex')}`): TestRepo {
   const id = randomInt(1, 2 ** 31);
   repoIds.push(id);
-  return { owner, name: 'Hello-World', id, cloneUrl: '/tmp/nowhere.git' };
+  return { owner, name: 'Hello-World', id, cloneUrl: `https://github.com/${owner}/Hello-World.git` };
 }
 
 async function freePort(): Promise<number> {

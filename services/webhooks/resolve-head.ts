@@ -4,6 +4,7 @@
 // (visible in ps), never in the URL, never in a message.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { gitConfigEnvironment } from '../../shared/git-config-env.js';
 
 const run = promisify(execFile);
 
@@ -18,10 +19,8 @@ export async function resolveBranchHead(
   timeoutMs = 20_000,
 ): Promise<string> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', GIT_TERMINAL_PROMPT: '0', HOME: process.env.HOME ?? '/tmp' };
-  if (credentials) {
-    const basic = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
-    Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` });
-  }
+  // The header for the URL's origin only, and no redirects (shared/git-config-env.ts).
+  Object.assign(env, gitConfigEnvironment(cloneUrl, credentials));
   let stdout: string;
   try {
     ({ stdout } = await run('git', ['ls-remote', '--', cloneUrl, `refs/heads/${branch}`], { env, timeout: timeoutMs }));

@@ -50,8 +50,8 @@ export async function startWebhooks(config: WebhooksConfig, log: Logger, options
 
   const app = new Hono();
   app.get('/healthz', (c) => c.text('ok\n'));
-  app.route('/webhooks/github', githubWebhookRoute({ secrets: config.webhookSecrets, enqueuer, allowlist, reporter, log }));
-  app.route('/webhooks/gitlab', gitlabWebhookRoute({ secrets: config.gitlabWebhookSecrets, enqueuer, allowlist, reporter, log }));
+  app.route('/webhooks/github', githubWebhookRoute({ secrets: config.webhookSecrets, enqueuer, allowlist, reporter, origins: config.gitOrigins, log }));
+  app.route('/webhooks/gitlab', gitlabWebhookRoute({ secrets: config.gitlabWebhookSecrets, enqueuer, allowlist, reporter, origins: config.gitOrigins, log }));
   // The builder's build logs (GET /logs/<token>), linked from failed statuses.
   const logRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   logRedis.on('error', () => {});

@@ -9,7 +9,6 @@ import { buildJobId, type BuiltFunction } from '../../shared/jobs.js';
 import { AGGREGATE_CONTEXT } from '../../shared/status.js';
 import { BuilderHarness, LOCAL_NODE_IMAGE } from './harness.js';
 import type { TestRepo } from './git-repo.js';
-import { startGitHttpServer, type GitHttpServer } from './git-http-server.js';
 
 const h = new BuilderHarness();
 
@@ -202,8 +201,6 @@ describe('a push', () => {
 
 describe('a private repository', () => {
   const TOKEN = 'ghs_private-token-for-the-builder-test-0123456789';
-  let git: GitHttpServer;
-  after(() => git?.close());
 
   test('clones with the token from cloneCredentials, which appears in no log or status', async () => {
     const repo = await h.repo('private');
@@ -211,7 +208,7 @@ describe('a private repository', () => {
       'stack.yml': 'functions:\n  secretive: { lang: node20, handler: fn }\n',
       'fn/handler.js': `module.exports = async () => 'private ${h.runId}';\n`,
     });
-    git = await startGitHttpServer(path.dirname(repo.bare), { username: 'x-access-token', password: TOKEN });
+    h.git.protect(new URL(h.cloneUrl(repo)).pathname, { username: 'x-access-token', password: TOKEN });
     const asked: string[] = [];
     const lane = await h.lane({}, undefined, {
       cloneCredentials: async (source) => {
@@ -219,7 +216,7 @@ describe('a private repository', () => {
         return { username: 'x-access-token', password: TOKEN };
       },
     });
-    const source = h.source(repo, sha, { private: true, cloneUrl: `${git.url}/remote.git` });
+    const source = h.source(repo, sha, { private: true });
     const { state, job } = await h.finished(await h.enqueue(source, 'push', { queue: lane.builds }), lane.builds);
     assert.equal(state, 'completed', job.failedReason);
     assert.deepEqual(asked, [source.fullName]);

@@ -109,7 +109,7 @@ test('a clone error is reported with the reason, never swallowed', async () => {
   assert.equal(state, 'failed');
   const aggregate = h.reporter.last(missing, AGGREGATE_CONTEXT)!;
   assert.equal(aggregate.state, 'failure');
-  assert.match(aggregate.description, /^clone of file:\/\/.* at eeeeeee failed: /);
+  assert.match(aggregate.description, /^clone of http:\/\/127\.0\.0\.1:\d+\/.* at eeeeeee failed: /);
   assert.match(await h.log(aggregate.targetUrl!), /FAILED: clone of/);
 });
 

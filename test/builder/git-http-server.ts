@@ -1,6 +1,9 @@
 // Serves bare repositories over git's smart HTTP protocol on 127.0.0.1 through the real
 // `git http-backend` (CGI), optionally requiring HTTP basic auth, like a private GitHub
-// repository cloned with a token.
+// repository cloned with a token (for every repository, or per path with protect()).
+// Repositories sit at /<owner>/<name>.git like on GitHub and GitLab, so their URLs name
+// the repository the way gitfaas checks (shared/git-origins.ts); the server's origin goes
+// into GITFAAS_GIT_HOSTS.
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,20 +12,39 @@ export interface GitHttpServer {
   url: string;
   /** Authorization headers seen, for tests that check what git sent. */
   authorizations: string[];
+  /** Requests seen ("METHOD /path"), for tests that check whether git came here at all. */
+  requests: string[];
+  /** Requires basic auth for paths under `pathPrefix` (e.g. "/alice/private.git"). */
+  protect(pathPrefix: string, auth: { username: string; password: string }): void;
   close(): Promise<void>;
 }
 
-export async function startGitHttpServer(projectRoot: string, auth?: { username: string; password: string }): Promise<GitHttpServer> {
-  const expected = auth ? `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` : undefined;
+export interface GitHttpServerOptions {
+  /** Awaited before each request is served: lets a test hold a clone in flight. */
+  hold?: (path: string) => Promise<void>;
+}
+
+const basic = (auth: { username: string; password: string }) => `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+
+export async function startGitHttpServer(
+  projectRoot: string,
+  auth?: { username: string; password: string },
+  options: GitHttpServerOptions = {},
+): Promise<GitHttpServer> {
+  const protectedPaths: [string, string][] = auth ? [['/', basic(auth)]] : [];
   const authorizations: string[] = [];
-  const server: Server = createServer((req, res) => {
+  const requests: string[] = [];
+  const server: Server = createServer(async (req, res) => {
     const header = req.headers.authorization;
     if (header) authorizations.push(header);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    requests.push(`${req.method} ${url.pathname}`);
+    const expected = protectedPaths.find(([prefix]) => url.pathname.startsWith(prefix))?.[1];
     if (expected && header !== expected) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="test"' }).end('unauthorized\n');
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (options.hold) await options.hold(url.pathname);
     const cgi = spawn('git', ['http-backend'], {
       env: {
         PATH: '/usr/local/bin:/usr/bin:/bin',
@@ -64,6 +86,8 @@ export async function startGitHttpServer(projectRoot: string, auth?: { username:
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     authorizations,
+    requests,
+    protect: (prefix, creds) => void protectedPaths.push([prefix, basic(creds)]),
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -1,5 +1,6 @@
-// Real git repositories on disk for builder tests: a bare repository (the "remote", cloned
-// through its file:// URL) and a working copy that commits and pushes to it.
+// Real git repositories on disk for builder tests: a bare repository (the "remote", served
+// over HTTP by git-http-server.ts, or cloned through its file:// URL by clone.test.ts) and
+// a working copy that commits and pushes to it.
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
@@ -11,8 +12,8 @@ export class TestRepo {
   readonly work: string;
   private gitClient: SimpleGit | undefined;
 
-  private constructor(readonly root: string) {
-    this.bare = path.join(root, 'remote.git');
+  private constructor(readonly root: string, bare?: string) {
+    this.bare = bare ?? path.join(root, 'remote.git');
     this.work = path.join(root, 'work');
   }
 
@@ -21,8 +22,9 @@ export class TestRepo {
     return this.gitClient;
   }
 
-  static async create(root: string): Promise<TestRepo> {
-    const repo = new TestRepo(root);
+  /** A repository under `root`; the bare one at `bare` when given (e.g. SERVED/<owner>/<name>.git). */
+  static async create(root: string, bare?: string): Promise<TestRepo> {
+    const repo = new TestRepo(root, bare);
     await mkdir(repo.bare, { recursive: true });
     await mkdir(repo.work, { recursive: true });
     await simpleGit({ baseDir: repo.bare }).init(true, ['--initial-branch=main']);

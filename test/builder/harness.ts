@@ -1,6 +1,7 @@
 // What the builder's end-to-end tests share: a builder service on a fresh queue prefix
 // with a recording StatusReporter, the build-log route on an ephemeral port, real git
-// repositories, jobs enqueued as the receiver does (nextSeq + BuildJob), and the built
+// repositories served over HTTP at /<owner>/<name>.git (the server's origin in
+// GITFAAS_GIT_HOSTS), jobs enqueued as the receiver does (nextSeq + BuildJob), and the built
 // images run with dockerode on 127.0.0.1. Everything created carries the run's id and is
 // removed by that id.
 import { randomBytes, randomInt } from 'node:crypto';
@@ -20,6 +21,7 @@ import type { ImageBuilder } from '../../services/builder/engine-build.js';
 import { startBuilder, type BuilderDeps, type RunningBuilder } from '../../services/builder/service.js';
 import { buildLogRoute } from '../../services/webhooks/build-log-route.js';
 import { waitFor } from '../helpers/wait.js';
+import { startGitHttpServer, type GitHttpServer } from './git-http-server.js';
 import { TestRepo } from './git-repo.js';
 import { RecordingReporter } from './recording-reporter.js';
 
@@ -39,6 +41,8 @@ export class BuilderHarness {
   logBase!: string;
   /** One build-log server per queue prefix, as each instance's receiver serves its own logs. */
   private readonly logServers = new Map<string, { server: ServerType; base: string }>();
+  /** Serves every repository of this run at /t<runId>/<name>.git. */
+  git!: GitHttpServer;
   private readonly services: RunningBuilder[] = [];
   private readonly repoIds = new Set<number>();
   private readonly lanes: Queue[] = [];
@@ -49,6 +53,11 @@ export class BuilderHarness {
     this.builds = new Queue(BUILDS_QUEUE, { connection: this.redis, prefix: this.prefix });
     this.deploys = new Queue(DEPLOYS_QUEUE, { connection: this.redis, prefix: this.prefix });
     this.logBase = await this.logServerFor(this.prefix);
+    this.git = await startGitHttpServer(path.join(this.root, 'served'));
+  }
+
+  get owner(): string {
+    return `t${this.runId}`;
   }
 
   private async logServerFor(prefix: string): Promise<string> {
@@ -82,6 +91,7 @@ export class BuilderHarness {
       GITFAAS_BUILD_PARALLELISM: '3',
       GITFAAS_BUILDER_CONCURRENCY: '2',
       GITFAAS_BUILD_LOG_TTL: '1h',
+      GITFAAS_GIT_HOSTS: this.git.url,
       ...env,
     });
     const service = await startBuilder(config, silentLogger(), { reporter: this.reporter, builder, cloneCredentials: async () => undefined, ...deps });
@@ -100,7 +110,12 @@ export class BuilderHarness {
   }
 
   async repo(name: string): Promise<TestRepo> {
-    return TestRepo.create(path.join(this.root, 'repos', name));
+    return TestRepo.create(path.join(this.root, 'repos', name), path.join(this.root, 'served', this.owner, `${name}.git`));
+  }
+
+  /** Where the builder clones `repo` from. */
+  cloneUrl(repo: TestRepo): string {
+    return `${this.git.url}/${this.owner}/${path.basename(repo.root)}.git`;
   }
 
   source(repo: TestRepo, sha: string, extra: Partial<SourceRef> = {}): SourceRef {
@@ -109,11 +124,11 @@ export class BuilderHarness {
     this.repoIds.add(repoId);
     return {
       scm: 'github',
-      owner: `t${this.runId}`,
-      repo: path.basename(path.dirname(repo.bare)),
-      fullName: `t${this.runId}/${path.basename(path.dirname(repo.bare))}`,
+      owner: this.owner,
+      repo: path.basename(repo.root),
+      fullName: `${this.owner}/${path.basename(repo.root)}`,
       repoId,
-      cloneUrl: repo.url,
+      cloneUrl: this.cloneUrl(repo),
       private: false,
       sha,
       branch: 'main',
@@ -193,6 +208,7 @@ export class BuilderHarness {
     await this.builds?.close();
     await this.deploys?.close();
     for (const { server } of this.logServers.values()) server.close();
+    await this.git?.close();
     for (const id of this.repoIds) {
       const keys = await this.redis.keys(`${this.prefix}*:seq:github:${id}:*`);
       if (keys.length > 0) await this.redis.del(...keys);

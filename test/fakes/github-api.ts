@@ -1,5 +1,7 @@
 // A stand-in for the GitHub REST API on 127.0.0.1, speaking the routes gitfaas uses
-// (commit statuses, check runs, installation access tokens, GET repository) and recording
+// (commit statuses, check runs, installation access tokens, GET repository, GET
+// repository by id: only repositories a test adds, 404 otherwise, as GitHub answers for a
+// repository the token or installation cannot see) and recording
 // every call. The code under test reaches it through the real @octokit/rest client with
 // baseUrl pointed here. It checks credentials as GitHub does: a personal token, or an App
 // JWT (RS256, verified with the App's public key) to mint installation tokens.
@@ -41,6 +43,15 @@ export interface CheckRun {
   history: { status: string; conclusion?: string; title?: string }[];
 }
 
+/** A repository GET /repositories/:id knows; with installationId, only that installation's tokens see it. */
+export interface FakeRepository {
+  id: number;
+  owner: string;
+  name: string;
+  private?: boolean;
+  installationId?: number;
+}
+
 export interface FakeGitHubOptions {
   /** Accept this personal token. */
   token?: string;
@@ -60,6 +71,8 @@ export interface FakeGitHub {
   statusesFor(sha: string, context?: string): CommitStatus[];
   /** Latest state per context for one sha (statuses or check runs, whichever is used). */
   latestFor(sha: string): Map<string, { state: string; description?: string; targetUrl?: string }>;
+  /** Makes GET /repositories/:id answer for this repository. */
+  addRepository(repo: FakeRepository): void;
   /** Makes the next `count` calls matching `path` answer `status`. */
   failNext(pathPattern: RegExp, status: number, count?: number): void;
   /** The OAuth web flow, when options.oauth is given: approveAs(login) picks who signs in. */
@@ -128,6 +141,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const statuses: CommitStatus[] = [];
   const checkRuns = new Map<number, CheckRun>();
   const installationTokens: string[] = [];
+  const tokenInstallation = new Map<string, number>();
+  const repositories = new Map<number, FakeRepository>();
   const failures: { pattern: RegExp; status: number; count: number }[] = [];
   let nextCheckRunId = 1000;
   const oauth = options.oauth ? new FakeOAuth(options.oauth, 'gho_') : undefined;
@@ -165,6 +180,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         }
         const token = `ghs_${randomBytes(18).toString('hex')}`;
         installationTokens.push(token);
+        tokenInstallation.set(token, Number(m[1]));
         return send(res, 201, {
           token,
           expires_at: new Date(Date.now() + 3600_000).toISOString(),
@@ -213,6 +229,21 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         run.history.push({ status: run.status, conclusion: run.conclusion, title: body.output?.title });
         return send(res, 200, run);
       }
+      m = /^\/repositories\/(\d+)$/.exec(path);
+      if (m && req.method === 'GET') {
+        const repo = repositories.get(Number(m[1]));
+        const installation = tokenInstallation.get(auth?.replace(/^(token|bearer)\s+/i, '') ?? '');
+        const visible = repo && (installation === undefined || repo.installationId === undefined || repo.installationId === installation);
+        if (!visible) return send(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/repos/repos#get-a-repository' });
+        return send(res, 200, {
+          id: repo.id,
+          name: repo.name,
+          full_name: `${repo.owner}/${repo.name}`,
+          owner: { login: repo.owner, type: 'User' },
+          private: repo.private ?? false,
+          default_branch: 'main',
+        });
+      }
       m = /^\/repos\/([^/]+)\/([^/]+)$/.exec(path);
       if (m && req.method === 'GET') {
         return send(res, 200, { name: m[2], full_name: `${m[1]}/${m[2]}`, default_branch: 'master', private: false });
@@ -246,6 +277,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         });
       }
       return latest;
+    },
+    addRepository(repo) {
+      repositories.set(repo.id, repo);
     },
     failNext(pattern, status, count = 1) {
       failures.push({ pattern, status, count });

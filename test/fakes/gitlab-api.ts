@@ -1,5 +1,6 @@
 // A stand-in for the GitLab REST API (v4) on 127.0.0.1, speaking the route gitfaas uses
-// (POST /api/v4/projects/:id/statuses/:sha) and recording every call. The code under
+// (POST /api/v4/projects/:id/statuses/:sha; GET /api/v4/projects/:id for the projects a
+// test adds, 404 otherwise) and recording every call. The code under
 // test reaches it through the real @gitbeaker/rest client with host pointed here. It
 // checks the PRIVATE-TOKEN header and refuses same-state transitions as GitLab does.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -20,6 +21,8 @@ export interface GitLabStatus {
 export interface FakeGitLab {
   url: string;
   statuses: GitLabStatus[];
+  /** Makes GET /api/v4/projects/:id answer for this project ("group/sub/name"). */
+  addProject(project: { id: number; pathWithNamespace: string }): void;
   /** Latest state per status name for one sha. */
   latestFor(sha: string): Map<string, GitLabStatus>;
   /** The OAuth web flow, when options.oauth is given: approveAs(login) picks who signs in. */
@@ -70,6 +73,7 @@ async function oauthRoute(oauth: FakeOAuth, req: IncomingMessage, url: URL, res:
 export async function startFakeGitLab(options: { token: string; oauth?: OAuthClientRegistration }): Promise<FakeGitLab> {
   const oauth = options.oauth ? new FakeOAuth(options.oauth, 'gloas-') : undefined;
   const statuses: GitLabStatus[] = [];
+  const projects = new Map<number, { id: number; pathWithNamespace: string }>();
   const latestFor = (sha: string) => {
     const latest = new Map<string, GitLabStatus>();
     for (const status of statuses) if (status.sha === sha) latest.set(status.name, status);
@@ -80,6 +84,13 @@ export async function startFakeGitLab(options: { token: string; oauth?: OAuthCli
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       if (oauth && (url.pathname.startsWith('/oauth/') || (url.pathname === '/api/v4/user' && req.method === 'GET'))) return await oauthRoute(oauth, req, url, res);
       if (req.headers['private-token'] !== options.token) return send(res, 401, { message: '401 Unauthorized' });
+      const byId = /^\/api\/v4\/projects\/(\d+)$/.exec(url.pathname);
+      if (byId && req.method === 'GET') {
+        const project = projects.get(Number(byId[1]));
+        if (!project) return send(res, 404, { message: '404 Project Not Found' });
+        const path = project.pathWithNamespace;
+        return send(res, 200, { id: project.id, name: path.split('/').pop(), path_with_namespace: path, namespace: { full_path: path.split('/').slice(0, -1).join('/') } });
+      }
       const match = /^\/api\/v4\/projects\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(url.pathname);
       if (req.method !== 'POST' || !match) return send(res, 404, { message: '404 Not Found' });
       const body = { ...Object.fromEntries(url.searchParams), ...(await readBody(req)) } as Record<string, string | undefined>;
@@ -108,6 +119,7 @@ export async function startFakeGitLab(options: { token: string; oauth?: OAuthCli
     statuses,
     latestFor,
     oauth,
+    addProject: (project) => void projects.set(project.id, project),
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -1,8 +1,10 @@
 // The whole GitOps path in one process for end-to-end tests and the benchmark: the real
 // gateway (Docker provider), webhook receiver, builder (BuildKit in the Docker engine,
 // local registry) and deployer, on ephemeral 127.0.0.1 ports with a fresh queue prefix,
-// and the GitHub and GitLab REST API stand-ins. Git hosting is a bare repository on disk
-// (served over git's smart HTTP with basic auth for a private GitLab project).
+// and the GitHub and GitLab REST API stand-ins. Git hosting is bare repositories on disk
+// served over git's smart HTTP at /<owner>/<name>.git, one server for "GitHub" and one
+// for "GitLab" (basic auth for a private GitLab project), both named in GITFAAS_GIT_HOSTS;
+// every repository is also known to its host's API stand-in by id.
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -126,7 +128,11 @@ export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<G
     stops.push(() => gitlab.stop());
     const password = Buffer.from(gateway.authHeader.slice('Basic '.length), 'base64').toString().split(':').slice(1).join(':');
     const credentials = appKey ? { GITHUB_APP_ID: String(appId), GITHUB_APP_PRIVATE_KEY: appKey.privateKey } : { GITHUB_TOKEN: token };
-    const common = { GITFAAS_QUEUE_PREFIX: prefix, GITHUB_API_URL: github.url, ...credentials, GITLAB_URL: gitlab.url, GITLAB_TOKEN: gitlabToken };
+    const githubGit = await startGitHttpServer(path.join(root, 'github'));
+    stops.push(() => githubGit.close());
+    const gitlabGit = await startGitHttpServer(path.join(root, 'gitlab'));
+    stops.push(() => gitlabGit.close());
+    const common = { GITFAAS_GIT_HOSTS: `${githubGit.url},${gitlabGit.url}`, GITFAAS_QUEUE_PREFIX: prefix, GITHUB_API_URL: github.url, ...credentials, GITLAB_URL: gitlab.url, GITLAB_TOKEN: gitlabToken };
 
     const webhooks = await startWebhooks(
       loadWebhooksConfig({ ...common, GITFAAS_WEBHOOKS_PORT: '0', GITHUB_WEBHOOK_SECRET: secret, GITLAB_WEBHOOK_SECRET: gitlabSecret, GITFAAS_ADMIN_PASSWORD: password }),
@@ -199,15 +205,16 @@ export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<G
         const dir = path.join(root, `${name}-${randomBytes(3).toString('hex')}`);
         // TestRepo's constructor opens simple-git on dir/work, which must already exist.
         await mkdir(path.join(dir, 'work'), { recursive: true });
-        const git = await TestRepo.create(dir);
+        const git = await TestRepo.create(dir, path.join(root, 'github', ghOwner, `${name}.git`));
         const payloadRepo: PayloadRepo = {
           owner: ghOwner,
           name,
           id: randomInt(1, 2 ** 31),
-          cloneUrl: git.url,
+          cloneUrl: `${githubGit.url}/${ghOwner}/${name}.git`,
           defaultBranch: 'main',
           ...(opts.app ? { private: true, installationId: INSTALLATION_ID } : {}),
         };
+        github.addRepository({ id: payloadRepo.id, owner: ghOwner, name, private: payloadRepo.private, installationId: payloadRepo.installationId });
         repoIds.push(payloadRepo.id);
         return {
           git,
@@ -222,14 +229,11 @@ export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<G
         const glOwner = o.owner ?? `gl${randomBytes(3).toString('hex')}`;
         const dir = path.join(root, `gl-${name}-${randomBytes(3).toString('hex')}`);
         await mkdir(path.join(dir, 'work'), { recursive: true });
-        const git = await TestRepo.create(dir);
-        let cloneUrl = git.url;
-        if (o.private) {
-          const server = await startGitHttpServer(dir, { username: 'oauth2', password: gitlabToken });
-          stops.push(() => server.close());
-          cloneUrl = `${server.url}/remote.git`;
-        }
+        const git = await TestRepo.create(dir, path.join(root, 'gitlab', glOwner, `${name}.git`));
+        const cloneUrl = `${gitlabGit.url}/${glOwner}/${name}.git`;
+        if (o.private) gitlabGit.protect(`/${glOwner}/${name}.git`, { username: 'oauth2', password: gitlabToken });
         const project: GitLabTestProject = { owner: glOwner, name, id: randomInt(1, 2 ** 31), cloneUrl, defaultBranch: 'main', private: !!o.private };
+        gitlab.addProject({ id: project.id, pathWithNamespace: `${glOwner}/${name}` });
         gitlabIds.push(project.id);
         const ns = ownerNamespace('gitlab', glOwner);
         namespaces.add(ns);
