@@ -101,7 +101,8 @@ export function responseHeaders(raw: Buffer[], callId: string, started: number):
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toString('latin1');
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || listed?.has(lower) || lower === 'x-call-id' || lower === 'x-duration-seconds') continue;
+    // Trailer announces the trailers the gateway passes on (RFC 9110 6.6.2): end-to-end in a response.
+    if ((HOP_BY_HOP.has(lower) && lower !== 'trailer') || listed?.has(lower) || lower === 'x-call-id' || lower === 'x-duration-seconds') continue;
     out.push(name, raw[i + 1].toString('latin1'));
   }
   out.push('x-call-id', callId, 'x-duration-seconds', ((Date.now() - started) / 1000).toFixed(3));
