@@ -1,6 +1,7 @@
 // Deployer configuration, read once from the environment (docs/configuration.md, "Deployer").
 import path from 'node:path';
 import { z } from 'zod';
+import { bareLabelsVar } from '../../shared/owner-labels.js';
 import { DEFAULT_BUILD_HISTORY_TTL_MS } from '../../shared/build-history.js';
 import { DEFAULT_BUILD_LOG_TTL_MS } from '../../shared/build-logs.js';
 import {
@@ -42,6 +43,7 @@ const schema = z
       .refine((v) => !v || v.split('.').every(isDnsLabel), {
         message: 'expected a domain name such as fn.example.com (lower-case, no scheme, no port)',
       }),
+    GITFAAS_BARE_LABELS: bareLabelsVar,
     GITFAAS_DOMAIN_SCHEME: z.enum(['https', 'http'], { message: 'expected https or http' }).default('https'),
     GITFAAS_DOMAIN_PORT: z.coerce.number().int().min(1).max(65535, 'expected a port from 1 to 65535').optional(),
     ...githubEnvShape,
@@ -60,9 +62,9 @@ const schema = z
       gatewayUrl,
       /** Base of the function URLs put on success statuses, without GITFAAS_DOMAIN. */
       publicUrl: (env.GITFAAS_PUBLIC_URL ?? gatewayUrl).replace(/\/+$/, ''),
-      /** With GITFAAS_DOMAIN, statuses link <scheme>://<namespace>.<domain>[:port]/<function>. */
+      /** With GITFAAS_DOMAIN, statuses link <scheme>://<owner label>.<domain>[:port]/<function>. */
       domain: env.GITFAAS_DOMAIN
-        ? { name: env.GITFAAS_DOMAIN, scheme: env.GITFAAS_DOMAIN_SCHEME, port: env.GITFAAS_DOMAIN_PORT }
+        ? { name: env.GITFAAS_DOMAIN, scheme: env.GITFAAS_DOMAIN_SCHEME, port: env.GITFAAS_DOMAIN_PORT, bareLabels: env.GITFAAS_BARE_LABELS }
         : undefined,
       quotas: quotasFromEnv(env),
       adminUser: env.GITFAAS_ADMIN_USER,

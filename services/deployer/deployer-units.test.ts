@@ -85,7 +85,14 @@ test('success statuses link the gateway URL, or the owner\'s subdomain with GITF
   const domain = loadDeployerConfig({ GITFAAS_DOMAIN: 'fn.example.com' });
   assert.equal(functionUrlFor(domain)('echo', 'gl-alice'), 'https://gl-alice.fn.example.com/echo');
   const local = loadDeployerConfig({ GITFAAS_DOMAIN: 'fn.localhost', GITFAAS_DOMAIN_SCHEME: 'http', GITFAAS_DOMAIN_PORT: '8080' });
-  assert.equal(functionUrlFor(local)('echo', 'gh-bob'), 'http://gh-bob.fn.localhost:8080/echo');
+  assert.equal(functionUrlFor(local)('echo', 'gh-bob'), 'http://bob.fn.localhost:8080/echo');
+  assert.equal(functionUrlFor(local)('echo', 'gh-gl-bob'), 'http://gh-gl-bob.fn.localhost:8080/echo', 'a login that looks like a namespace keeps the namespace form');
+  const gitlabBare = loadDeployerConfig({ GITFAAS_DOMAIN: 'fn.example.com', GITFAAS_BARE_LABELS: 'gitlab' });
+  assert.equal(functionUrlFor(gitlabBare)('echo', 'gl-alice'), 'https://alice.fn.example.com/echo');
+  assert.equal(functionUrlFor(gitlabBare)('echo', 'gh-alice'), 'https://gh-alice.fn.example.com/echo');
+  const none = loadDeployerConfig({ GITFAAS_DOMAIN: 'fn.example.com', GITFAAS_BARE_LABELS: 'none' });
+  assert.equal(functionUrlFor(none)('echo', 'gh-alice'), 'https://gh-alice.fn.example.com/echo');
+  assert.throws(() => loadDeployerConfig({ GITFAAS_BARE_LABELS: 'bitbucket' }), /GITFAAS_BARE_LABELS/);
   assert.throws(() => loadDeployerConfig({ GITFAAS_DOMAIN: 'https://fn.example.com' }), /GITFAAS_DOMAIN/);
   assert.throws(() => loadDeployerConfig({ GITFAAS_DOMAIN_SCHEME: 'ftp' }), /GITFAAS_DOMAIN_SCHEME/);
   assert.throws(() => loadDeployerConfig({ GITFAAS_QUOTA_MAX_MEMORY: 'lots' }), /GITFAAS_QUOTA_MAX_MEMORY/);

@@ -57,7 +57,7 @@ export function createApp(opts: AppOptions): GatewayApp {
   const { provider, config, log } = opts;
   const upstreams = opts.upstreams ?? new Upstreams(config.functionTimeoutMs);
   const invocations = opts.invocations ?? new Invocations();
-  const proxy = createProxy({ provider, upstreams, invocations, defaultNamespace: config.defaultNamespace, timeoutMs: config.functionTimeoutMs, log });
+  const proxy = createProxy({ provider, upstreams, observers: [invocations], defaultNamespace: config.defaultNamespace, timeoutMs: config.functionTimeoutMs, log });
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   invocations.register(metrics);

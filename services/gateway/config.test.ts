@@ -35,6 +35,9 @@ test('domain, trust proxy and instance', () => {
   assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_DOMAIN: 'fn.example.com:8080' }), /GITFAAS_DOMAIN/);
   assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_TRUST_PROXY: 'maybe' }), /GITFAAS_TRUST_PROXY/);
   assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_INSTANCE: 'Test_1' }), /GITFAAS_INSTANCE/);
+  assert.equal(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x' }).bareLabels, 'github');
+  assert.equal(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_BARE_LABELS: 'none' }).bareLabels, 'none');
+  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_BARE_LABELS: 'GitHub' }), /GITFAAS_BARE_LABELS/);
 });
 
 test('the password comes from GITFAAS_ADMIN_PASSWORD_FILE, or from the file setup.sh generates', async () => {

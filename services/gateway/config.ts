@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { bareLabelsVar } from '../../shared/owner-labels.js';
 import {
   ConfigError,
   bindVar,
@@ -60,6 +61,7 @@ const schema = z
     GITFAAS_DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
     GITFAAS_FUNCTION_HOST: bindVar,
     GITFAAS_DOMAIN: domainVar,
+    GITFAAS_BARE_LABELS: bareLabelsVar,
     GITFAAS_TRUST_PROXY: booleanVar(false),
     GITFAAS_INSTANCE: instanceVar,
     GITFAAS_SYSTEM_BODY_LIMIT_BYTES: positiveIntVar(4 * 1024 * 1024),
@@ -82,6 +84,8 @@ const schema = z
     functionHost: env.GITFAAS_FUNCTION_HOST,
     /** Owner subdomains live under this: <namespace>.<domain>. */
     domain: env.GITFAAS_DOMAIN,
+    /** Whose logins are bare labels: alice.<domain> is namespace gh-alice (shared/owner-labels.ts). */
+    bareLabels: env.GITFAAS_BARE_LABELS,
     /** Honour X-Forwarded-Host (and -Proto) from a reverse proxy in front of the gateway. */
     trustProxy: env.GITFAAS_TRUST_PROXY,
     /** Only containers labelled com.gitfaas.instance=<instance> are this gateway's. */

@@ -53,3 +53,22 @@ test('normaliseHost refuses malformed hosts', () => {
   assert.equal(normaliseHost('a.com:99999x'), undefined);
   assert.equal(normaliseHost('A.Com'), 'a.com');
 });
+
+test('bare labels: alice.<domain> is GitHub\'s alice; the namespace form and the other host\'s form keep working', () => {
+  const bare = { ...options, bareLabels: 'github' as const };
+  assert.deepEqual(routeByHost('alice.fn.example.com', '/echo/x', bare), { kind: 'function', namespace: 'gh-alice', name: 'echo', path: '/x' });
+  assert.deepEqual(routeByHost('Alice.fn.example.com', '/', bare), { kind: 'index', namespace: 'gh-alice' });
+  assert.deepEqual(routeByHost('gh-alice.fn.example.com', '/echo', bare), { kind: 'function', namespace: 'gh-alice', name: 'echo', path: '/' });
+  assert.deepEqual(routeByHost('gl-alice.fn.example.com', '/echo', bare), { kind: 'function', namespace: 'gl-alice', name: 'echo', path: '/' });
+  // A label with an owner prefix is a namespace, never a login: GitHub's "gl-bob" is gh-gl-bob.
+  assert.deepEqual(routeByHost('gl-bob.fn.example.com', '/echo', bare), { kind: 'function', namespace: 'gl-bob', name: 'echo', path: '/' });
+  assert.deepEqual(routeByHost('gh-gl-bob.fn.example.com', '/echo', bare), { kind: 'function', namespace: 'gh-gl-bob', name: 'echo', path: '/' });
+  // Reserved names belong to no owner; nested labels never reach anyone.
+  assert.equal(routeByHost('www.fn.example.com', '/echo', bare)?.kind, 'not-found');
+  assert.equal(routeByHost('bob.alice.fn.example.com', '/echo', bare)?.kind, 'not-found');
+  assert.match((routeByHost('www.fn.example.com', '/', bare) as { message: string }).message, /expected <github login> or <owner namespace>\.fn\.example\.com/);
+  const gitlab = { ...options, bareLabels: 'gitlab' as const };
+  assert.deepEqual(routeByHost('alice.fn.example.com', '/echo', gitlab), { kind: 'function', namespace: 'gl-alice', name: 'echo', path: '/' });
+  // Without bare labels the label is the namespace, as before.
+  assert.deepEqual(routeByHost('alice.fn.example.com', '/echo', options), { kind: 'function', namespace: 'alice', name: 'echo', path: '/' });
+});

@@ -1,8 +1,10 @@
-// Maps a request's host to an owner's functions: "<namespace>.<domain>/<fn>/<rest>" goes
-// to function <fn> in that namespace with path "/<rest>", the bare subdomain lists the
+// Maps a request's host to an owner's functions: "<label>.<domain>/<fn>/<rest>" goes to
+// function <fn> in the label's namespace (shared/owner-labels.ts: "alice" is gh-alice, and
+// "gh-alice" itself) with path "/<rest>", the bare subdomain lists the
 // owner's functions, and a custom domain (annotation com.gitfaas.domain) maps a whole
 // host to one function. Anything else is not ours and falls through to the normal API.
 import { isDnsLabel } from '../../shared/names.js';
+import { namespaceOfLabel, type BareLabels } from '../../shared/owner-labels.js';
 
 export type HostRoute =
   | { kind: 'function'; namespace: string; name: string; path: string }
@@ -14,6 +16,8 @@ export interface HostRouterOptions {
   domain: string;
   /** Custom domains: host -> function, kept by the gateway from function annotations. */
   customDomains: ReadonlyMap<string, { name: string; namespace: string }>;
+  /** Which git host's logins are bare labels (GITFAAS_BARE_LABELS); "none" when absent. */
+  bareLabels?: BareLabels;
 }
 
 /** Lower-cases a Host header value and strips the port and a trailing dot; undefined if malformed. */
@@ -49,9 +53,11 @@ export function routeByHost(rawHost: string | undefined, path: string, options: 
   if (custom) return { kind: 'function', namespace: custom.namespace, name: custom.name, path };
   const suffix = `.${options.domain}`;
   if (!host.endsWith(suffix)) return undefined;
-  const namespace = host.slice(0, -suffix.length);
-  if (!isDnsLabel(namespace)) {
-    return { kind: 'not-found', message: `no owner at ${host}: expected <owner namespace>.${options.domain}` };
+  const label = host.slice(0, -suffix.length);
+  const namespace = namespaceOfLabel(label, options.bareLabels ?? 'none');
+  if (namespace === undefined) {
+    const form = options.bareLabels && options.bareLabels !== 'none' ? `<${options.bareLabels} login> or <owner namespace>` : '<owner namespace>';
+    return { kind: 'not-found', message: `no owner at ${host}: expected ${form}.${options.domain}` };
   }
   if (path === '/' || path === '') return { kind: 'index', namespace };
   const parts = splitPath(path);

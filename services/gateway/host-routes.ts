@@ -5,6 +5,7 @@
 // ours costs one Set lookup.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../shared/logger.js';
+import type { BareLabels } from '../../shared/owner-labels.js';
 import type { DomainClaims } from './domains.js';
 import { routeByHost } from './host-router.js';
 import type { Provider } from './providers/provider.js';
@@ -13,6 +14,8 @@ import type { ProxyHandler } from './proxy.js';
 export interface HostRoutesOptions {
   /** Owner subdomains live under it (GITFAAS_DOMAIN). */
   domain: string;
+  /** Which git host's logins are bare subdomain labels (GITFAAS_BARE_LABELS). */
+  bareLabels: BareLabels;
   /** Honour X-Forwarded-Host / X-Forwarded-Proto (GITFAAS_TRUST_PROXY). */
   trustProxy: boolean;
   claims: DomainClaims;
@@ -43,7 +46,7 @@ const firstValue = (value: string | string[] | undefined): string | undefined =>
 
 export function hostRoutes(opts: HostRoutesOptions): HostRoutes {
   const { domain, trustProxy, claims, provider, proxy, log } = opts;
-  const router = { domain, customDomains: claims.hosts };
+  const router = { domain, customDomains: claims.hosts, bareLabels: opts.bareLabels };
   const notOurs = new Set<string>();
   const previous = claims.onChange;
   claims.onChange = () => {

@@ -1,10 +1,16 @@
 // Invocation counts per function and status code, kept as plain numbers on the hot path and
-// read by /system/functions (invocationCount) and by Prometheus at scrape time.
+// read by /system/functions (invocationCount) and by Prometheus at scrape time. The proxy
+// tells it of each call as one of its observers.
 import { Counter, Registry } from 'prom-client';
+import type { CallObserver } from './proxy-call.js';
 
-export class Invocations {
+export class Invocations implements CallObserver {
   /** key "name.namespace" -> status code -> count */
   private readonly counts = new Map<string, Map<number, number>>();
+
+  called(fn: string, code: number): void {
+    this.count(fn, code);
+  }
 
   count(fn: string, code: number): void {
     let byCode = this.counts.get(fn);

@@ -57,7 +57,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   const dashboard = createDashboard({ ...config, settings: config.dashboard, provider, invocations, asyncLink: asyncSide.link, log: log.child({ component: 'dashboard' }) });
   const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
   const listener = getRequestListener(app.fetch);
-  const byHost = hostRoutes({ domain: config.domain, trustProxy: config.trustProxy, claims, provider, proxy, log });
+  const byHost = hostRoutes({ domain: config.domain, bareLabels: config.bareLabels, trustProxy: config.trustProxy, claims, provider, proxy, log });
   const server = createServer((req, res) => {
     if (byHost(req, res)) return;
     if (req.url !== undefined && req.url.startsWith(FUNCTION_PREFIX)) proxy(req, res);

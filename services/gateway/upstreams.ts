@@ -2,6 +2,7 @@
 // leaving replica can be drained before it is stopped. Pools of replicas no longer used
 // are closed by a periodic sweep.
 import { Pool } from 'undici';
+import { lenientConnector } from './lenient-upstream.js';
 import type { Endpoint } from './providers/provider.js';
 
 export interface Upstream {
@@ -37,7 +38,7 @@ export class Upstreams {
           keepAliveMaxTimeout: 60_000,
           headersTimeout: this.timeoutMs,
           bodyTimeout: this.timeoutMs,
-          connect: { timeout: 5_000 },
+          connect: lenientConnector({ timeout: 5_000 }),
         }),
         inFlight: 0,
         used: true,

@@ -106,6 +106,23 @@ describe('owner subdomains', () => {
     assert.equal((await at(`${bob}.${DOMAIN}`, '/echo/x')).json().version, 'bob');
   });
 
+  test('alice.<domain>, the GitHub login, is the same owner as gh-alice.<domain>; bob\'s label never reaches alice', async () => {
+    const bareAlice = alice.slice('gh-'.length);
+    const res = await at(`${bareAlice}.${DOMAIN}`, '/echo/x?q=1');
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json().version, 'alice');
+    assert.equal(res.json().path, '/x');
+    assert.equal((await at(`${bob.slice('gh-'.length)}.${DOMAIN}`, '/echo/x')).json().version, 'bob');
+    const list = await at(`${bareAlice}.${DOMAIN}`, '/');
+    const urls: string[] = list.json().map((f: { url: string }) => f.url);
+    assert.ok(urls.includes(`http://${bareAlice}.${DOMAIN}/echo`), urls.join(' '));
+    assert.ok(urls.every((u) => u.startsWith(`http://${bareAlice}.${DOMAIN}/`)), urls.join(' '));
+    // A GitLab owner's namespace form names that namespace, not a GitHub login.
+    const gitlab = await at(`gl-${bareAlice}.${DOMAIN}`, '/echo/x');
+    assert.equal(gitlab.status, 404);
+    assert.match(gitlab.text, new RegExp(`not found in namespace "gl-${bareAlice}"`));
+  });
+
   test('hosts are case-insensitive and the port is ignored', async () => {
     for (const host of [aliceHost.toUpperCase(), `${aliceHost}:8080`]) {
       const res = await at(host, '/echo/x');

@@ -1,0 +1,148 @@
+// One call through the proxy, as an undici dispatch handler: the function's answer streams
+// straight into node's ServerResponse with backpressure both ways, and the client going away
+// aborts the upstream request. No promise, stream wrapper or AbortSignal per call.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PassThrough } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { Logger } from '../../shared/logger.js';
+import type { Endpoint, Provider } from './providers/provider.js';
+import { responseHeaders } from './proxy-headers.js';
+import type { Upstream, Upstreams } from './upstreams.js';
+
+/** Told about every answered call: invocation counts now, metrics and autoscaler load later. */
+export interface CallObserver {
+  /** `status` is the function's, or the gateway's own 502/503/504; `ms` is the time to the response head. */
+  called(fn: string, status: number, ms: number): void;
+}
+
+/** What every call of one proxy shares. */
+export interface CallContext {
+  provider: Provider;
+  upstreams: Upstreams;
+  observers: readonly CallObserver[];
+  timeoutSeconds: number;
+  log: Logger;
+}
+
+/** Connection errors after which nothing reached the replica, so another may be tried. */
+const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'EPIPE']);
+
+class ClientGone extends Error {
+  override name = 'ClientGone';
+}
+
+export function observe(observers: readonly CallObserver[], fn: string, status: number, started: number): void {
+  const ms = Date.now() - started;
+  for (let i = 0; i < observers.length; i++) observers[i].called(fn, status, ms);
+}
+
+export function plain(res: ServerResponse, status: number, text: string): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export class ProxyCall implements Dispatcher.DispatchHandler {
+  private upstream: Upstream | undefined;
+  private abortUpstream: ((err: Error) => void) | undefined;
+  private resume: (() => void) | undefined;
+  private attempt = 0;
+  private readonly body: PassThrough | null;
+  private readonly dispatchOptions: Dispatcher.DispatchOptions;
+
+  constructor(
+    private readonly ctx: CallContext,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly name: string,
+    private readonly namespace: string,
+    private readonly fn: string,
+    private readonly cursor: number,
+    private readonly callId: string,
+    private readonly started: number,
+    path: string,
+    headers: string[],
+    hasBody: boolean,
+  ) {
+    // A pass-through body: on failure undici destroys it, not the client's request, so the
+    // client still gets an explanatory answer.
+    this.body = hasBody ? req.pipe(new PassThrough()) : null;
+    this.dispatchOptions = { path, method: req.method as Dispatcher.HttpMethod, headers, body: this.body };
+    res.once('close', this.onClientClose);
+  }
+
+  /** A client that goes away cancels the call to the function, whatever stage it is at. */
+  private readonly onClientClose = (): void => {
+    if (this.res.writableFinished) return;
+    this.abortUpstream?.(new ClientGone('the client went away'));
+  };
+
+  private readonly onDrain = (): void => this.resume?.();
+
+  send(endpoint: Endpoint): void {
+    const upstream = this.ctx.upstreams.get(endpoint);
+    this.upstream = upstream;
+    upstream.inFlight++;
+    upstream.used = true;
+    upstream.pool.dispatch(this.dispatchOptions, this);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortUpstream = abort;
+    if (this.res.destroyed && !this.res.writableFinished) abort(new ClientGone('the client went away'));
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true; // informational answers stay between the gateway and the replica
+    this.resume = resume;
+    const res = this.res;
+    observe(this.ctx.observers, this.fn, statusCode, this.started);
+    res.writeHead(statusCode, responseHeaders(rawHeaders, this.callId, this.started));
+    res.on('drain', this.onDrain);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.res.write(chunk);
+  }
+
+  onComplete(trailers: string[] | Buffer[] | null): void {
+    this.finish();
+    if (trailers && trailers.length) {
+      const out: Record<string, string> = {};
+      for (let i = 0; i < trailers.length; i += 2) out[trailers[i].toString('latin1')] = trailers[i + 1].toString('latin1');
+      this.res.addTrailers(out);
+    }
+    this.res.end();
+  }
+
+  onError(err: Error & { code?: string }): void {
+    this.finish();
+    const { res, fn } = this;
+    if (res.headersSent) {
+      res.destroy(err);
+      return;
+    }
+    if (err instanceof ClientGone || res.destroyed) return; // nobody to answer
+    this.attempt++;
+    // At least one retry, so a kept-alive connection the replica just closed is not a 502.
+    if (this.body === null && RETRYABLE.has(err.code ?? '')) {
+      const next = this.ctx.provider.endpoints(this.name, this.namespace);
+      if (next && next.length && this.attempt < Math.max(2, next.length)) return this.send(next[(this.cursor + this.attempt) % next.length]);
+    }
+    if (err.code === 'UND_ERR_HEADERS_TIMEOUT') {
+      observe(this.ctx.observers, fn, 504, this.started);
+      return plain(res, 504, `function "${fn}" did not answer within ${this.ctx.timeoutSeconds} s\n`);
+    }
+    this.ctx.log.warn({ fn, callId: this.callId, err: { code: err.code, message: err.message } }, 'function call failed');
+    observe(this.ctx.observers, fn, 502, this.started);
+    plain(res, 502, `function "${fn}": its replica did not answer (${err.code ?? err.message})\n`);
+  }
+
+  private finish(): void {
+    if (this.upstream) this.upstream.inFlight--;
+    this.upstream = undefined;
+    this.abortUpstream = undefined;
+    this.res.off('drain', this.onDrain);
+  }
+}

@@ -1,0 +1,110 @@
+// Header copying for the proxy, on node's and undici's raw header lists (flat name/value
+// arrays): no header objects are built per call, and names are lower-cased only to test them.
+import type { IncomingMessage } from 'node:http';
+
+/** Headers that describe one connection, not the message: never forwarded (RFC 9110 7.6.1). */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'host',
+]);
+
+/** What the proxy needs to know of a request's headers, read in one pass over rawHeaders. */
+export interface RequestFacts {
+  callId: string | undefined;
+  hasBody: boolean;
+}
+
+/** Names listed in Connection headers (also hop-by-hop), or undefined when there are none. */
+function connectionTokens(raw: readonly string[], names: readonly string[]): Set<string> | undefined {
+  let listed: Set<string> | undefined;
+  for (let i = 0; i < names.length; i++) {
+    if (names[i] !== 'connection') continue;
+    listed ??= new Set();
+    for (const token of raw[2 * i + 1].split(',')) listed.add(token.trim().toLowerCase());
+  }
+  return listed;
+}
+
+/**
+ * The upstream request's headers as a flat list: the client's end-to-end headers, then
+ * X-Forwarded-For/-Host, X-Call-Id and X-Start-Time. Fills `facts` on the way.
+ */
+export function forwardHeaders(req: IncomingMessage, callIdOf: () => string, started: number, facts: RequestFacts): string[] {
+  const raw = req.rawHeaders;
+  const names = new Array<string>(raw.length >> 1);
+  for (let i = 0; i < raw.length; i += 2) names[i >> 1] = raw[i].toLowerCase();
+  const listed = connectionTokens(raw, names);
+  const out: string[] = [];
+  let forwardedFor: string | undefined;
+  let host: string | undefined;
+  let forwardedHost = false;
+  let contentLength: string | undefined;
+  let chunked = false;
+  facts.callId = undefined;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    const value = raw[2 * i + 1];
+    switch (name) {
+      case 'host':
+        host = value;
+        continue;
+      case 'content-length':
+        contentLength = value;
+        break;
+      case 'transfer-encoding':
+        chunked = true;
+        continue;
+      case 'x-call-id':
+        // Several X-Call-Id headers: the first one is the call's id.
+        if (facts.callId === undefined && value) facts.callId = value;
+        continue;
+      case 'x-forwarded-for':
+        forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+        continue;
+      case 'x-forwarded-host':
+        forwardedHost = true;
+        break;
+      case 'x-start-time':
+        continue;
+    }
+    if (HOP_BY_HOP.has(name) || listed?.has(name)) continue;
+    out.push(raw[2 * i], value);
+  }
+  const client = req.socket.remoteAddress ?? '';
+  out.push('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${client}` : client);
+  if (!forwardedHost && host) out.push('x-forwarded-host', host);
+  facts.callId ??= callIdOf();
+  out.push('x-call-id', facts.callId, 'x-start-time', `${started}000000`);
+  facts.hasBody = contentLength !== undefined ? contentLength !== '0' : chunked;
+  return out;
+}
+
+/** The function's response headers for the client: end-to-end ones as strings, then X-Call-Id and X-Duration-Seconds. */
+export function responseHeaders(raw: Buffer[], callId: string, started: number): string[] {
+  const out: string[] = [];
+  let listed: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 10 && raw[i].toString('latin1').toLowerCase() === 'connection') {
+      listed ??= new Set();
+      for (const token of raw[i + 1].toString('latin1').split(',')) listed.add(token.trim().toLowerCase());
+    }
+  }
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString('latin1');
+    const lower = name.toLowerCase();
+    // Trailer announces the trailers the gateway passes on (RFC 9110 6.6.2): end-to-end in a response.
+    if ((HOP_BY_HOP.has(lower) && lower !== 'trailer') || listed?.has(lower) || lower === 'x-call-id' || lower === 'x-duration-seconds') continue;
+    out.push(name, raw[i + 1].toString('latin1'));
+  }
+  out.push('x-call-id', callId, 'x-duration-seconds', ((Date.now() - started) / 1000).toFixed(3));
+  return out;
+}

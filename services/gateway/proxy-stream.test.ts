@@ -1,0 +1,144 @@
+// The proxy's fast paths against real HTTP servers on 127.0.0.1: raw header copying,
+// streaming both ways with backpressure, observers, and cancelling a streaming call.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { silentLogger } from '../../shared/logger.js';
+import { waitFor } from '../../test/helpers/wait.js';
+import type { Endpoint, Provider } from './providers/provider.js';
+import { createProxy } from './proxy.js';
+import { Upstreams } from './upstreams.js';
+
+const table = new Map<string, Endpoint[]>();
+const provider = { endpoints: (name: string, ns: string) => table.get(`${name}.${ns}`) } as unknown as Provider;
+const calls: Array<[string, number]> = [];
+const servers: http.Server[] = [];
+const upstreams = new Upstreams(60_000);
+let base: string;
+
+async function listen(handler: http.RequestListener): Promise<string> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function fn(name: string, handler: http.RequestListener): Promise<void> {
+  table.set(`${name}.fn`, [{ id: name, url: await listen(handler) }]);
+}
+
+before(async () => {
+  const proxy = createProxy({ provider, upstreams, observers: [{ called: (f, status) => calls.push([f, status]) }], defaultNamespace: 'fn', timeoutMs: 60_000, log: silentLogger() });
+  base = await listen(proxy);
+});
+after(async () => {
+  for (const s of servers) s.closeAllConnections(), s.close();
+  await upstreams.close();
+});
+
+test('request headers: hop-by-hop ones dropped, X-Forwarded-* appended, X-Call-Id kept or made', async () => {
+  await fn('hdr', (req, res) => res.end(JSON.stringify(req.headers)));
+  const seen = await new Promise<Record<string, string>>((resolve, reject) => {
+    const req = http.request(`${base}/function/hdr`, {
+      headers: { 'x-forwarded-for': '10.1.1.1', 'x-call-id': 'given', connection: 'keep-alive, x-hop', 'x-hop': 'no', 'x-start-time': '1', 'x-end': 'yes', host: 'alice.example.com' },
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c) => (body += c)).on('end', () => resolve(JSON.parse(body)));
+    });
+    req.on('error', reject).end();
+  });
+  assert.equal(seen['x-forwarded-for'], '10.1.1.1, 127.0.0.1');
+  assert.equal(seen['x-forwarded-host'], 'alice.example.com');
+  assert.equal(seen['x-call-id'], 'given');
+  assert.equal(seen['x-hop'], undefined);
+  assert.equal(seen['x-end'], 'yes');
+  assert.match(seen['x-start-time'], /^\d{13}000000$/);
+  assert.notEqual(seen.host, 'alice.example.com');
+  const made = await fetch(`${base}/function/hdr`);
+  assert.match(made.headers.get('x-call-id') ?? '', /^[0-9a-f-]{36}$/);
+  assert.equal((await made.json())['x-call-id'], made.headers.get('x-call-id'));
+});
+
+test('a body streams to the function and back while the client is still sending', async () => {
+  let firstBytes: () => void;
+  const arrived = new Promise<void>((resolve) => (firstBytes = resolve));
+  await fn('echo', (req, res) => {
+    req.once('data', () => firstBytes());
+    req.pipe(res);
+  });
+  const hash = createHash('sha256');
+  const sent = createHash('sha256');
+  let received = 0;
+  const done = new Promise<void>((resolve, reject) => {
+    const req = http.request(`${base}/function/echo`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } });
+    req.on('response', (res) => res.on('data', (c: Buffer) => (hash.update(c), (received += c.length))).on('end', resolve));
+    req.on('error', reject);
+    const chunk = Buffer.alloc(1 << 20, 7);
+    req.write(chunk);
+    sent.update(chunk);
+    // Only once the function has the first megabyte does the rest follow.
+    void arrived.then(() => {
+      for (let i = 0; i < 15; i++) (req.write(chunk), sent.update(chunk));
+      req.end();
+    });
+  });
+  await done;
+  assert.equal(received, 16 << 20);
+  assert.equal(hash.digest('hex'), sent.digest('hex'));
+});
+
+test('a slow reader holds the function back (backpressure), then gets every byte', async () => {
+  const total = 256 << 20;
+  const state = { written: 0, blocked: false };
+  await fn('big', (_req, res) => {
+    const chunk = Buffer.alloc(1 << 16, 1);
+    const pump = () => {
+      while (state.written < total) {
+        state.written += chunk.length;
+        if (!res.write(chunk)) {
+          state.blocked = true;
+          res.once('drain', () => ((state.blocked = false), pump()));
+          return;
+        }
+      }
+      res.end();
+    };
+    pump();
+  });
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(`${base}/function/big`, resolve).on('error', reject));
+  res.pause();
+  // Nobody reads: the function must stall long before it has written everything.
+  await waitFor('the function to be held back', async () => state.blocked && state.written < 64 << 20, 10_000, 20);
+  let received = 0;
+  res.on('data', (c: Buffer) => (received += c.length));
+  res.resume();
+  await new Promise((resolve) => res.on('end', resolve));
+  assert.equal(received, total);
+});
+
+test('observers hear of every answered call with its status', async () => {
+  await fn('obs', (req, res) => ((res.statusCode = Number(new URL(req.url!, 'http://x').searchParams.get('s'))), res.end()));
+  table.set('empty.fn', []);
+  calls.length = 0;
+  await (await fetch(`${base}/function/obs?s=201`)).text();
+  await (await fetch(`${base}/function/obs?s=500`)).text();
+  await (await fetch(`${base}/function/empty`)).text();
+  await (await fetch(`${base}/function/absent`)).text();
+  assert.deepEqual(calls, [['obs.fn', 201], ['obs.fn', 500], ['empty.fn', 503]]);
+});
+
+test('a client that goes away mid-response cancels the streaming call', async () => {
+  let closed: () => void;
+  const upstreamClosed = new Promise<void>((resolve) => (closed = resolve));
+  await fn('stream', (req, res) => {
+    req.socket.once('close', () => closed());
+    res.write('first');
+  });
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(`${base}/function/stream`, resolve).on('error', reject));
+  await new Promise((resolve) => res.once('data', resolve));
+  res.destroy();
+  await Promise.race([upstreamClosed, new Promise((_, reject) => setTimeout(() => reject(new Error('the streaming call was not cancelled')), 5000))]);
+});

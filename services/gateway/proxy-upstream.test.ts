@@ -1,0 +1,146 @@
+// The proxy against upstreams that speak HTTP/1.x loosely or unusually, written byte by byte
+// on raw sockets: bare-LF line ends, no Content-Length, HTTP/1.0, trailers, ambiguous framing
+// (which must fail), and the same smuggling attempts from the client side.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { silentLogger } from '../../shared/logger.js';
+import { lenientUpstreamsWork } from './lenient-upstream.js';
+import type { Endpoint, Provider } from './providers/provider.js';
+import { createProxy } from './proxy.js';
+import { Upstreams } from './upstreams.js';
+
+const table = new Map<string, Endpoint[]>();
+const provider = { endpoints: (name: string, ns: string) => table.get(`${name}.${ns}`) } as unknown as Provider;
+const closers: Array<() => void> = [];
+const upstreams = new Upstreams(10_000);
+let gatewayPort: number;
+/** Requests each raw upstream received, by function name. */
+const received = new Map<string, string[]>();
+
+/** A replica that answers every request on a connection with `answer` (raw bytes), then maybe closes. */
+async function raw(name: string, answer: string, close = false): Promise<void> {
+  received.set(name, []);
+  const server = net.createServer((socket) => {
+    let buffered = '';
+    socket.on('data', (chunk) => {
+      buffered += chunk.toString('latin1');
+      // One request per blank line is enough for bodyless test requests.
+      while (buffered.includes('\r\n\r\n')) {
+        const end = buffered.indexOf('\r\n\r\n') + 4;
+        received.get(name)!.push(buffered.slice(0, end));
+        buffered = buffered.slice(end);
+        if (close) socket.end(answer);
+        else socket.write(answer);
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(() => server.close());
+  table.set(`${name}.fn`, [{ id: name, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }]);
+}
+
+/** Sends raw bytes to the gateway and returns everything it answers until it closes or `until` matches. */
+function send(bytes: string, until?: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(gatewayPort, '127.0.0.1', () => socket.write(bytes));
+    let answer = '';
+    const timer = setTimeout(() => (socket.destroy(), reject(new Error(`no complete answer; got: ${JSON.stringify(answer)}`))), 5000);
+    socket.on('data', (c) => {
+      answer += c.toString('latin1');
+      if (until?.test(answer)) (clearTimeout(timer), socket.destroy(), resolve(answer));
+    });
+    socket.on('end', () => (clearTimeout(timer), resolve(answer)));
+    socket.on('error', reject);
+  });
+}
+
+before(async () => {
+  const proxy = createProxy({ provider, upstreams, observers: [], defaultNamespace: 'fn', timeoutMs: 10_000, log: silentLogger() });
+  const server = http.createServer(proxy);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  gatewayPort = (server.address() as AddressInfo).port;
+  closers.push(() => (server.closeAllConnections(), server.close()));
+});
+after(async () => {
+  for (const close of closers) close();
+  await upstreams.close();
+});
+
+const get = async (name: string, init?: RequestInit) => {
+  const res = await fetch(`http://127.0.0.1:${gatewayPort}/function/${name}`, init);
+  return { status: res.status, headers: res.headers, body: await res.text() };
+};
+
+test('a replica whose header lines end with a bare LF is answered, twice on one connection', async () => {
+  await raw('barelf', 'HTTP/1.1 200 OK\nContent-Type: text/plain\nX-Fn: yes\nContent-Length: 5\n\nhello');
+  for (let i = 0; i < 2; i++) {
+    const res = await get('barelf');
+    assert.equal(res.status, 200);
+    assert.equal(res.body, 'hello');
+    assert.equal(res.headers.get('x-fn'), 'yes');
+  }
+  assert.equal(received.get('barelf')!.length, 2);
+  assert.ok(lenientUpstreamsWork());
+});
+
+test('a replica that sends no Content-Length and closes: the whole body, chunked to the client', async () => {
+  await raw('eof', 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end', true);
+  const answer = await send('GET /function/eof HTTP/1.1\r\nHost: x\r\n\r\n', /0\r\n\r\n$/);
+  assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(answer, /transfer-encoding: chunked/i);
+  assert.match(answer, /until the end/);
+});
+
+test('an HTTP/1.0 replica, with and without Content-Length', async () => {
+  await raw('old', 'HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nold', true);
+  await raw('older', 'HTTP/1.0 201 Created\r\n\r\nolder', true);
+  assert.deepEqual([(await get('old')).body, (await get('old')).body], ['old', 'old']);
+  const res = await get('older');
+  assert.equal(res.status, 201);
+  assert.equal(res.body, 'older');
+});
+
+test('trailers from the replica reach the client', async () => {
+  await raw('trailers', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: abc\r\n\r\n');
+  const answer = await send('GET /function/trailers HTTP/1.1\r\nHost: x\r\nTE: trailers\r\n\r\n', /\r\n\r\n[\s\S]*0\r\n[\s\S]*\r\n\r\n$/);
+  assert.match(answer, /trailer: X-Checksum/i);
+  assert.match(answer, /5\r\nhello\r\n0\r\nX-Checksum: abc\r\n\r\n$/i);
+});
+
+test('ambiguous framing from a replica is a 502, never a guess', async () => {
+  await raw('clte', 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+  await raw('dupcl', 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd');
+  // Bare-LF leniency does not loosen framing.
+  await raw('clte-lf', 'HTTP/1.1 200 OK\nContent-Length: 3\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\n');
+  for (const name of ['clte', 'dupcl', 'clte-lf']) assert.equal((await get(name)).status, 502, name);
+});
+
+test('smuggling attempts from a client are refused before any replica sees them', async () => {
+  await raw('target', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  const clte = await send('POST /function/target HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /function/target HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.match(clte, /^HTTP\/1\.1 400/);
+  const dupcl = await send('POST /function/target HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 30\r\n\r\nx');
+  assert.match(dupcl, /^HTTP\/1\.1 400/);
+  const barelf = await send('GET /function/target HTTP/1.1\nHost: x\n\n');
+  assert.match(barelf, /^HTTP\/1\.1 400/);
+  assert.equal(received.get('target')!.length, 0);
+});
+
+test('Expect: 100-continue gets its interim answer, then the body goes through', async () => {
+  await raw('expect', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  const socket = net.connect(gatewayPort, '127.0.0.1');
+  let answer = '';
+  socket.on('data', (c) => (answer += c.toString('latin1')));
+  socket.write('POST /function/expect HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n');
+  const deadline = Date.now() + 5000;
+  while (!answer.includes('100 Continue') && Date.now() < deadline) await new Promise((r) => socket.once('data', r));
+  assert.match(answer, /^HTTP\/1\.1 100 Continue\r\n\r\n/);
+  socket.write('body');
+  while (!answer.endsWith('ok') && Date.now() < deadline) await new Promise((r) => socket.once('data', r));
+  socket.destroy();
+  assert.match(answer, /HTTP\/1\.1 200 OK[\s\S]*ok$/);
+  assert.doesNotMatch(received.get('expect')![0], /expect:/i);
+});
