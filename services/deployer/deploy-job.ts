@@ -130,10 +130,10 @@ async function deploy(job: DeployJob, deps: DeployDeps, trail: ReturnType<typeof
 
   const skipSuperseded = async (reason: string): Promise<DeployOutcome> => {
     log.info({ reason }, 'deploy skipped');
-    // As the builder reports a superseded build: failure, saying which commit replaced it.
+    // As the builder reports a superseded build: cancelled (not a failure), saying which commit replaced it.
     const description = `not deployed: ${reason}`;
-    await each((f) => ({ context: `${AGGREGATE_CONTEXT}/${f.name}`, state: 'failure', description, targetUrl: job.logUrl }));
-    await report({ context: AGGREGATE_CONTEXT, state: 'failure', description, targetUrl: job.logUrl });
+    await each((f) => ({ context: `${AGGREGATE_CONTEXT}/${f.name}`, state: 'cancelled', description, targetUrl: job.logUrl }));
+    await report({ context: AGGREGATE_CONTEXT, state: 'cancelled', description, targetUrl: job.logUrl });
     trail.line(`${description}: this deploy stops here`);
     await trail.state('superseded', reason);
     return { outcome: 'superseded', reason };
