@@ -4,6 +4,7 @@
 import type { Redis } from 'ioredis';
 import type { BuildHistory, BuildState, FunctionResult } from '../../shared/build-history.js';
 import type { BuildLog } from '../../shared/build-logs.js';
+import type { DeployHistory } from '../../shared/deploy-history.js';
 import type { BuiltFunction, DeployJob, SourceRef } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import { AGGREGATE_CONTEXT, type StatusReporter, type StatusUpdate } from '../../shared/status.js';
@@ -31,6 +32,8 @@ export interface DeployDeps {
   history?: BuildHistory;
   /** Reopens the build's log by token: the deploy section and the outcome end it. */
   openLog?: (token: string) => BuildLog;
+  /** What went live, for rollbacks, and the rollback hold (shared/deploy-history.ts). */
+  deployHistory?: DeployHistory;
 }
 
 export type DeployOutcome =
@@ -86,6 +89,31 @@ function deployTrail(job: DeployJob, deps: DeployDeps, log: Logger) {
       await buildLog?.end(outcome).catch((err) => log.warn({ err }, 'could not write the build log'));
     },
   };
+}
+
+/**
+ * A rollback holds until a new push to the default branch: a push event numbered after the
+ * rollback lifts it; an older event (a redelivery, a retried job) or an admin's rebuild or
+ * redeploy does not, and is not deployed. Says why when it is held.
+ */
+async function rolledBack(job: DeployJob, deps: DeployDeps): Promise<string | undefined> {
+  const hold = await deps.deployHistory?.hold(job.build.source);
+  if (!hold) return undefined;
+  const newPush = (job.build.trigger ?? 'webhook') === 'webhook' && job.build.seq > hold.seq;
+  if (newPush) return undefined;
+  return `rolled back to ${hold.sha.slice(0, 7)}; a new push to ${job.build.source.defaultBranch} deploys again`;
+}
+
+/** What went live goes into the deploy history, and a new push ends any rollback hold. */
+async function recordLive(job: DeployJob, deps: DeployDeps, log: Logger): Promise<void> {
+  if (!deps.deployHistory) return;
+  const { source, buildId } = job.build;
+  try {
+    await deps.deployHistory.record({ sha: source.sha, ...(buildId ? { buildId } : {}), at: new Date().toISOString(), source, functions: job.functions });
+    await deps.deployHistory.clearHold(source);
+  } catch (err) {
+    log.warn({ err }, 'could not record the deploy in the deploy history');
+  }
 }
 
 export async function runDeploy(job: DeployJob, deps: DeployDeps): Promise<DeployOutcome> {
@@ -144,6 +172,8 @@ async function deploy(job: DeployJob, deps: DeployDeps, trail: ReturnType<typeof
   return withRepoLock(deps.redis, lockKey, lockWaitMs, async () => {
     const newer = await isSuperseded(deps.redis, build);
     if (newer) return skipSuperseded(supersededText(newer));
+    const held = await rolledBack(job, deps);
+    if (held) return skipSuperseded(held);
     const problems = await quotaProblems(job, deps);
     if (problems.length > 0) {
       const reason = problems[0];
@@ -260,6 +290,7 @@ async function deploy(job: DeployJob, deps: DeployDeps, trail: ReturnType<typeof
     });
     trail.line(`${names.length} function(s) live in ${secs(ms)}${gone}`);
     await trail.state('success', `${names.length} function(s) live${gone}`);
+    await recordLive(job, deps, log);
     return { outcome: 'deployed', functions: names, removed, ms };
   });
 }
