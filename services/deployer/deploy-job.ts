@@ -13,6 +13,7 @@ import { tenancyProblems, type Quotas } from '../../shared/tenancy.js';
 import { deployFailure, fitDescription } from './deploy-failure.js';
 import type { GatewayClient } from './gateway-client.js';
 import { LABEL, staleFunctions, toDeployment } from './deployment.js';
+import { missingSecrets } from './missing-secrets.js';
 import type { FunctionUrl } from './function-url.js';
 import { waitUntilAnswering } from './readiness.js';
 import { withRepoLock } from './repo-lock.js';
@@ -189,6 +190,17 @@ async function deploy(job: DeployJob, deps: DeployDeps, trail: ReturnType<typeof
       trail.line(`FAILED: not deployed: ${problems.join('; ')}`);
       await trail.state('failed', `not deployed: ${reason}`);
       return { outcome: 'failed', failures: { '(quota)': reason }, removed: [], ms: 0 };
+    }
+    const noSecret = await missingSecrets(job, deps.gateway);
+    if (Object.keys(noSecret).length > 0) {
+      const [first] = Object.entries(noSecret);
+      const reason = `${first[0]}: ${first[1]}`;
+      log.info({ missing: noSecret }, 'deploy refused: missing secrets');
+      await each((f) => ({ context: `${AGGREGATE_CONTEXT}/${f.name}`, state: 'failure', description: fitDescription(`not deployed: ${noSecret[f.name] ?? reason}`), targetUrl: job.logUrl }));
+      await report({ context: AGGREGATE_CONTEXT, state: 'failure', description: fitDescription(`not deployed: ${reason}`), targetUrl: job.logUrl });
+      trail.line(`FAILED: not deployed: ${Object.entries(noSecret).map(([fn, p]) => `${fn}: ${p}`).join('; ')}`);
+      await trail.state('failed', `not deployed: ${reason}`);
+      return { outcome: 'failed', failures: noSecret, removed: [], ms: 0 };
     }
     if (!(await claimDeploy(deps.redis, build))) return skipSuperseded('a newer commit is already deployed');
 
