@@ -14,6 +14,7 @@ import { deployFailure, fitDescription } from './deploy-failure.js';
 import type { GatewayClient } from './gateway-client.js';
 import { LABEL, staleFunctions, toDeployment } from './deployment.js';
 import { missingSecrets } from './missing-secrets.js';
+import { recordLive, rolledBack } from './rollback-hold.js';
 import type { FunctionUrl } from './function-url.js';
 import { waitUntilAnswering } from './readiness.js';
 import { withRepoLock } from './repo-lock.js';
@@ -90,31 +91,6 @@ function deployTrail(job: DeployJob, deps: DeployDeps, log: Logger) {
       await buildLog?.end(outcome).catch((err) => log.warn({ err }, 'could not write the build log'));
     },
   };
-}
-
-/**
- * A rollback holds until a new push to the default branch: a push event numbered after the
- * rollback lifts it; an older event (a redelivery, a retried job) or an admin's rebuild or
- * redeploy does not, and is not deployed. Says why when it is held.
- */
-async function rolledBack(job: DeployJob, deps: DeployDeps): Promise<string | undefined> {
-  const hold = await deps.deployHistory?.hold(job.build.source);
-  if (!hold) return undefined;
-  const newPush = (job.build.trigger ?? 'webhook') === 'webhook' && job.build.seq > hold.seq;
-  if (newPush) return undefined;
-  return `rolled back to ${hold.sha.slice(0, 7)}; a new push to ${job.build.source.defaultBranch} deploys again`;
-}
-
-/** What went live goes into the deploy history, and a new push ends any rollback hold. */
-async function recordLive(job: DeployJob, deps: DeployDeps, log: Logger): Promise<void> {
-  if (!deps.deployHistory) return;
-  const { source, buildId } = job.build;
-  try {
-    await deps.deployHistory.record({ sha: source.sha, ...(buildId ? { buildId } : {}), at: new Date().toISOString(), source, functions: job.functions });
-    await deps.deployHistory.clearHold(source);
-  } catch (err) {
-    log.warn({ err }, 'could not record the deploy in the deploy history');
-  }
 }
 
 export async function runDeploy(job: DeployJob, deps: DeployDeps): Promise<DeployOutcome> {
