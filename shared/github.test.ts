@@ -72,6 +72,16 @@ describe('GitHub with a token', () => {
     assert.equal(fake.calls.at(-1)!.auth, `token ${token}`);
   });
 
+  test('a superseded commit is not a failure: success, saying which commit superseded it', async () => {
+    const github = new GitHub(githubSettings({ GITHUB_API_URL: fake.url, GITHUB_TOKEN: token }), log);
+    const reporter = new GitHubStatusReporter(github, redis, log, `test-${randomBytes(4).toString('hex')}`);
+    const src = source();
+    await reporter.report(src, { context: 'gitfaas', state: 'cancelled', description: 'superseded by 1a2b3c4' });
+    const [sent] = fake.statusesFor(src.sha, 'gitfaas');
+    assert.equal(sent.state, 'success');
+    assert.equal(sent.description, 'superseded by 1a2b3c4');
+  });
+
   test('clone credentials: the token for a private repository, nothing for a public one', async () => {
     const github = new GitHub(githubSettings({ GITHUB_API_URL: fake.url, GITHUB_TOKEN: token }), log);
     assert.equal(await github.cloneCredentials(source()), token);
@@ -130,6 +140,18 @@ describe('GitHub with an App', () => {
     // Each client minted one token for installation 7 and reused it.
     const tokenCalls = fake.calls.filter((c) => c.path === '/app/installations/7/access_tokens');
     assert.equal(tokenCalls.length, 2);
+  });
+
+  test('a superseded commit\'s check run ends neutral, not failed, naming the newer commit', async () => {
+    const settings = githubSettings({ GITHUB_API_URL: fake.url, GITHUB_APP_ID: appId, GITHUB_APP_PRIVATE_KEY: keys.privateKey });
+    const reporter = new GitHubStatusReporter(new GitHub(settings, log), redis, log, `test-${randomBytes(4).toString('hex')}`);
+    const src = source();
+    await reporter.report(src, { context: 'gitfaas', state: 'running', description: 'building' });
+    await reporter.report(src, { context: 'gitfaas', state: 'cancelled', description: 'superseded by 1a2b3c4' });
+    const run = [...fake.checkRuns.values()].find((r) => r.head_sha === src.sha)!;
+    assert.equal(run.status, 'completed');
+    assert.equal(run.conclusion, 'neutral');
+    assert.equal(run.output?.title, 'superseded by 1a2b3c4');
   });
 
   test('a failed check run carries the tail of the build log it links to', async () => {

@@ -141,8 +141,12 @@ export class GitHub {
   }
 }
 
-/** GitHub's commit status states; "running" has no status of its own. */
-const STATUS_STATE = { pending: 'pending', running: 'pending', success: 'success', failure: 'failure' } as const;
+/**
+ * GitHub's commit status states; "running" has no status of its own. Commit statuses have
+ * no cancelled state and "error" shows as a failure, so a superseded commit ends as
+ * success with a description that says which commit superseded it and that it was not deployed.
+ */
+const STATUS_STATE = { pending: 'pending', running: 'pending', success: 'success', failure: 'failure', cancelled: 'success' } as const;
 
 /** GitHub limits descriptions to 140 characters. */
 function oneLine(text: string, max = 140): string {
@@ -237,7 +241,9 @@ function checkRunFields(update: StatusUpdate, description: string) {
   return {
     ...base,
     status: 'completed' as const,
-    conclusion: update.state,
+    // A superseded commit is neutral: it counts as passing for required checks (cancelled
+    // does not), and shows grey rather than red.
+    conclusion: update.state === 'cancelled' ? ('neutral' as const) : update.state,
     completed_at: new Date().toISOString(),
   };
 }

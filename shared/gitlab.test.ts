@@ -36,6 +36,16 @@ test('statuses go through the real gitbeaker client: pending, running, failed', 
   assert.equal(gitlab.cloneCredentials({ ...source, private: false }), undefined);
 });
 
+test('a superseded commit ends canceled, not failed, naming the newer commit', async () => {
+  const reporter = new GitLabStatusReporter(new GitLab(gitlabSettings({ GITLAB_URL: fake.url, GITLAB_TOKEN: 'glpat-test' })), silentLogger());
+  const sha = 'b'.repeat(40);
+  await reporter.report({ ...source, sha }, { context: 'gitfaas', state: 'running', description: 'building' });
+  await reporter.report({ ...source, sha }, { context: 'gitfaas', state: 'cancelled', description: 'superseded by 1a2b3c4' });
+  const status = fake.latestFor(sha).get('gitfaas')!;
+  assert.equal(status.state, 'canceled');
+  assert.equal(status.description, 'superseded by 1a2b3c4');
+});
+
 test('a wrong token is an error that names the commit', async () => {
   const reporter = new GitLabStatusReporter(new GitLab(gitlabSettings({ GITLAB_URL: fake.url, GITLAB_TOKEN: 'wrong' })), silentLogger());
   await assert.rejects(reporter.report(source, { context: 'gitfaas', state: 'success', description: 'ok' }), /mike\/diaspora@da15608/);

@@ -29,11 +29,12 @@ export function gitlabSettings(env: { GITLAB_URL: string; GITLAB_TOKEN?: string 
 export const GITLAB_CLONE_USERNAME = 'oauth2';
 
 /** GitLab's commit status states. */
-const STATE: Record<StatusState, 'pending' | 'running' | 'success' | 'failed'> = {
+const STATE: Record<StatusState, 'pending' | 'running' | 'success' | 'failed' | 'canceled'> = {
   pending: 'pending',
   running: 'running',
   success: 'success',
   failure: 'failed',
+  cancelled: 'canceled',
 };
 
 /** GitLab keeps 255 characters of a description; one line reads best. */

@@ -91,3 +91,33 @@ export type DeployJob = z.infer<typeof DeployJob>;
 export function buildJobId(source: Pick<SourceRef, 'scm' | 'repoId' | 'sha'>, kind: z.infer<typeof BuildKind>): string {
   return `${source.scm}-${source.repoId}-${source.sha}-${kind}`;
 }
+
+export const ROLLBACKS_QUEUE = 'rollbacks';
+
+/**
+ * An admin's rollback (docs/gitops.md, "Rollback"): the deployer puts a repository's
+ * functions, or one of them, back to an earlier deploy of its history (shared/deploy-history.ts).
+ */
+export const RollbackJob = z.object({
+  scm: Scm,
+  repoId: z.number().int(),
+  fullName: z.string().min(1),
+  /** The commit to go back to (a full sha or a prefix of 7+); default: the deploy before the live one. */
+  sha: z.string().regex(/^[0-9a-f]{7,40}$/).optional(),
+  /** One function only; default: every function of that deploy. */
+  function: z.string().min(1).optional(),
+  requestedAt: z.string(),
+});
+export type RollbackJob = z.infer<typeof RollbackJob>;
+
+export const RollbackResult = z.object({
+  ok: z.boolean(),
+  /** Why it could not be done (ok false). */
+  error: z.string().optional(),
+  /** The commit rolled back to, and the functions put back. */
+  sha: z.string().optional(),
+  functions: z.array(z.string()).default([]),
+  /** Each function of the repository and the commit now live. */
+  live: z.record(z.string(), z.string()).default({}),
+});
+export type RollbackResult = z.infer<typeof RollbackResult>;

@@ -2,7 +2,12 @@
 // GitLab (shared/gitlab.ts) reporters implement this; builder and deployer only see it.
 import type { SourceRef } from './jobs.js';
 
-export type StatusState = 'pending' | 'running' | 'success' | 'failure';
+/**
+ * 'cancelled' is a build or deploy that stopped because a newer commit superseded it: not a
+ * failure. Each host shows it as its nearest state (shared/github.ts, shared/gitlab.ts), and
+ * the description says which commit superseded it.
+ */
+export type StatusState = 'pending' | 'running' | 'success' | 'failure' | 'cancelled';
 
 /** The aggregate context; each function also gets `${AGGREGATE_CONTEXT}/<function>`. */
 export const AGGREGATE_CONTEXT = 'gitfaas';

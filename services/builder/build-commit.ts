@@ -146,8 +146,8 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
     if (!by) return undefined;
     const text = supersededText(by);
     buildLog.line(`${text}: this build stops here`);
-    for (const name of functionNames) await report({ context: fnContext(name), state: 'failure', description: text, targetUrl: logUrl });
-    await report({ context: AGGREGATE_CONTEXT, state: 'failure', description: text, targetUrl: logUrl });
+    for (const name of functionNames) await report({ context: fnContext(name), state: 'cancelled', description: text, targetUrl: logUrl });
+    await report({ context: AGGREGATE_CONTEXT, state: 'cancelled', description: text, targetUrl: logUrl });
     await record((h) => h.setState(buildId, 'superseded', text));
     log.info({ by: by.sha }, 'superseded');
     return { outcome: 'superseded', by: text, logUrl };

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { bareLabelsVar } from '../../shared/owner-labels.js';
 import { DEFAULT_BUILD_HISTORY_TTL_MS } from '../../shared/build-history.js';
 import { DEFAULT_BUILD_LOG_TTL_MS } from '../../shared/build-logs.js';
+import { DEFAULT_DEPLOY_HISTORY_COUNT } from '../../shared/deploy-history.js';
 import {
   durationMsVar,
   durationVar,
@@ -37,6 +38,7 @@ const schema = z
     GITFAAS_DEPLOY_READY_TIMEOUT_MS: durationMsVar(120_000),
     GITFAAS_BUILD_LOG_TTL: durationVar(DEFAULT_BUILD_LOG_TTL_MS),
     GITFAAS_BUILD_HISTORY_TTL: durationVar(DEFAULT_BUILD_HISTORY_TTL_MS),
+    GITFAAS_DEPLOY_HISTORY_COUNT: positiveIntVar(DEFAULT_DEPLOY_HISTORY_COUNT),
     GITFAAS_DOMAIN: z
       .string()
       .optional()
@@ -75,6 +77,8 @@ const schema = z
       /** The deployer writes the deploy section of the build log and ends it. */
       buildLogTtlMs: env.GITFAAS_BUILD_LOG_TTL,
       buildHistoryTtlMs: env.GITFAAS_BUILD_HISTORY_TTL,
+      /** Deploys kept per repository for rollbacks (shared/deploy-history.ts). */
+      deployHistoryCount: env.GITFAAS_DEPLOY_HISTORY_COUNT,
       github: githubSettings(env),
       gitlab: gitlabSettings(env),
     };

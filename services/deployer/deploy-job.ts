@@ -4,6 +4,7 @@
 import type { Redis } from 'ioredis';
 import type { BuildHistory, BuildState, FunctionResult } from '../../shared/build-history.js';
 import type { BuildLog } from '../../shared/build-logs.js';
+import type { DeployHistory } from '../../shared/deploy-history.js';
 import type { BuiltFunction, DeployJob, SourceRef } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import { AGGREGATE_CONTEXT, type StatusReporter, type StatusUpdate } from '../../shared/status.js';
@@ -13,6 +14,8 @@ import { deployFailure, fitDescription } from './deploy-failure.js';
 import type { FunctionStatus } from '../gateway/providers/provider.js';
 import type { GatewayClient } from './gateway-client.js';
 import { LABEL, heldByAnotherRepository, staleFunctions, toDeployment } from './deployment.js';
+import { missingSecrets } from './missing-secrets.js';
+import { recordLive, rolledBack } from './rollback-hold.js';
 import type { FunctionUrl } from './function-url.js';
 import { waitUntilAnswering } from './readiness.js';
 import { withRepoLock } from './repo-lock.js';
@@ -32,6 +35,8 @@ export interface DeployDeps {
   history?: BuildHistory;
   /** Reopens the build's log by token: the deploy section and the outcome end it. */
   openLog?: (token: string) => BuildLog;
+  /** What went live, for rollbacks, and the rollback hold (shared/deploy-history.ts). */
+  deployHistory?: DeployHistory;
 }
 
 export type DeployOutcome =
@@ -130,10 +135,10 @@ async function deploy(job: DeployJob, deps: DeployDeps, trail: ReturnType<typeof
 
   const skipSuperseded = async (reason: string): Promise<DeployOutcome> => {
     log.info({ reason }, 'deploy skipped');
-    // As the builder reports a superseded build: failure, saying which commit replaced it.
+    // As the builder reports a superseded build: cancelled (not a failure), saying which commit replaced it.
     const description = `not deployed: ${reason}`;
-    await each((f) => ({ context: `${AGGREGATE_CONTEXT}/${f.name}`, state: 'failure', description, targetUrl: job.logUrl }));
-    await report({ context: AGGREGATE_CONTEXT, state: 'failure', description, targetUrl: job.logUrl });
+    await each((f) => ({ context: `${AGGREGATE_CONTEXT}/${f.name}`, state: 'cancelled', description, targetUrl: job.logUrl }));
+    await report({ context: AGGREGATE_CONTEXT, state: 'cancelled', description, targetUrl: job.logUrl });
     trail.line(`${description}: this deploy stops here`);
     await trail.state('superseded', reason);
     return { outcome: 'superseded', reason };
@@ -144,6 +149,8 @@ async function deploy(job: DeployJob, deps: DeployDeps, trail: ReturnType<typeof
   return withRepoLock(deps.redis, lockKey, lockWaitMs, async () => {
     const newer = await isSuperseded(deps.redis, deps.keyPrefix, build);
     if (newer) return skipSuperseded(supersededText(newer));
+    const held = await rolledBack(job, deps);
+    if (held) return skipSuperseded(held);
     // Read once: the quota and the names other repositories hold are checked against it.
     const existing = await deps.gateway.list(source.namespace);
     const problems = quotaProblems(job, deps, existing);
@@ -161,6 +168,17 @@ async function deploy(job: DeployJob, deps: DeployDeps, trail: ReturnType<typeof
       trail.line(`FAILED: not deployed: ${problems.join('; ')}`);
       await trail.state('failed', `not deployed: ${reason}`);
       return { outcome: 'failed', failures: { '(quota)': reason }, removed: [], ms: 0 };
+    }
+    const noSecret = await missingSecrets(job, deps.gateway);
+    if (Object.keys(noSecret).length > 0) {
+      const [first] = Object.entries(noSecret);
+      const reason = `${first[0]}: ${first[1]}`;
+      log.info({ missing: noSecret }, 'deploy refused: missing secrets');
+      await each((f) => ({ context: `${AGGREGATE_CONTEXT}/${f.name}`, state: 'failure', description: fitDescription(`not deployed: ${noSecret[f.name] ?? reason}`), targetUrl: job.logUrl }));
+      await report({ context: AGGREGATE_CONTEXT, state: 'failure', description: fitDescription(`not deployed: ${reason}`), targetUrl: job.logUrl });
+      trail.line(`FAILED: not deployed: ${Object.entries(noSecret).map(([fn, p]) => `${fn}: ${p}`).join('; ')}`);
+      await trail.state('failed', `not deployed: ${reason}`);
+      return { outcome: 'failed', failures: noSecret, removed: [], ms: 0 };
     }
     if (!(await claimDeploy(deps.redis, deps.keyPrefix, build))) return skipSuperseded('a newer commit is already deployed');
 
@@ -265,6 +283,7 @@ async function deploy(job: DeployJob, deps: DeployDeps, trail: ReturnType<typeof
     });
     trail.line(`${names.length} function(s) live in ${secs(ms)}${gone}`);
     await trail.state('success', `${names.length} function(s) live${gone}`);
+    await recordLive(job, deps, log);
     return { outcome: 'deployed', functions: names, removed, ms };
   });
 }

@@ -112,6 +112,13 @@ export class GatewayClient {
     return (await res.json()) as FunctionStatus;
   }
 
+  /** The names of the secrets in a namespace (the gateway never returns values). */
+  async secretNames(namespace: string): Promise<string[]> {
+    const res = await this.call('GET', `/system/secrets?namespace=${encodeURIComponent(namespace)}`);
+    if (!res.ok) return this.fail(res, `list secrets in ${namespace}`);
+    return ((await res.json()) as { name: string }[]).map((s) => s.name);
+  }
+
   /** Removes a function; one that is already gone counts as removed. */
   async remove(name: string, namespace: string): Promise<void> {
     const res = await this.call('DELETE', '/system/functions', { functionName: name, namespace });

@@ -4,6 +4,7 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BuildHistory } from '../../shared/build-history.js';
 import { BuildLog } from '../../shared/build-logs.js';
+import { DeployHistory } from '../../shared/deploy-history.js';
 import { DEPLOYS_QUEUE, DeployJob } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
@@ -13,6 +14,7 @@ import type { DeployerConfig } from './config.js';
 import { runDeploy, type DeployOutcome } from './deploy-job.js';
 import { functionUrlFor } from './function-url.js';
 import { GatewayClient } from './gateway-client.js';
+import { startRollbackWorker } from './rollback-worker.js';
 
 export async function startDeployer(config: DeployerConfig, log: Logger): Promise<RunningService> {
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
@@ -27,6 +29,7 @@ export async function startDeployer(config: DeployerConfig, log: Logger): Promis
 
   const history = new BuildHistory(redis, config.queuePrefix, config.buildHistoryTtlMs);
   const openLog = (token: string) => new BuildLog(redis, config.queuePrefix, config.buildLogTtlMs, token);
+  const deployHistory = new DeployHistory(redis, config.queuePrefix, config.deployHistoryCount);
 
   const worker = new Worker<unknown, DeployOutcome>(
     DEPLOYS_QUEUE,
@@ -48,6 +51,7 @@ export async function startDeployer(config: DeployerConfig, log: Logger): Promis
           log: log.child({ jobId: job.id }),
           history,
           openLog,
+          deployHistory,
         });
       } catch (err) {
         // Whatever stopped the deploy (Redis, the lock), the commit must not stay pending.
@@ -68,13 +72,22 @@ export async function startDeployer(config: DeployerConfig, log: Logger): Promis
   worker.on('completed', (job, result) => log.info({ jobId: job.id, ...result }, 'deploy job done'));
   worker.on('error', (err) => log.warn({ err: err.message }, 'deploy worker error'));
   await worker.waitUntilReady();
+  const rollbacks = await startRollbackWorker(config, {
+    gateway,
+    redis,
+    deployHistory,
+    reporter,
+    readyTimeoutMs: config.readyTimeoutMs,
+    keyPrefix: config.queuePrefix,
+    log: log.child({ component: 'rollback' }),
+  });
   log.info({ queue: DEPLOYS_QUEUE, prefix: config.queuePrefix, gateway: config.gatewayUrl }, 'deployer waiting for jobs');
 
   let stopping: Promise<void> | undefined;
   return {
     stop() {
       // close() lets the deploys in flight finish first.
-      stopping ??= worker.close().then(() => {
+      stopping ??= Promise.all([worker.close(), rollbacks.close()]).then(() => {
         redis.disconnect();
       });
       return stopping;

@@ -5,12 +5,14 @@
 //   GET  /system/repositories                                          what rebuilds can name
 //   POST /system/builds/rebuild   {"repository":"owner/name","sha"?:..,"scm"?:..}   202
 //   POST /system/builds/redeploy  {"repository":"owner/name","scm"?:..}             202
+//   GET  /system/deploys, POST /system/rollback                        rollback-route.ts
 import { readFile } from 'node:fs/promises';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { basicAuth } from '../gateway/auth.js';
 import type { Logger } from '../../shared/logger.js';
 import { AdminRequestError, findRepository, rebuild, redeploy, type AdminActionDeps } from './admin-actions.js';
+import { addRollbackRoutes, type RollbackRouteDeps } from './rollback-route.js';
 
 export interface AdminBuildsDeps extends AdminActionDeps {
   adminUser: string;
@@ -18,6 +20,8 @@ export interface AdminBuildsDeps extends AdminActionDeps {
   /** Read when no password is given: the gateway's generated one. */
   adminPasswordFile: string;
   log: Logger;
+  /** The rollback routes (rollback-route.ts), when the rollbacks queue is given. */
+  rollback?: Pick<RollbackRouteDeps, 'rollbacks' | 'prefix' | 'rollbackWaitMs'>;
 }
 
 /** Basic auth with the admin password, read from its file on first use when not given. */
@@ -86,5 +90,6 @@ export function adminBuildsRoute(deps: AdminBuildsDeps): Hono {
     deps.log.info({ repo: repo.fullName, ...queued }, `redeploy queued; log at ${queued.logUrl}`);
     return c.json({ message: 'redeploy queued', ...queued }, 202);
   });
+  if (deps.rollback) addRollbackRoutes(app, { ...deps, ...deps.rollback });
   return app;
 }

@@ -7,7 +7,7 @@ import { serve } from '@hono/node-server';
 import { Queue } from 'bullmq';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
-import { DEPLOYS_QUEUE } from '../../shared/jobs.js';
+import { DEPLOYS_QUEUE, ROLLBACKS_QUEUE } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
 import { hostClients } from '../../shared/status-router.js';
@@ -45,6 +45,9 @@ export async function startWebhooks(config: WebhooksConfig, log: Logger, options
   // Redeploys from the admin API go straight to the deployer.
   const deploys = new Queue(DEPLOYS_QUEUE, { connection: enqueuer.redis, prefix: config.queuePrefix });
   deploys.on('error', () => {});
+  // Rollbacks from the admin API are run by the deployer (services/deployer/rollback-job.ts).
+  const rollbacks = new Queue(ROLLBACKS_QUEUE, { connection: enqueuer.redis, prefix: config.queuePrefix });
+  rollbacks.on('error', () => {});
   const allowlist = createAllowlist(config.customers, log);
   if (!(await enqueuer.connected())) log.error('Redis (GITFAAS_REDIS_URL) is not reachable: webhooks get 503 until it is');
 
@@ -66,6 +69,7 @@ export async function startWebhooks(config: WebhooksConfig, log: Logger, options
       adminPassword: config.adminPassword,
       adminPasswordFile: config.adminPasswordFile,
       log: log.child({ component: 'admin-builds' }),
+      rollback: { rollbacks, prefix: config.queuePrefix },
     }),
   );
   for (const mount of options.mounts ?? []) app.route(mount.path, mount.app);
@@ -80,6 +84,7 @@ export async function startWebhooks(config: WebhooksConfig, log: Logger, options
     s.once('error', (err) => reject(new Error(`webhooks cannot listen on ${config.bind}:${config.port} (GITFAAS_WEBHOOKS_PORT): ${err.message}`, { cause: err })));
   }).catch(async (err) => {
     await deploys.close().catch(() => {});
+    await rollbacks.close().catch(() => {});
     await enqueuer.close();
     logRedis.disconnect();
     throw err;
@@ -102,6 +107,7 @@ export async function startWebhooks(config: WebhooksConfig, log: Logger, options
           (server as import('node:http').Server).closeIdleConnections?.();
         });
         await deploys.close().catch(() => {});
+        await rollbacks.close().catch(() => {});
         await enqueuer.close();
         logRedis.disconnect();
       })();

@@ -123,7 +123,7 @@ test('a job superseded before it starts stops with "superseded by <sha7>" and cl
   const { state } = await h.finished(await h.enqueue(olderSource, 'push', { seq: olderSeq }));
   assert.equal(state, 'completed');
   const aggregate = h.reporter.last(older, AGGREGATE_CONTEXT)!;
-  assert.equal(aggregate.state, 'failure');
+  assert.equal(aggregate.state, 'cancelled');
   assert.equal(aggregate.description, `superseded by ${newer.slice(0, 7)}`);
   assert.doesNotMatch(await h.log(aggregate.targetUrl!), /cloning/);
   assert.equal(await h.deployJob(olderSource), undefined);
@@ -150,7 +150,9 @@ test('a job superseded while it builds is not deployed, and its statuses say by 
   const { state } = await h.finished(await h.enqueue(source, 'push', { queue: lane.builds }), lane.builds);
   assert.equal(state, 'completed');
   assert.equal(h.reporter.last(older, fn('a'))!.description, `superseded by ${newer.slice(0, 7)}`);
+  assert.equal(h.reporter.last(older, fn('a'))!.state, 'cancelled');
   assert.equal(h.reporter.last(older, AGGREGATE_CONTEXT)!.description, `superseded by ${newer.slice(0, 7)}`);
+  assert.equal(h.reporter.last(older, AGGREGATE_CONTEXT)!.state, 'cancelled');
   assert.equal(await lane.deploys.getJob(`deploy-${buildJobId(source, 'push')}`), undefined);
 });
 

@@ -136,6 +136,10 @@ function oauthRoute(oauth: FakeOAuth, method: string, path: string, query: URLSe
   send(res, 404, { message: 'Not Found' });
 }
 
+/** What GitHub accepts: anything else is a 422, as there. */
+const STATUS_STATES = new Set(['error', 'failure', 'pending', 'success']);
+const CONCLUSIONS = new Set(['action_required', 'cancelled', 'failure', 'neutral', 'success', 'skipped', 'stale', 'timed_out']);
+
 export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeGitHub> {
   const calls: RecordedCall[] = [];
   const statuses: CommitStatus[] = [];
@@ -193,9 +197,13 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       m = /^\/repos\/([^/]+)\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(path);
       if (m && req.method === 'POST') {
         const [, owner, repo, sha] = m;
+        if (!STATUS_STATES.has(body.state)) return send(res, 422, { message: 'Validation Failed', errors: [{ field: 'state', code: 'invalid' }] });
         const status: CommitStatus = { owner, repo, sha, ...body, at: Date.now() };
         statuses.push(status);
         return send(res, 201, { id: statuses.length, ...status });
+      }
+      if (/\/check-runs/.test(path) && body.conclusion !== undefined && !CONCLUSIONS.has(body.conclusion)) {
+        return send(res, 422, { message: 'Validation Failed', errors: [{ field: 'conclusion', code: 'invalid' }] });
       }
       m = /^\/repos\/([^/]+)\/([^/]+)\/check-runs$/.exec(path);
       if (m && req.method === 'POST') {

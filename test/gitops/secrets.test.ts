@@ -1,0 +1,97 @@
+// stack.yml's `secrets:` end to end: a commit naming a secret the owner's namespace lacks is
+// not deployed and its status names the secret; once the secret exists, the next push goes
+// live and the function reads the value from /var/openfaas/secrets/<name>, and the value
+// is in none of the container's env or labels, the build log or the API answers.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import Docker from 'dockerode';
+import { startGitOpsStack, type GitOpsRepo, type GitOpsStack } from '../helpers/gitops-stack.js';
+import { waitFor } from '../helpers/wait.js';
+
+const BUILD_MS = 180_000;
+
+function files(version: string): Record<string, string> {
+  return {
+    'stack.yml': ['version: 1.0', 'provider:', '  name: openfaas', 'functions:', '  sec:', '    lang: node20', '    handler: ./sec', '    image: example/sec:latest', '    secrets:', '      - api-key', ''].join('\n'),
+    'sec/handler.js': [
+      "'use strict';",
+      "const fs = require('fs');",
+      `module.exports = async (event, context) => context.status(200).succeed(${JSON.stringify(version)} + ':' + fs.readFileSync('/var/openfaas/secrets/api-key', 'utf8'));`,
+      '',
+    ].join('\n'),
+  };
+}
+
+describe('secrets named in stack.yml', () => {
+  let stack: GitOpsStack;
+  let repo: GitOpsRepo;
+  const value = `s3cret-${randomBytes(8).toString('hex')}`;
+
+  before(async () => {
+    stack = await startGitOpsStack();
+    repo = await stack.newRepo('secrets');
+  });
+  after(async () => {
+    await fetch(`${stack.gateway.url}/system/secrets`, {
+      method: 'DELETE',
+      headers: { authorization: stack.gateway.authHeader, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'api-key', namespace: stack.namespace }),
+    }).catch(() => {});
+    await stack?.stop();
+  });
+
+  const settled = (sha: string) =>
+    waitFor(
+      `the gitfaas status of ${sha.slice(0, 7)} to settle`,
+      async () => stack.github.statusesFor(sha, 'gitfaas').find((s) => s.state === 'success' || s.state === 'failure'),
+      BUILD_MS,
+      200,
+    );
+
+  test('a missing secret fails the commit with a status naming it; nothing is deployed', async () => {
+    const sha = await repo.commit(files('v1'));
+    assert.equal((await repo.push(sha)).status, 202);
+    const status = await settled(sha);
+    assert.equal(status.state, 'failure');
+    assert.match(status.description!, /secret "api-key" not found in namespace gh-/);
+    const fnStatus = stack.github.statusesFor(sha, 'gitfaas/sec').at(-1)!;
+    assert.match(fnStatus.description!, /"api-key"/);
+    assert.equal((await stack.call('sec')).status, 404);
+  });
+
+  test('once it exists the function reads it from its file, and the value leaks nowhere', async () => {
+    const created = await fetch(`${stack.gateway.url}/system/secrets`, {
+      method: 'POST',
+      headers: { authorization: stack.gateway.authHeader, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'api-key', value, namespace: stack.namespace }),
+    });
+    assert.equal(created.status, 202, await created.text());
+    const sha = await repo.commit({ ...files('v2'), 'README.md': 'v2\n' });
+    assert.equal((await repo.push(sha)).status, 202);
+    const status = await settled(sha);
+    assert.equal(status.state, 'success', status.description);
+    assert.equal((await stack.call('sec')).text, `v2:${value}`);
+
+    const answers = [
+      await (await fetch(`${stack.gateway.url}/system/functions?namespace=${stack.namespace}`, { headers: { authorization: stack.gateway.authHeader } })).text(),
+      await (await fetch(`${stack.gateway.url}/system/secrets?namespace=${stack.namespace}`, { headers: { authorization: stack.gateway.authHeader } })).text(),
+      await (await fetch(`${stack.webhooks.url}/system/deploys?repository=${encodeURIComponent(`${stack.owner}/secrets`)}`, { headers: { authorization: stack.gateway.authHeader } })).text(),
+      await (await fetch(status.target_url!.startsWith(stack.webhooks.url) ? status.target_url! : stack.github.statusesFor(sha, 'gitfaas').find((s) => s.target_url?.includes('/logs/'))!.target_url!)).text(),
+    ];
+    assert.match(answers[1], /"api-key"/);
+    for (const text of answers) assert.ok(!text.includes(value), `the value is not in ${text.slice(0, 200)}`);
+
+    const docker = new Docker();
+    const containers = await docker.listContainers({ filters: { label: [`com.openfaas.cloud.git-sha=${sha}`] } });
+    assert.ok(containers.length > 0, 'the function runs');
+    for (const c of containers) {
+      const info = await docker.getContainer(c.Id).inspect();
+      assert.ok(!JSON.stringify(info.Config.Env).includes(value), 'not in env');
+      assert.ok(!JSON.stringify(info.Config.Labels).includes(value), 'not in labels');
+      const mount = info.Mounts.find((m) => m.Destination === '/var/openfaas/secrets/api-key');
+      assert.ok(mount, 'mounted at /var/openfaas/secrets/api-key');
+      assert.equal(mount.RW, false, 'read-only');
+    }
+  });
+});
