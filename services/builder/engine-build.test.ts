@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeTrace, TracePrinter } from './buildkit-trace.js';
-import { summarizeBuildError } from './engine-build.js';
+import { causeLines, summarizeBuildError } from './engine-build.js';
 
 // {"id":"moby.buildkit.trace","aux":...} as dockerd sent them during a build.
 const STARTED =
@@ -47,4 +47,12 @@ test('BuildKit errors become one short line for a status', async () => {
     summarizeBuildError('failed to solve with frontend dockerfile.v0: failed to create LLB definition: dockerfile parse error line 1: unknown instruction: FORM'),
     'Dockerfile: dockerfile parse error line 1: unknown instruction: FORM',
   );
+});
+
+test("a failed step's cause: the failure's lines, whichever order stdout and stderr came in", () => {
+  const bash = ['bash: connect: Connection refused', 'bash: line 1: /dev/tcp/127.0.0.1/8222: Connection refused'];
+  assert.deepEqual(causeLines(['run 1', ...bash]), bash);
+  assert.deepEqual(causeLines([...bash, 'run 1']), bash);
+  assert.deepEqual(causeLines(['npm error code E404', 'npm error 404 Not Found - GET http://127.0.0.1/x', 'done']), ['npm error 404 Not Found - GET http://127.0.0.1/x']);
+  assert.deepEqual(causeLines(['building', 'step 3 of 3']), ['step 3 of 3']);
 });

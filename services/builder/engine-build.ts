@@ -112,7 +112,11 @@ export function causeLines(output: string[]): string[] {
     .map((l) => l.replace(/^npm (error|ERR!) ?/, 'npm error '))
     .filter((l) => !/A complete log of this run|debug-\d+\.log$|^npm error (code|errno|syscall) /.test(l));
   if (npm.length) return npm.slice(0, 3);
-  const errors = lines.filter((l) => /\b(error|Error|ERROR|fatal|No module named|not found|denied)\b/.test(l));
+  // A step's stdout and stderr can reach the trace in either order, so "the last line" may be
+  // an echo: lines that read like a failure win over it.
+  const errors = lines.filter((l) =>
+    /\b(error|Error|ERROR|fatal|No module named|not found|denied|refused|unreachable|No such file|cannot|Traceback|[Ee]xception)\b/.test(l),
+  );
   if (errors.length) return errors.slice(-2);
   return lines.slice(-1);
 }

@@ -96,9 +96,25 @@ function deployTrail(job: DeployJob, deps: DeployDeps, log: Logger) {
 export async function runDeploy(job: DeployJob, deps: DeployDeps): Promise<DeployOutcome> {
   const log = deps.log.child({ repo: job.build.source.fullName, sha: job.build.source.sha, seq: job.build.seq });
   const trail = deployTrail(job, deps, log);
+  const reporter = deps.reporter(job.build.source);
+  // A status that cannot be sent must not stop a deploy; it is logged.
+  const send = async (update: StatusUpdate) => {
+    try {
+      await reporter.report(job.build.source, update);
+    } catch (err) {
+      log.warn({ err, context: update.context }, 'status not sent');
+    }
+  };
+  // The aggregate status's final state is sent after the build log has ended, so the log
+  // it links to already holds the deploy's outcome when someone follows the link.
+  let final: StatusUpdate | undefined;
+  const report = async (update: StatusUpdate) => {
+    if (update.context === AGGREGATE_CONTEXT && FINAL_STATES.has(update.state)) final = update;
+    else await send(update);
+  };
   let outcome: DeployOutcome | undefined;
   try {
-    outcome = await deploy(job, deps, trail);
+    outcome = await deploy(job, deps, trail, report);
     return outcome;
   } catch (err) {
     trail.line(`FAILED: deploy error: ${(err as Error).message}`);
@@ -106,22 +122,21 @@ export async function runDeploy(job: DeployJob, deps: DeployDeps): Promise<Deplo
     throw err;
   } finally {
     await trail.end(`deploy ${outcome?.outcome ?? 'failed'}`);
+    if (final) await send(final);
   }
 }
 
-async function deploy(job: DeployJob, deps: DeployDeps, trail: ReturnType<typeof deployTrail>): Promise<DeployOutcome> {
+const FINAL_STATES: ReadonlySet<StatusUpdate['state']> = new Set(['success', 'failure', 'cancelled']);
+
+async function deploy(
+  job: DeployJob,
+  deps: DeployDeps,
+  trail: ReturnType<typeof deployTrail>,
+  report: (update: StatusUpdate) => Promise<void>,
+): Promise<DeployOutcome> {
   const { build } = job;
   const { source } = build;
   const log = deps.log.child({ repo: source.fullName, sha: source.sha, seq: build.seq });
-  const reporter = deps.reporter(source);
-  // A status that cannot be sent must not stop a deploy; it is logged.
-  const report = async (update: StatusUpdate) => {
-    try {
-      await reporter.report(source, update);
-    } catch (err) {
-      log.warn({ err, context: update.context }, 'status not sent');
-    }
-  };
   const each = (fn: (f: BuiltFunction) => StatusUpdate) => Promise.all(job.functions.map((f) => report(fn(f))));
 
   if (build.kind === 'pull_request') {
