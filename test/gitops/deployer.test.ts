@@ -5,19 +5,16 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { DEPLOYS_QUEUE, DeployJob, type BuildJob, type BuiltFunction } from '../../shared/jobs.js';
-import { silentLogger } from '../../shared/logger.js';
+import { DeployJob, type BuildJob, type BuiltFunction } from '../../shared/jobs.js';
 import { ownerNamespace } from '../../shared/names.js';
 import { seqKey } from '../../shared/supersede.js';
-import { loadDeployerConfig } from '../../services/deployer/config.js';
 import { LABEL } from '../../services/deployer/deployment.js';
-import { startDeployer } from '../../services/deployer/service.js';
 import type { RunningService } from '../../shared/run-service.js';
-import { startFakeGitHub, type FakeGitHub } from '../fakes/github-api.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import type { FakeGitHub } from '../fakes/github-api.js';
+import { startDeployerStack, type DeployerStack } from '../helpers/deployer-stack.js';
+import type { TestGateway } from '../helpers/gateway.js';
 import { fixtureImage } from '../helpers/images.js';
 import { waitFor } from '../helpers/wait.js';
-import { deleteKeys } from '../helpers/redis-keys.js';
 
 const token = `ghp_${randomBytes(8).toString('hex')}`;
 const sha = () => randomBytes(20).toString('hex');
@@ -35,34 +32,14 @@ describe('deployer', () => {
   const repoId = randomInt(1, 2 ** 31);
   let seq = 0;
 
+  let stack: DeployerStack | undefined;
   before(async () => {
-    image = await fixtureImage('echo');
-    gateway = await startTestGateway();
-    fake = await startFakeGitHub({ token });
-    const password = Buffer.from(gateway.authHeader.slice('Basic '.length), 'base64').toString().split(':').slice(1).join(':');
-    deployer = await startDeployer(
-      loadDeployerConfig({
-        GITFAAS_QUEUE_PREFIX: prefix,
-        GITFAAS_GATEWAY_URL: gateway.url,
-        GITFAAS_ADMIN_PASSWORD: password,
-        GITFAAS_DEPLOY_READY_TIMEOUT_MS: '8000',
-        GITHUB_API_URL: fake.url,
-        GITHUB_TOKEN: token,
-      }),
-      silentLogger(),
-    );
-    redis = new Redis('redis://127.0.0.1:6379');
-    queue = new Queue(DEPLOYS_QUEUE, { connection: redis, prefix });
+    stack = await startDeployerStack({ prefix, token });
+    ({ gateway, fake, deployer, redis, queue, image } = stack);
   });
 
   after(async () => {
-    await deployer?.stop();
-    await queue?.obliterate({ force: true }).catch(() => {});
-    await queue?.close();
-    await gateway?.stop();
-    await fake?.stop();
-    await deleteKeys(redis, [`${prefix}:*`]);
-    redis?.disconnect();
+    await stack?.stop();
   });
 
   function build(commit: string, jobSeq: number, repo = { id: repoId, name: 'fns' }): BuildJob {

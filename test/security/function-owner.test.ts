@@ -9,18 +9,14 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { DEPLOYS_QUEUE, DeployJob, type BuildJob, type BuiltFunction } from '../../shared/jobs.js';
-import { silentLogger } from '../../shared/logger.js';
+import { DeployJob, type BuildJob, type BuiltFunction } from '../../shared/jobs.js';
 import { ownerNamespace } from '../../shared/names.js';
 import type { RunningService } from '../../shared/run-service.js';
 import { seqKey } from '../../shared/supersede.js';
-import { loadDeployerConfig } from '../../services/deployer/config.js';
 import { LABEL } from '../../services/deployer/deployment.js';
-import { startDeployer } from '../../services/deployer/service.js';
-import { startFakeGitHub, type FakeGitHub } from '../fakes/github-api.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { fixtureImage } from '../helpers/images.js';
-import { deleteKeys } from '../helpers/redis-keys.js';
+import type { FakeGitHub } from '../fakes/github-api.js';
+import { startDeployerStack, type DeployerStack } from '../helpers/deployer-stack.js';
+import type { TestGateway } from '../helpers/gateway.js';
 import { waitFor } from '../helpers/wait.js';
 
 const token = `ghp_${randomBytes(8).toString('hex')}`;
@@ -37,34 +33,14 @@ let queue: Queue;
 let image: string;
 let seq = 0;
 
+let stack: DeployerStack | undefined;
 before(async () => {
-  image = await fixtureImage('echo');
-  gateway = await startTestGateway();
-  fake = await startFakeGitHub({ token });
-  const password = Buffer.from(gateway.authHeader.slice('Basic '.length), 'base64').toString().split(':').slice(1).join(':');
-  deployer = await startDeployer(
-    loadDeployerConfig({
-      GITFAAS_QUEUE_PREFIX: prefix,
-      GITFAAS_GATEWAY_URL: gateway.url,
-      GITFAAS_ADMIN_PASSWORD: password,
-      GITFAAS_DEPLOY_READY_TIMEOUT_MS: '8000',
-      GITHUB_API_URL: fake.url,
-      GITHUB_TOKEN: token,
-    }),
-    silentLogger(),
-  );
-  redis = new Redis('redis://127.0.0.1:6379');
-  queue = new Queue(DEPLOYS_QUEUE, { connection: redis, prefix });
+  stack = await startDeployerStack({ prefix, token });
+  ({ gateway, fake, deployer, redis, queue, image } = stack);
 });
 
 after(async () => {
-  await deployer?.stop();
-  await queue?.obliterate({ force: true }).catch(() => {});
-  await queue?.close();
-  await gateway?.stop();
-  await fake?.stop();
-  if (redis) await deleteKeys(redis, [`${prefix}:*`]);
-  redis?.disconnect();
+  await stack?.stop();
 });
 
 const fn = (name: string, version: string): BuiltFunction =>
