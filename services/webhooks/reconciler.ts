@@ -135,6 +135,9 @@ export class Reconciler {
   }
 }
 
+/** How long stop() waits for a tick in flight (a hung Redis or host must not hold shutdown). */
+const STOP_WAIT_MS = 2000;
+
 /** Runs tick() at start and then every intervalMs (a tick never overlaps the next). */
 export function startReconciler(reconciler: Reconciler, intervalMs: number, log: Logger): { stop(): Promise<void> } {
   let timer: NodeJS.Timeout | undefined;
@@ -153,7 +156,9 @@ export function startReconciler(reconciler: Reconciler, intervalMs: number, log:
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      await running;
+      let wait: NodeJS.Timeout | undefined;
+      await Promise.race([running, new Promise((resolve) => (wait = setTimeout(resolve, STOP_WAIT_MS)))]);
+      clearTimeout(wait);
     },
   };
 }
