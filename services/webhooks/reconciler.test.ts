@@ -179,6 +179,13 @@ describe('reconciler', () => {
     assert.equal(outcomeOf(await reconciler().tick(), source)?.outcome, 'enqueued');
   });
 
+  test('config: on by default every 5 minutes; a bad interval is a start-up error naming the variable', () => {
+    assert.deepEqual(loadWebhooksConfig({}).reconcile, { enabled: true, intervalMs: 300_000 });
+    assert.deepEqual(loadWebhooksConfig({ GITFAAS_RECONCILE: 'false', GITFAAS_RECONCILE_INTERVAL: '30s' }).reconcile, { enabled: false, intervalMs: 30_000 });
+    assert.throws(() => loadWebhooksConfig({ GITFAAS_RECONCILE_INTERVAL: 'soon' }), /GITFAAS_RECONCILE_INTERVAL/);
+    assert.throws(() => loadWebhooksConfig({ GITFAAS_RECONCILE: 'maybe' }), /GITFAAS_RECONCILE/);
+  });
+
   test('an owner no longer on the customer list is not rebuilt', async () => {
     const source = githubRepo();
     await enqueuer.enqueue('push', source, 'delivery-1');
