@@ -80,9 +80,9 @@ const schema = z
             : ({ kind: 'anyone' } as const),
       github: githubSettings(env),
       gitlab: gitlabSettings(env),
-      /** Where clone URLs may point, per host, and so where clone credentials may go (shared/git-origins.ts). */
       /** The reconciler (reconciler.ts): on (GITFAAS_RECONCILE), and its period. */
       reconcile: { enabled: env.GITFAAS_RECONCILE, intervalMs: env.GITFAAS_RECONCILE_INTERVAL },
+      /** Where clone URLs may point, per host, and so where clone credentials may go (shared/git-origins.ts). */
       gitOrigins: gitOrigins({ githubUrl: env.GITHUB_URL, gitlabUrl: env.GITLAB_URL, extra: env.GITFAAS_GIT_HOSTS }),
     };
   });
