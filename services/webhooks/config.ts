@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import path from 'node:path';
 import { DEFAULT_BUILD_HISTORY_TTL_MS } from '../../shared/build-history.js';
-import { ConfigError, bindVar, durationVar, logFormatVar, logLevelVar, parseEnv, portVar, redisUrlVar, stateDirVar, urlVar, withSecrets, type Env } from '../../shared/config.js';
+import { ConfigError, bindVar, booleanVar, durationVar, logFormatVar, logLevelVar, parseEnv, portVar, redisUrlVar, stateDirVar, urlVar, withSecrets, type Env } from '../../shared/config.js';
 import { gitHostsVar, gitOrigins } from '../../shared/git-origins.js';
 import { GITHUB_SECRET_VARS, githubEnvShape, githubSettings } from '../../shared/github.js';
 import { GITLAB_SECRET_VARS, gitlabEnvShape, gitlabSettings } from '../../shared/gitlab.js';
@@ -12,6 +12,9 @@ export const queuePrefixVar = z
   .string()
   .default('gitfaas')
   .refine((v) => /^[A-Za-z0-9_-]+$/.test(v), { message: 'expected letters, digits, "_" or "-"' });
+
+/** How often the reconciler compares each known repository's head with what was built. */
+export const DEFAULT_RECONCILE_INTERVAL_MS = 5 * 60 * 1000;
 
 const schema = z
   .object({
@@ -33,6 +36,8 @@ const schema = z
     GITFAAS_CUSTOMERS: z.string().optional(),
     GITFAAS_CUSTOMERS_FILE: z.string().optional(),
     GITFAAS_GIT_HOSTS: gitHostsVar,
+    GITFAAS_RECONCILE: booleanVar(true),
+    GITFAAS_RECONCILE_INTERVAL: durationVar(DEFAULT_RECONCILE_INTERVAL_MS),
     ...githubEnvShape,
     ...gitlabEnvShape,
   })
@@ -75,6 +80,8 @@ const schema = z
             : ({ kind: 'anyone' } as const),
       github: githubSettings(env),
       gitlab: gitlabSettings(env),
+      /** The reconciler (reconciler.ts): on (GITFAAS_RECONCILE), and its period. */
+      reconcile: { enabled: env.GITFAAS_RECONCILE, intervalMs: env.GITFAAS_RECONCILE_INTERVAL },
       /** Where clone URLs may point, per host, and so where clone credentials may go (shared/git-origins.ts). */
       gitOrigins: gitOrigins({ githubUrl: env.GITHUB_URL, gitlabUrl: env.GITLAB_URL, extra: env.GITFAAS_GIT_HOSTS }),
     };

@@ -7,6 +7,7 @@ import { serve } from '@hono/node-server';
 import { Queue } from 'bullmq';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
+import { DeployHistory } from '../../shared/deploy-history.js';
 import { DEPLOYS_QUEUE, ROLLBACKS_QUEUE } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
@@ -18,6 +19,7 @@ import type { WebhooksConfig } from './config.js';
 import { BuildEnqueuer } from './enqueue.js';
 import { githubWebhookRoute } from './github-route.js';
 import { gitlabWebhookRoute } from './gitlab-route.js';
+import { Reconciler, startReconciler } from './reconciler.js';
 
 export interface WebhooksOptions {
   /**
@@ -95,12 +97,22 @@ export async function startWebhooks(config: WebhooksConfig, log: Logger, options
   const url = `http://${config.bind}:${port}`;
   if (!config.publicUrl) enqueuer.usePublicUrl(url);
   log.info({ url }, 'webhook receiver listening');
+  // Pushes whose webhook never arrived are caught here (reconciler.ts); it shares the
+  // receiver's enqueuer, so it numbers and deduplicates exactly as the receiver does.
+  const reconciler = config.reconcile.enabled
+    ? startReconciler(
+        new Reconciler({ enqueuer, deployHistory: new DeployHistory(enqueuer.redis, config.queuePrefix), hosts, allowlist, origins: config.gitOrigins, log: log.child({ component: 'reconciler' }) }),
+        config.reconcile.intervalMs,
+        log,
+      )
+    : undefined;
 
   let stopping: Promise<void> | undefined;
   return {
     url,
     stop() {
       stopping ??= (async () => {
+        await reconciler?.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           // Keep-alive sockets would hold close() open; requests in flight still finish.

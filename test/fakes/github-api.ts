@@ -1,7 +1,7 @@
 // A stand-in for the GitHub REST API on 127.0.0.1, speaking the routes gitfaas uses
 // (commit statuses, check runs, installation access tokens, GET repository, GET
-// repository by id: only repositories a test adds, 404 otherwise, as GitHub answers for a
-// repository the token or installation cannot see) and recording
+// repository by id and GET a branch: only repositories a test adds, 404 otherwise, as
+// GitHub answers for a repository the token or installation cannot see) and recording
 // every call. The code under test reaches it through the real @octokit/rest client with
 // baseUrl pointed here. It checks credentials as GitHub does: a personal token, or an App
 // JWT (RS256, verified with the App's public key) to mint installation tokens.
@@ -73,6 +73,8 @@ export interface FakeGitHub {
   latestFor(sha: string): Map<string, { state: string; description?: string; targetUrl?: string }>;
   /** Makes GET /repositories/:id answer for this repository. */
   addRepository(repo: FakeRepository): void;
+  /** Moves a branch of an added repository: GET /repos/:owner/:repo/branches/:branch answers this sha. */
+  setBranch(fullName: string, branch: string, sha: string): void;
   /** Makes the next `count` calls matching `path` answer `status`. */
   failNext(pathPattern: RegExp, status: number, count?: number): void;
   /** The OAuth web flow, when options.oauth is given: approveAs(login) picks who signs in. */
@@ -147,6 +149,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const installationTokens: string[] = [];
   const tokenInstallation = new Map<string, number>();
   const repositories = new Map<number, FakeRepository>();
+  /** "owner/name" (lower case) -> branch -> sha. */
+  const branches = new Map<string, Map<string, string>>();
   const failures: { pattern: RegExp; status: number; count: number }[] = [];
   let nextCheckRunId = 1000;
   const oauth = options.oauth ? new FakeOAuth(options.oauth, 'gho_') : undefined;
@@ -252,6 +256,17 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
           default_branch: 'main',
         });
       }
+      m = /^\/repos\/([^/]+)\/([^/]+)\/branches\/(.+)$/.exec(path);
+      if (m && req.method === 'GET') {
+        const [owner, name, branch] = [m[1]!, m[2]!, decodeURIComponent(m[3]!)];
+        const repo = [...repositories.values()].find((r) => `${r.owner}/${r.name}`.toLowerCase() === `${owner}/${name}`.toLowerCase());
+        const installation = tokenInstallation.get(auth?.replace(/^(token|bearer)\s+/i, '') ?? '');
+        const visible = repo && (installation === undefined || repo.installationId === undefined || repo.installationId === installation);
+        if (!visible) return send(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/branches/branches#get-a-branch' });
+        const sha = branches.get(`${owner}/${name}`.toLowerCase())?.get(branch);
+        if (!sha) return send(res, 404, { message: 'Branch not found', documentation_url: 'https://docs.github.com/rest/branches/branches#get-a-branch' });
+        return send(res, 200, { name: branch, commit: { sha, url: `${url.origin}/repos/${owner}/${name}/commits/${sha}` }, protected: false });
+      }
       m = /^\/repos\/([^/]+)\/([^/]+)$/.exec(path);
       if (m && req.method === 'GET') {
         return send(res, 200, { name: m[2], full_name: `${m[1]}/${m[2]}`, default_branch: 'master', private: false });
@@ -288,6 +303,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     },
     addRepository(repo) {
       repositories.set(repo.id, repo);
+    },
+    setBranch(fullName, branch, sha) {
+      const key = fullName.toLowerCase();
+      if (!branches.has(key)) branches.set(key, new Map());
+      branches.get(key)!.set(branch, sha);
     },
     failNext(pattern, status, count = 1) {
       failures.push({ pattern, status, count });

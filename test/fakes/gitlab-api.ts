@@ -1,6 +1,7 @@
 // A stand-in for the GitLab REST API (v4) on 127.0.0.1, speaking the route gitfaas uses
-// (POST /api/v4/projects/:id/statuses/:sha; GET /api/v4/projects/:id for the projects a
-// test adds, 404 otherwise) and recording every call. The code under
+// (POST /api/v4/projects/:id/statuses/:sha; GET /api/v4/projects/:id and
+// GET /api/v4/projects/:id/repository/branches/:branch for the projects a test adds, 404
+// otherwise) and recording every call. The code under
 // test reaches it through the real @gitbeaker/rest client with host pointed here. It
 // checks the PRIVATE-TOKEN header and refuses same-state transitions as GitLab does.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -23,6 +24,10 @@ export interface FakeGitLab {
   statuses: GitLabStatus[];
   /** Makes GET /api/v4/projects/:id answer for this project ("group/sub/name"). */
   addProject(project: { id: number; pathWithNamespace: string }): void;
+  /** Moves a branch of an added project: GET .../repository/branches/:branch answers this sha. */
+  setBranch(projectId: number, branch: string, sha: string): void;
+  /** Makes the next `count` calls whose path matches answer `status`. */
+  failNext(pathPattern: RegExp, status: number, count?: number): void;
   /** Latest state per status name for one sha. */
   latestFor(sha: string): Map<string, GitLabStatus>;
   /** The OAuth web flow, when options.oauth is given: approveAs(login) picks who signs in. */
@@ -74,6 +79,8 @@ export async function startFakeGitLab(options: { token: string; oauth?: OAuthCli
   const oauth = options.oauth ? new FakeOAuth(options.oauth, 'gloas-') : undefined;
   const statuses: GitLabStatus[] = [];
   const projects = new Map<number, { id: number; pathWithNamespace: string }>();
+  const branches = new Map<number, Map<string, string>>();
+  const failures: { pattern: RegExp; status: number; count: number }[] = [];
   const latestFor = (sha: string) => {
     const latest = new Map<string, GitLabStatus>();
     for (const status of statuses) if (status.sha === sha) latest.set(status.name, status);
@@ -84,6 +91,20 @@ export async function startFakeGitLab(options: { token: string; oauth?: OAuthCli
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       if (oauth && (url.pathname.startsWith('/oauth/') || (url.pathname === '/api/v4/user' && req.method === 'GET'))) return await oauthRoute(oauth, req, url, res);
       if (req.headers['private-token'] !== options.token) return send(res, 401, { message: '401 Unauthorized' });
+      const failure = failures.find((f) => f.pattern.test(url.pathname) && f.count > 0);
+      if (failure) {
+        failure.count -= 1;
+        return send(res, failure.status, { message: 'injected failure' });
+      }
+      const branchRoute = /^\/api\/v4\/projects\/(\d+)\/repository\/branches\/(.+)$/.exec(url.pathname);
+      if (branchRoute && req.method === 'GET') {
+        const id = Number(branchRoute[1]);
+        if (!projects.has(id)) return send(res, 404, { message: '404 Project Not Found' });
+        const branch = decodeURIComponent(branchRoute[2]!);
+        const sha = branches.get(id)?.get(branch);
+        if (!sha) return send(res, 404, { message: '404 Branch Not Found' });
+        return send(res, 200, { name: branch, commit: { id: sha, short_id: sha.slice(0, 8) }, merged: false, protected: false, default: branch === 'main' });
+      }
       const byId = /^\/api\/v4\/projects\/(\d+)$/.exec(url.pathname);
       if (byId && req.method === 'GET') {
         const project = projects.get(Number(byId[1]));
@@ -120,6 +141,11 @@ export async function startFakeGitLab(options: { token: string; oauth?: OAuthCli
     latestFor,
     oauth,
     addProject: (project) => void projects.set(project.id, project),
+    setBranch(projectId, branch, sha) {
+      if (!branches.has(projectId)) branches.set(projectId, new Map());
+      branches.get(projectId)!.set(branch, sha);
+    },
+    failNext: (pattern, status, count = 1) => void failures.push({ pattern, status, count }),
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -85,6 +85,11 @@ export interface GitLabRepo {
 export interface GitOpsStackOptions {
   /** Extra environment for the builder and deployer (quotas, GITFAAS_DOMAIN...). */
   env?: Record<string, string>;
+  /**
+   * Extra environment for the webhooks service. Its reconciler is off unless this turns it
+   * on (GITFAAS_RECONCILE): a test that commits without delivering a push expects no build.
+   */
+  webhooksEnv?: Record<string, string>;
   /** Extra environment for the gateway (e.g. the dashboard's session secret). */
   gatewayEnv?: Record<string, string>;
   log?: Logger;
@@ -135,7 +140,7 @@ export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<G
     const common = { GITFAAS_GIT_HOSTS: `${githubGit.url},${gitlabGit.url}`, GITFAAS_QUEUE_PREFIX: prefix, GITHUB_API_URL: github.url, ...credentials, GITLAB_URL: gitlab.url, GITLAB_TOKEN: gitlabToken };
 
     const webhooks = await startWebhooks(
-      loadWebhooksConfig({ ...common, GITFAAS_WEBHOOKS_PORT: '0', GITHUB_WEBHOOK_SECRET: secret, GITLAB_WEBHOOK_SECRET: gitlabSecret, GITFAAS_ADMIN_PASSWORD: password }),
+      loadWebhooksConfig({ ...common, GITFAAS_WEBHOOKS_PORT: '0', GITHUB_WEBHOOK_SECRET: secret, GITLAB_WEBHOOK_SECRET: gitlabSecret, GITFAAS_ADMIN_PASSWORD: password, GITFAAS_RECONCILE: 'false', ...opts.webhooksEnv }),
       log.child({ svc: 'webhooks' }),
     );
     stops.push(() => webhooks.stop());
