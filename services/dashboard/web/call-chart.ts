@@ -24,8 +24,8 @@ export const formatErrorRate = (f: CallFigures) => (f.errorRate === null ? '—'
 export const formatMs = (ms: number | null) => (ms === null ? '—' : ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms} ms`);
 
 const SVG = 'http://www.w3.org/2000/svg';
-const W = 600;
-const H = 120;
+const W = 1000;
+const H = 140;
 const PAD = 4;
 
 function svg(tag: string, attrs: Record<string, string | number>, text?: string): SVGElement {
@@ -50,17 +50,28 @@ function chart(series: CallPoint[]): SVGElement {
     svg('line', { x1: PAD, y1: H - PAD, x2: W - PAD, y2: H - PAD, class: 'axis' }),
     line(series.map((p) => p.rate), maxRate, 'rate'),
     line(series.map((p) => p.p50Ms), maxMs, 'latency'),
-    svg('text', { x: PAD + 2, y: 14, class: 'rate' }, `rate (max ${formatRate(maxRate)})`),
-    svg('text', { x: W - PAD - 2, y: 14, class: 'latency', 'text-anchor': 'end' }, `p50 latency (max ${formatMs(maxMs)})`),
   );
   return root;
+}
+
+/** The legend under the chart: each line's scale (both start at 0) and the time span. */
+function legend(series: CallPoint[]): HTMLElement {
+  const maxRate = Math.max(...series.map((p) => p.rate), 0.2);
+  const maxMs = Math.max(...series.map((p) => p.p50Ms ?? 0), 1);
+  return h(
+    'p',
+    { class: 'legend small' },
+    h('span', { class: 'rate' }, `— rate, top ${formatRate(maxRate)}`),
+    h('span', { class: 'latency' }, `— p50 latency, top ${formatMs(maxMs)}`),
+    h('span', { class: 'muted' }, '3 minutes ago → now, 5-second steps'),
+  );
 }
 
 /** The panel; update() redraws it from a fresh read of the function. */
 export function callPanel(): { el: HTMLElement; update(figures: CallFigures, series: CallPoint[]): void } {
   const figures = h('dl', { id: 'call-figures' });
   const drawing = h('div', { id: 'call-chart' });
-  const el = h('section', { class: 'card' }, h('h2', {}, 'Calls through this gateway (last minute)'), figures, drawing, h('p', { class: 'muted small' }, '3 minutes in 5-second steps; figures are this gateway process’s, since it started.'));
+  const el = h('section', { class: 'card' }, h('h2', {}, 'Calls through this gateway (last minute)'), figures, drawing, h('p', { class: 'muted small' }, 'These figures are this gateway process’s: calls through other gateways are not in them, and a restart clears them.'));
   return {
     el,
     update(f, series) {
@@ -71,7 +82,7 @@ export function callPanel(): { el: HTMLElement; update(figures: CallFigures, ser
         h('dt', {}, 'Error rate'), h('dd', { id: 'figure-error-rate', class: f.errorRate ? 'bad' : '' }, formatErrorRate(f)),
         h('dt', {}, 'p50 / p99'), h('dd', { id: 'figure-latency' }, `${formatMs(f.p50Ms)} / ${formatMs(f.p99Ms)}`),
       );
-      drawing.replaceChildren(chart(series));
+      drawing.replaceChildren(chart(series), legend(series));
     },
   };
 }
