@@ -9,6 +9,8 @@ import { ProviderError, type Provider } from '../gateway/providers/provider.js';
 import type { NatsLink } from '../../shared/async-nats.js';
 import type { AsyncStreamSettings } from '../../shared/async-config.js';
 import { asyncRoutes } from './async-routes.js';
+import type { CallStats } from './call-stats.js';
+import { deployRoutes } from './deploy-routes.js';
 import { authRoutes } from './auth-routes.js';
 import { buildRoutes } from './build-routes.js';
 import { sessionSecretFor, type DashboardSettings } from './config.js';
@@ -22,6 +24,8 @@ export interface DashboardOptions {
   settings: DashboardSettings;
   provider: Provider;
   invocations: Invocations;
+  /** Rate, errors and latency of this gateway's calls (an observer on the proxy). */
+  callStats: CallStats;
   adminUser: string;
   adminPassword: string;
   defaultNamespace: string;
@@ -57,6 +61,7 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
   app.route('/', authRoutes({ sessions, adminUser: opts.adminUser, adminPassword: opts.adminPassword, providers: () => providers }));
   if (providers.length > 0) app.route('/', oauthRoutes({ settings, sessions, allowlist: createAllowlist(settings.customers, log), log }));
   app.route('/', functionRoutes(opts));
+  app.route('/', deployRoutes({ provider: opts.provider, redis: redisClient, queuePrefix: settings.queuePrefix }));
   app.route('/', buildRoutes({ redis: redisClient, queuePrefix: settings.queuePrefix }));
   app.route('/', asyncRoutes({ link: opts.asyncLink, streams: opts.async.streams }));
   app.all('/ui/api/*', (c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));

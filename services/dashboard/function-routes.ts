@@ -8,12 +8,14 @@ import { streamSSE } from 'hono/streaming';
 import { dnsLabelProblem } from '../../shared/names.js';
 import type { Invocations } from '../gateway/invocations.js';
 import type { Provider } from '../gateway/providers/provider.js';
+import type { CallStats } from './call-stats.js';
 import { detail, summarise, type FunctionSummary } from './function-views.js';
 import { mayAccess, type SessionEnv } from './session.js';
 
 export interface FunctionRouteOptions {
   provider: Provider;
   invocations: Invocations;
+  callStats: CallStats;
   defaultNamespace: string;
   maxReplicas: number;
   /** Owner subdomains: <namespace>.<domain>. */
@@ -31,7 +33,7 @@ export function allowedNamespace(c: Context<SessionEnv>, namespace: string): str
 }
 
 export function functionRoutes(opts: FunctionRouteOptions): Hono<SessionEnv> {
-  const { provider, invocations } = opts;
+  const { provider, invocations, callStats } = opts;
   const app = new Hono<SessionEnv>();
 
   /** Namespaces the session may pick from: all for the admin, its own for an owner. */
@@ -48,7 +50,7 @@ export function functionRoutes(opts: FunctionRouteOptions): Hono<SessionEnv> {
     const lists = await Promise.all(namespaces.map((ns) => provider.list(ns)));
     return lists
       .flat()
-      .map((s) => summarise(s, invocations.total(s.name, s.namespace)))
+      .map((s) => summarise(s, invocations.total(s.name, s.namespace), callStats.figures(s.name, s.namespace)))
       .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
   };
 
@@ -88,7 +90,8 @@ export function functionRoutes(opts: FunctionRouteOptions): Hono<SessionEnv> {
 
   app.get('/ui/api/functions/:namespace/:name', async (c) => {
     const status = await fn(c);
-    return c.json(detail(status, invocations.total(status.name, status.namespace)));
+    const { name, namespace } = status;
+    return c.json(detail(status, invocations.total(name, namespace), callStats.figures(name, namespace), callStats.series(name, namespace)));
   });
 
   app.post('/ui/api/functions/:namespace/:name/scale', async (c) => {

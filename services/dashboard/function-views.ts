@@ -2,6 +2,7 @@
 // page needs. Secret values never reach the page: only secret names, and env vars whose
 // name says secret are masked (stack.yml should use secrets for those, but some do not).
 import type { FunctionStatus } from '../gateway/providers/provider.js';
+import type { CallFigures, CallPoint } from './call-stats.js';
 
 const SHA = 'com.openfaas.cloud.git-sha';
 const DEPLOY_TIME = 'com.openfaas.cloud.git-deploytime';
@@ -16,6 +17,8 @@ export interface FunctionSummary {
   replicas: number;
   availableReplicas: number;
   invocations: number;
+  /** Rate, error rate and p50 / p99 latency of the last minute, through this gateway process. */
+  lastMinute: CallFigures;
   /** ISO time of the last deploy: the deploy-time label, else when the replicas were created. */
   lastDeploy: string | null;
 }
@@ -27,6 +30,8 @@ export interface FunctionDetail extends FunctionSummary {
   annotations: Record<string, string>;
   secrets: string[];
   limits: FunctionStatus['limits'] | null;
+  /** The last 3 minutes in 5-second points, for the chart. */
+  series: CallPoint[];
 }
 
 function deployTime(status: FunctionStatus): string | null {
@@ -40,7 +45,7 @@ function deployTime(status: FunctionStatus): string | null {
   return status.createdAt ?? null;
 }
 
-export function summarise(status: FunctionStatus, invocations: number): FunctionSummary {
+export function summarise(status: FunctionStatus, invocations: number, lastMinute: CallFigures): FunctionSummary {
   return {
     name: status.name,
     namespace: status.namespace,
@@ -50,20 +55,22 @@ export function summarise(status: FunctionStatus, invocations: number): Function
     replicas: status.replicas ?? 0,
     availableReplicas: status.availableReplicas ?? 0,
     invocations,
+    lastMinute,
     lastDeploy: deployTime(status),
   };
 }
 
-export function detail(status: FunctionStatus, invocations: number): FunctionDetail {
+export function detail(status: FunctionStatus, invocations: number, lastMinute: CallFigures, series: CallPoint[]): FunctionDetail {
   const envVars: Record<string, string> = {};
   for (const [key, value] of Object.entries(status.envVars ?? {})) envVars[key] = SECRET_NAME.test(key) ? '••••••' : value;
   return {
-    ...summarise(status, invocations),
+    ...summarise(status, invocations, lastMinute),
     envProcess: status.envProcess ?? null,
     envVars,
     labels: status.labels ?? {},
     annotations: status.annotations ?? {},
     secrets: status.secrets ?? [],
     limits: status.limits ?? null,
+    series,
   };
 }

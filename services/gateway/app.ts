@@ -10,6 +10,7 @@ import type { Logger } from '../../shared/logger.js';
 import { basicAuth } from './auth.js';
 import { Invocations } from './invocations.js';
 import { ProviderError, type Provider, type ProviderErrorCode } from './providers/provider.js';
+import type { CallObserver } from './proxy-call.js';
 import { createProxy, type ProxyHandler } from './proxy.js';
 import { systemRoutes } from './system-routes.js';
 import { Upstreams } from './upstreams.js';
@@ -32,6 +33,8 @@ export interface AppOptions {
   /** Shared with the provider so it can drain replicas; made here when not given. */
   upstreams?: Upstreams;
   invocations?: Invocations;
+  /** More observers of every proxied call, after the invocation counts (e.g. the dashboard's call stats). */
+  observers?: CallObserver[];
   /** More route groups, mounted at the root before the 404 handler. */
   extraRoutes?: Hono<any>[];
 }
@@ -57,7 +60,7 @@ export function createApp(opts: AppOptions): GatewayApp {
   const { provider, config, log } = opts;
   const upstreams = opts.upstreams ?? new Upstreams(config.functionTimeoutMs);
   const invocations = opts.invocations ?? new Invocations();
-  const proxy = createProxy({ provider, upstreams, observers: [invocations], defaultNamespace: config.defaultNamespace, timeoutMs: config.functionTimeoutMs, log });
+  const proxy = createProxy({ provider, upstreams, observers: [invocations, ...(opts.observers ?? [])], defaultNamespace: config.defaultNamespace, timeoutMs: config.functionTimeoutMs, log });
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   invocations.register(metrics);

@@ -7,6 +7,7 @@ import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
+import { CallStats } from '../dashboard/call-stats.js';
 import { createDashboard } from '../dashboard/dashboard.js';
 import { createApp } from './app.js';
 import { startGatewayAsync } from './async-service.js';
@@ -54,8 +55,10 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   });
   const asyncSide = startGatewayAsync(config.async, provider, config.defaultNamespace, log);
   const invocations = new Invocations();
-  const dashboard = createDashboard({ ...config, settings: config.dashboard, provider, invocations, asyncLink: asyncSide.link, log: log.child({ component: 'dashboard' }) });
-  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
+  // This process's call figures for the dashboard: told of every call by the proxy.
+  const callStats = new CallStats();
+  const dashboard = createDashboard({ ...config, settings: config.dashboard, provider, invocations, callStats, asyncLink: asyncSide.link, log: log.child({ component: 'dashboard' }) });
+  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, observers: [callStats], extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
   const listener = getRequestListener(app.fetch);
   const byHost = hostRoutes({ domain: config.domain, bareLabels: config.bareLabels, trustProxy: config.trustProxy, claims, provider, proxy, log });
   const server = createServer((req, res) => {

@@ -1,5 +1,7 @@
 // One function: what runs, scale, env vars, labels and annotations (secret names only),
-// the invoke form and live logs.
+// the invoke form, live logs, call figures with a chart, and the deploy history.
+import { callPanel, type CallFigures, type CallPoint } from './call-chart.js';
+import { deployHistory } from './deploy-history.js';
 import { ago, api, errorBox, h, replace, shortSha } from './dom.js';
 import { subdomainUrl } from './functions-page.js';
 import { invokeForm } from './invoke-form.js';
@@ -20,6 +22,8 @@ interface FunctionDetail {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   secrets: string[];
+  lastMinute: CallFigures;
+  series: CallPoint[];
 }
 
 const table = (id: string, map: Record<string, string>) =>
@@ -52,10 +56,15 @@ export async function functionPage(root: HTMLElement, namespace: string, name: s
       scaleNote.className = 'small error';
     }
   };
-  // Replica counts change after scaling or a deploy: refresh them every few seconds.
+  const calls = callPanel();
+  calls.update(fn.lastMinute, fn.series);
+  // Replica counts and call figures change all the time: refresh them every few seconds.
   const timer = setInterval(() => {
     api<FunctionDetail>(path)
-      .then((now) => (ready.textContent = `${now.availableReplicas} / ${now.replicas}`))
+      .then((now) => {
+        ready.textContent = `${now.availableReplicas} / ${now.replicas}`;
+        calls.update(now.lastMinute, now.series);
+      })
       .catch(() => undefined);
   }, 3000);
   const logs = logsPanel(fn.name, fn.namespace);
@@ -75,10 +84,12 @@ export async function functionPage(root: HTMLElement, namespace: string, name: s
       ),
       h('form', { id: 'scale-form', class: 'row', onsubmit: scale }, h('label', {}, 'replicas ', replicas), h('button', { type: 'submit' }, 'Scale'), scaleNote),
     ),
+    calls.el,
     invokeForm(fn.name, fn.namespace),
     logs.el,
     h('section', { class: 'card' }, h('h2', {}, 'Environment'), fn.envProcess ? h('p', { class: 'mono small' }, `fprocess: ${fn.envProcess}`) : null, table('env-vars', fn.envVars),
       h('h3', {}, 'Secrets'), fn.secrets.length ? h('p', { class: 'mono' }, fn.secrets.join(', ')) : h('p', { class: 'muted' }, 'none')),
+    deployHistory(fn.namespace, fn.name),
     h('section', { class: 'card' }, h('h2', {}, 'Labels'), table('labels', fn.labels), h('h3', {}, 'Annotations'), table('annotations', fn.annotations)),
   );
   return () => {

@@ -1,6 +1,7 @@
 // The functions list: every function the session may see, live over server-sent events,
 // with a namespace picker for the admin.
 import { ago, api, h, listen, replace, shortSha } from './dom.js';
+import { formatErrorRate, formatMs, formatRate, type CallFigures } from './call-chart.js';
 import type { Me } from './main.js';
 
 interface FunctionSummary {
@@ -12,6 +13,7 @@ interface FunctionSummary {
   replicas: number;
   availableReplicas: number;
   invocations: number;
+  lastMinute: CallFigures;
   lastDeploy: string | null;
 }
 
@@ -32,7 +34,7 @@ export async function functionsPage(root: HTMLElement, me: Me, params: URLSearch
           namespaces.map((ns) => h('option', { value: ns, selected: ns === chosen }, ns)),
         )
       : h('span', { class: 'muted' }, `namespace ${me.namespace}`);
-  const body = h('tbody', {}, h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'loading…')));
+  const body = h('tbody', {}, h('tr', {}, h('td', { colspan: 10, class: 'muted' }, 'loading…')));
   const status = h('span', { class: 'live muted' }, 'connecting…');
   replace(
     root,
@@ -40,13 +42,13 @@ export async function functionsPage(root: HTMLElement, me: Me, params: URLSearch
     h(
       'table',
       { id: 'functions' },
-      h('thead', {}, h('tr', {}, ['Function', 'URL', 'Image', 'Git sha', 'Replicas', 'Invocations', 'Last deploy'].map((t) => h('th', {}, t)))),
+      h('thead', {}, h('tr', {}, ['Function', 'URL', 'Image', 'Git sha', 'Replicas', 'Invocations', 'Rate', 'Errors', 'p50 / p99', 'Last deploy'].map((t) => h('th', {}, t)))),
       body,
     ),
   );
   const render = (list: FunctionSummary[]) => {
     if (list.length === 0) {
-      replace(body, h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No functions yet: push a repository with a stack.yml.')));
+      replace(body, h('tr', {}, h('td', { colspan: 10, class: 'muted' }, 'No functions yet: push a repository with a stack.yml.')));
       return;
     }
     replace(
@@ -63,6 +65,9 @@ export async function functionsPage(root: HTMLElement, me: Me, params: URLSearch
           h('td', { class: 'mono' }, shortSha(f.gitSha)),
           h('td', { class: ready ? 'ok replicas' : 'warn replicas' }, `${f.availableReplicas} / ${f.replicas}`),
           h('td', { class: 'num invocations' }, f.invocations),
+          h('td', { class: 'num rate' }, formatRate(f.lastMinute.rate)),
+          h('td', { class: f.lastMinute.errorRate ? 'num error-rate bad' : 'num error-rate' }, formatErrorRate(f.lastMinute)),
+          h('td', { class: 'num latency' }, `${formatMs(f.lastMinute.p50Ms)} / ${formatMs(f.lastMinute.p99Ms)}`),
           h('td', { title: f.lastDeploy ?? '' }, ago(f.lastDeploy)),
         );
       }),
