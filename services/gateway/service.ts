@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
 import { createDashboard } from '../dashboard/dashboard.js';
@@ -22,6 +23,8 @@ import { Upstreams } from './upstreams.js';
 export interface GatewayDeps {
   provider?: Provider;
   extraRoutes?: Hono<any>[];
+  /** The process's metrics registry (services/main.ts shares one); made here when not given. */
+  registry?: Registry;
 }
 
 export interface RunningGateway extends RunningService {
@@ -55,7 +58,9 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   const asyncSide = startGatewayAsync(config.async, provider, config.defaultNamespace, log);
   const invocations = new Invocations();
   const dashboard = createDashboard({ ...config, settings: config.dashboard, provider, invocations, asyncLink: asyncSide.link, log: log.child({ component: 'dashboard' }) });
-  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
+  const registry = deps.registry ?? new Registry();
+  if (!deps.registry) collectDefaultMetrics({ register: registry });
+  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, registry, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
   const listener = getRequestListener(app.fetch);
   const byHost = hostRoutes({ domain: config.domain, bareLabels: config.bareLabels, trustProxy: config.trustProxy, claims, provider, proxy, log });
   const server = createServer((req, res) => {
