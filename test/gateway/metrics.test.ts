@@ -1,9 +1,12 @@
 // The gateway's /metrics in OpenFaaS's names and labels, after known traffic through the
 // real proxy to a real function container.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { fixtureImage } from '../helpers/images.js';
+import { repoRoot } from '../helpers/repo-root.js';
 import { waitFor } from '../helpers/wait.js';
 import { call, deployment, invoke } from './client.js';
 
@@ -118,5 +121,13 @@ describe('OpenFaaS gateway metrics', () => {
   test('an unknown function is not counted (no label for every name a client makes up)', async () => {
     assert.equal((await invoke(gw, `nobody-${gw.namespace}.${gw.namespace}`)).status, 404);
     assert.equal(samples(await scrape(), 'gateway_function_invocation_started', { function_name: `nobody-${gw.namespace}.${gw.namespace}` }).length, 0);
+  });
+
+  test('the Grafana dashboard in deploy/ queries only metrics the gateway serves', async () => {
+    const dashboard = await readFile(path.join(repoRoot(), 'deploy/grafana/gitfaas.json'), 'utf8');
+    const used = new Set(dashboard.match(/gateway_[a-z_]+/g));
+    assert.ok(used.size >= 6, `the dashboard uses ${[...used].join(', ')}`);
+    const text = await scrape();
+    for (const name of used) assert.match(text, new RegExp(`^${name}[{ ]`, 'm'), `${name} is not served at /metrics`);
   });
 });
