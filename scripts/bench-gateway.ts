@@ -1,6 +1,7 @@
 // Benchmark: the same function called directly (its published port), through nginx (one
 // worker, keep-alive upstream: the baseline of a well-built proxy) and through the gateway,
-// with wrk at concurrency 50 and 1. Prints every round's figures (req/s, p50, p99), their
+// with wrk at concurrency 50 and 1; and through a second gateway with GITFAAS_METRICS=false,
+// to print the metrics' cost (ratio with them on and off). Prints every round's figures (req/s, p50, p99), their
 // medians, the ratios against the goals and the load average. The gateway runs as its own
 // process, as in production. The machine may be shared: read the load average beside the
 // figures, and prefer several rounds.
@@ -25,7 +26,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const SECONDS_C1 = Math.min(SECONDS, 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
-const TARGETS = ['direct', 'nginx', 'gitfaas'] as const;
+// no-metrics: a second gateway with GITFAAS_METRICS=false, to show what the metrics cost.
+const TARGETS = ['direct', 'nginx', 'gitfaas', 'no-metrics'] as const;
 type Target = (typeof TARGETS)[number];
 
 const median = (values: number[]) => {
@@ -64,37 +66,68 @@ async function rssMb(pid: number): Promise<number> {
   return kb ? Number(kb[1]) / 1024 : NaN;
 }
 
-async function main(): Promise<void> {
-  const image = await fixtureImage('echo');
+interface BenchGateway {
+  url: string;
+  /** The echo function through this gateway. */
+  fnUrl: string;
+  pid: number;
+  /** The echo replica's own published port. */
+  direct: string;
+  stop(): Promise<void>;
+}
+
+/** A gateway as its own process (as in production) with its own instance, and the echo function deployed on it. */
+async function startBenchGateway(image: string, metrics: boolean): Promise<BenchGateway> {
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-bench-'));
   const password = randomBytes(12).toString('hex');
   const port = await freePort();
-  const gatewayUrl = `http://127.0.0.1:${port}`;
+  const url = `http://127.0.0.1:${port}`;
   const namespace = `bench-${randomBytes(4).toString('hex')}`;
   const auth = { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` };
-  const nodeArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [];
+  const nodeArgs = CPU_PROF && metrics ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [];
   const child = spawn(process.execPath, [...nodeArgs, process.env.BENCH_GATEWAY ?? path.join(repoRoot(), 'dist/services/gateway/main.js')], {
-    env: { ...process.env, GITFAAS_GATEWAY_PORT: String(port), GITFAAS_STATE_DIR: stateDir, GITFAAS_ADMIN_PASSWORD: password, GITFAAS_LOG_LEVEL: 'warn', GITFAAS_INSTANCE: testInstance() },
+    env: { ...process.env, GITFAAS_GATEWAY_PORT: String(port), GITFAAS_STATE_DIR: stateDir, GITFAAS_ADMIN_PASSWORD: password, GITFAAS_LOG_LEVEL: 'warn', GITFAAS_INSTANCE: testInstance(), GITFAAS_METRICS: String(metrics) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
+  const stop = async () => {
+    await fetch(`${url}/system/functions`, { method: 'DELETE', headers: auth, body: JSON.stringify({ functionName: 'echo', namespace }) }).catch(() => undefined);
+    child.kill('SIGTERM');
+    await exited;
+    await rm(stateDir, { recursive: true, force: true });
+  };
   try {
-    await waitFor('the gateway', async () => (await fetch(`${gatewayUrl}/healthz`)).ok, 20000);
-    const deployed = await fetch(`${gatewayUrl}/system/functions`, { method: 'POST', headers: auth, body: JSON.stringify({ service: 'echo', image, namespace }) });
+    await waitFor('the gateway', async () => (await fetch(`${url}/healthz`)).ok, 20000);
+    const deployed = await fetch(`${url}/system/functions`, { method: 'POST', headers: auth, body: JSON.stringify({ service: 'echo', image, namespace }) });
     if (deployed.status !== 202) throw new Error(`deploy failed: ${deployed.status} ${await deployed.text()}`);
     const [container] = await new Docker().listContainers({ filters: { label: [`com.gitfaas.function=echo`, `com.gitfaas.namespace=${namespace}`] } });
     const hostPort = container.Ports.find((p) => p.PrivatePort === 8080)?.PublicPort;
-    const direct = `http://127.0.0.1:${hostPort}`;
+    return { url, fnUrl: `${url}/function/echo.${namespace}/`, pid: child.pid!, direct: `http://127.0.0.1:${hostPort}`, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const image = await fixtureImage('echo');
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-bench-nginx-'));
+  let gateway: BenchGateway | undefined;
+  let bare: BenchGateway | undefined;
+  let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
+  try {
+    gateway = await startBenchGateway(image, true);
+    bare = await startBenchGateway(image, false);
+    const direct = gateway.direct;
     nginx = await startNginx(path.join(stateDir, 'nginx'), await freePort(), new URL(direct));
-    const urls: Record<Target, string> = { direct: `${direct}/`, nginx: `${nginx.url}/`, gitfaas: `${gatewayUrl}/function/echo.${namespace}/` };
+    const urls: Record<Target, string> = { direct: `${direct}/`, nginx: `${nginx.url}/`, gitfaas: gateway.fnUrl, 'no-metrics': bare.fnUrl };
     await waitFor('nginx', async () => (await fetch(urls.nginx)).ok, 10000);
 
     console.log(`gitfaas gateway benchmark: wrk, ${RUNS} rounds of c=50 for ${SECONDS} s and c=1 for ${SECONDS_C1} s; ${os.cpus().length} CPUs, node ${process.version}, load average before: ${loadavg()}`);
     for (const t of TARGETS) await wrk(urls[t], 50, 2); // warm-up: JIT, pools, nginx's keep-alive connections
-    const rounds: Record<Target, { c50: Figures[]; c1: Figures[] }> = { direct: { c50: [], c1: [] }, nginx: { c50: [], c1: [] }, gitfaas: { c50: [], c1: [] } };
-    const pids: Partial<Record<Target, number>> = { nginx: nginx.pid, gitfaas: child.pid };
-    const cpuPerCall: Record<Target, number[]> = { direct: [], nginx: [], gitfaas: [] };
+    const rounds: Record<Target, { c50: Figures[]; c1: Figures[] }> = { direct: { c50: [], c1: [] }, nginx: { c50: [], c1: [] }, gitfaas: { c50: [], c1: [] }, 'no-metrics': { c50: [], c1: [] } };
+    const pids: Partial<Record<Target, number>> = { nginx: nginx.pid, gitfaas: gateway.pid, 'no-metrics': bare.pid };
+    const cpuPerCall: Record<Target, number[]> = { direct: [], nginx: [], gitfaas: [], 'no-metrics': [] };
     let rssPeak = 0;
     for (let i = 0; i < RUNS; i++) {
       for (const t of TARGETS) {
@@ -102,7 +135,7 @@ async function main(): Promise<void> {
         const cpu0 = pid ? await cpuMicros(pid) : 0;
         rounds[t].c50.push(await wrk(urls[t], 50, SECONDS));
         if (pid) cpuPerCall[t].push(((await cpuMicros(pid)) - cpu0) / (rounds[t].c50[i].rps * SECONDS));
-        if (t === 'gitfaas') rssPeak = Math.max(rssPeak, await rssMb(child.pid!));
+        if (t === 'gitfaas') rssPeak = Math.max(rssPeak, await rssMb(gateway.pid));
         rounds[t].c1.push(await wrk(urls[t], 1, SECONDS_C1));
         const f = (x: Figures) => `${x.rps.toFixed(0)} req/s p50 ${x.p50.toFixed(3)} p99 ${x.p99.toFixed(3)} ms`;
         const cpu = pid ? `   proxy CPU ${cpuPerCall[t][i].toFixed(0)} µs/call` : '';
@@ -122,15 +155,16 @@ async function main(): Promise<void> {
     const p99c1 = med('gitfaas', 'c1', 'p99') / med('nginx', 'c1', 'p99');
     const p99c50 = med('gitfaas', 'c50', 'p99') / med('nginx', 'c50', 'p99');
     console.log(`c=50: gitfaas/nginx req/s = ${(share * 100).toFixed(1)}% (goal >= 80%: ${goal(share >= 0.8)}); gitfaas/direct = ${((med('gitfaas', 'c50', 'rps') / med('direct', 'c50', 'rps')) * 100).toFixed(1)}%, nginx/direct = ${((med('nginx', 'c50', 'rps') / med('direct', 'c50', 'rps')) * 100).toFixed(1)}%`);
+    const bareShare = med('no-metrics', 'c50', 'rps') / med('nginx', 'c50', 'rps');
+    console.log(`metrics: gitfaas/nginx req/s at c=50 with metrics ${(share * 100).toFixed(1)}%, without (GITFAAS_METRICS=false) ${(bareShare * 100).toFixed(1)}%; on/off = ${((share / bareShare) * 100).toFixed(1)}% (goal >= 95%: ${goal(share / bareShare >= 0.95)}); CPU per call on/off ${(median(cpuPerCall.gitfaas) / median(cpuPerCall['no-metrics'])).toFixed(2)}x`);
     console.log(`c=1: gitfaas adds ${added.toFixed(3)} ms to direct's p50 (goal <= 0.15 ms: ${goal(added <= 0.15)}); nginx adds ${(med('nginx', 'c1', 'p50') - med('direct', 'c1', 'p50')).toFixed(3)} ms`);
     console.log(`p99 gitfaas/nginx: c=1 ${p99c1.toFixed(2)}x, c=50 ${p99c50.toFixed(2)}x (goal <= 2x: ${goal(p99c1 <= 2 && p99c50 <= 2)})`);
     console.log(`proxy CPU per call at c=50 (user+system, median): nginx ${median(cpuPerCall.nginx).toFixed(0)} µs, gitfaas ${median(cpuPerCall.gitfaas).toFixed(0)} µs (${(median(cpuPerCall.gitfaas) / median(cpuPerCall.nginx)).toFixed(2)}x)`);
     console.log(`gateway RSS after c=50 rounds: ${rssPeak.toFixed(0)} MB; load average after: ${loadavg()} (a shared machine makes every figure noisy)`);
   } finally {
     await nginx?.stop();
-    await fetch(`${gatewayUrl}/system/functions`, { method: 'DELETE', headers: auth, body: JSON.stringify({ functionName: 'echo', namespace }) }).catch(() => undefined);
-    child.kill('SIGTERM');
-    await exited;
+    await gateway?.stop();
+    await bare?.stop();
     await rm(stateDir, { recursive: true, force: true });
   }
 }

@@ -9,6 +9,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../../shared/logger.js';
 import { basicAuth } from './auth.js';
 import { Invocations } from './invocations.js';
+import { GatewayMetrics } from './metrics.js';
 import { ProviderError, type Provider, type ProviderErrorCode } from './providers/provider.js';
 import type { CallObserver } from './proxy-call.js';
 import { createProxy, type ProxyHandler } from './proxy.js';
@@ -28,6 +29,8 @@ export interface AppOptions {
     maxReplicas: number;
     /** Default 4 MiB; see GITFAAS_SYSTEM_BODY_LIMIT_BYTES. */
     systemBodyLimitBytes?: number;
+    /** OpenFaaS's per-call metrics (GITFAAS_METRICS); default on. */
+    metrics?: boolean;
   };
   log: Logger;
   /** Shared with the provider so it can drain replicas; made here when not given. */
@@ -35,6 +38,8 @@ export interface AppOptions {
   invocations?: Invocations;
   /** More observers of every proxied call, after the invocation counts (e.g. the dashboard's call stats). */
   observers?: CallObserver[];
+  /** The process's one metrics registry, served at /metrics; made here when not given. */
+  registry?: Registry;
   /** More route groups, mounted at the root before the 404 handler. */
   extraRoutes?: Hono<any>[];
 }
@@ -60,10 +65,16 @@ export function createApp(opts: AppOptions): GatewayApp {
   const { provider, config, log } = opts;
   const upstreams = opts.upstreams ?? new Upstreams(config.functionTimeoutMs);
   const invocations = opts.invocations ?? new Invocations();
-  const proxy = createProxy({ provider, upstreams, observers: [invocations, ...(opts.observers ?? [])], defaultNamespace: config.defaultNamespace, timeoutMs: config.functionTimeoutMs, log });
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics });
+  const metrics = opts.registry ?? new Registry();
+  if (!opts.registry) collectDefaultMetrics({ register: metrics });
   invocations.register(metrics);
+  const observers: CallObserver[] = [invocations, ...(opts.observers ?? [])];
+  if (config.metrics !== false) {
+    const gatewayMetrics = new GatewayMetrics();
+    gatewayMetrics.register(metrics, provider);
+    observers.push(gatewayMetrics);
+  }
+  const proxy = createProxy({ provider, upstreams, observers, defaultNamespace: config.defaultNamespace, timeoutMs: config.functionTimeoutMs, log });
 
   const app = new Hono<{ Bindings: HttpBindings }>();
   const auth = basicAuth(config.adminUser, config.adminPassword);

@@ -59,4 +59,10 @@ test('bad values name their variable', () => {
   assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_BIND: 'localhost' }), /GITFAAS_BIND/);
   assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_DEFAULT_NAMESPACE: 'Bad_NS' }), /GITFAAS_DEFAULT_NAMESPACE/);
   assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_FUNCTION_TIMEOUT_MS: '0' }), /GITFAAS_FUNCTION_TIMEOUT_MS/);
+  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_METRICS: 'sometimes' }), /GITFAAS_METRICS/);
+});
+
+test('per-call metrics are on unless GITFAAS_METRICS=false', () => {
+  assert.equal(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x' }).metrics, true);
+  assert.equal(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_METRICS: 'false' }).metrics, false);
 });

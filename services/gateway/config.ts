@@ -65,6 +65,7 @@ const schema = z
     GITFAAS_TRUST_PROXY: booleanVar(false),
     GITFAAS_INSTANCE: instanceVar,
     GITFAAS_SYSTEM_BODY_LIMIT_BYTES: positiveIntVar(4 * 1024 * 1024),
+    GITFAAS_METRICS: booleanVar(true),
     ...asyncGatewayEnv,
     ...dashboardEnv,
   })
@@ -92,6 +93,8 @@ const schema = z
     instance: env.GITFAAS_INSTANCE,
     /** The largest request body /system/* reads; a larger one is answered 413 unread. */
     systemBodyLimitBytes: env.GITFAAS_SYSTEM_BODY_LIMIT_BYTES,
+    /** OpenFaaS's per-call metrics at /metrics (started, in flight, latency histogram, replicas). */
+    metrics: env.GITFAAS_METRICS,
     async: asyncGatewaySettings(env),
     /** The web dashboard at /ui/ (services/dashboard). */
     dashboard: dashboardSettings(env),

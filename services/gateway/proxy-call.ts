@@ -11,6 +11,11 @@ import type { Upstream, Upstreams } from './upstreams.js';
 
 /** Told about every answered call: invocation counts now, metrics and autoscaler load later. */
 export interface CallObserver {
+  /**
+   * Optional: told once per call to a known function, before it is proxied; `called` follows
+   * exactly once (499 when the client went away before an answer). Synchronous and cheap.
+   */
+  started?(fn: string): void;
   /** `status` is the function's, or the gateway's own 502/503/504; `ms` is the time to the response head. */
   called(fn: string, status: number, ms: number): void;
 }
@@ -29,6 +34,11 @@ const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'UND_
 
 class ClientGone extends Error {
   override name = 'ClientGone';
+}
+
+/** Tells the observers that have a `started` hook (picked once, at wiring) that a call begins. */
+export function observeStart(starters: readonly CallObserver[], fn: string): void {
+  for (let i = 0; i < starters.length; i++) starters[i].started!(fn);
 }
 
 export function observe(observers: readonly CallObserver[], fn: string, status: number, started: number): void {
@@ -123,7 +133,11 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       res.destroy(err);
       return;
     }
-    if (err instanceof ClientGone || res.destroyed) return; // nobody to answer
+    if (err instanceof ClientGone || res.destroyed) {
+      // Nobody to answer; observers still hear the call ended (nginx's "client closed request").
+      observe(this.ctx.observers, fn, 499, this.started);
+      return;
+    }
     this.attempt++;
     // At least one retry, so a kept-alive connection the replica just closed is not a 502.
     if (this.body === null && RETRYABLE.has(err.code ?? '')) {

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../shared/logger.js';
-import { observe, plain, ProxyCall, type CallContext, type CallObserver } from './proxy-call.js';
+import { observe, observeStart, plain, ProxyCall, type CallContext, type CallObserver } from './proxy-call.js';
 import { forwardHeaders, type RequestFacts } from './proxy-headers.js';
 import type { Provider } from './providers/provider.js';
 import type { Upstreams } from './upstreams.js';
@@ -33,6 +33,7 @@ export const FUNCTION_PREFIX = '/function/';
 export function createProxy(opts: ProxyOptions): ProxyHandler {
   const { provider, defaultNamespace } = opts;
   const ctx: CallContext = { provider, upstreams: opts.upstreams, observers: opts.observers, timeoutSeconds: opts.timeoutMs / 1000, log: opts.log };
+  const starters = opts.observers.filter((o) => o.started !== undefined);
   const cursors = new Map<string, number>();
   const facts: RequestFacts = { callId: undefined, hasBody: false };
 
@@ -55,6 +56,7 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
     const started = Date.now();
     const endpoints = name ? provider.endpoints(name, namespace) : undefined;
     if (endpoints === undefined) return plain(res, 404, `function "${name}" not found in namespace "${namespace}"\n`);
+    observeStart(starters, fn);
     if (endpoints.length === 0) {
       observe(ctx.observers, fn, 503, started);
       return plain(res, 503, `function "${fn}" has no ready replica (scaled to zero, starting, or restarting); try again shortly\n`);

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
 import { CallStats } from '../dashboard/call-stats.js';
@@ -23,6 +24,8 @@ import { Upstreams } from './upstreams.js';
 export interface GatewayDeps {
   provider?: Provider;
   extraRoutes?: Hono<any>[];
+  /** The process's metrics registry (services/main.ts shares one); made here when not given. */
+  registry?: Registry;
 }
 
 export interface RunningGateway extends RunningService {
@@ -58,7 +61,9 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   // This process's call figures for the dashboard: told of every call by the proxy.
   const callStats = new CallStats();
   const dashboard = createDashboard({ ...config, settings: config.dashboard, provider, invocations, callStats, asyncLink: asyncSide.link, log: log.child({ component: 'dashboard' }) });
-  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, observers: [callStats], extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
+  const registry = deps.registry ?? new Registry();
+  if (!deps.registry) collectDefaultMetrics({ register: registry });
+  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, registry, observers: [callStats], extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
   const listener = getRequestListener(app.fetch);
   const byHost = hostRoutes({ domain: config.domain, bareLabels: config.bareLabels, trustProxy: config.trustProxy, claims, provider, proxy, log });
   const server = createServer((req, res) => {
