@@ -23,8 +23,9 @@ export function isTemplate(lang: string): lang is TemplateName {
   return (TEMPLATES as readonly string[]).includes(lang);
 }
 
-export function unknownLangMessage(lang: string): string {
-  return `unknown lang "${lang}": available templates are ${TEMPLATES.join(', ')}`;
+export function unknownLangMessage(lang: string, pulled: string[] = []): string {
+  const fromGit = pulled.length > 0 ? `, and from configuration.templates: ${pulled.join(', ')}` : '';
+  return `unknown lang "${lang}": available templates are ${TEMPLATES.join(', ')}${fromGit}`;
 }
 
 /**
@@ -92,7 +93,21 @@ export async function prepareContext(input: PrepareInput): Promise<PreparedConte
   return { dir: contextDir, buildArgs: { BASE_IMAGE: input.baseImages.python } };
 }
 
-async function copyExtra(input: PrepareInput, into: string): Promise<void> {
+/**
+ * A template from git (git-templates.ts), assembled as `faas-cli build` does: the
+ * template's folder, then the handler copied over its function/ folder. No deps/ folder
+ * and no build arguments of gitfaas: the template's Dockerfile is the template author's.
+ */
+export async function prepareGitContext(templateDir: string, input: Omit<PrepareInput, 'lang' | 'baseImages' | 'templatesRoot'>): Promise<PreparedContext> {
+  await mkdir(input.contextDir, { recursive: true });
+  await cp(templateDir, input.contextDir, copyOpts);
+  const functionDir = path.join(input.contextDir, 'function');
+  await cp(input.handlerDir, functionDir, copyOpts);
+  await copyExtra(input, functionDir);
+  return { dir: input.contextDir, buildArgs: {} };
+}
+
+async function copyExtra(input: Pick<PrepareInput, 'extraPaths'>, into: string): Promise<void> {
   for (const extra of input.extraPaths ?? []) {
     await cp(extra.real, path.join(into, extra.rel), copyOpts);
   }
