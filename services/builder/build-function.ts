@@ -122,7 +122,7 @@ export async function buildFunction(input: BuildFunctionInput): Promise<Function
     const contextDir = path.join(input.workDir, 'contexts', plan.name);
     const context = plan.lang
       ? await prepareContext({ lang: plan.lang, handlerDir: plan.handlerDir, extraPaths: input.extraPaths, contextDir, baseImages: input.baseImages })
-      : await prepareGitContext(plan.pulled!.dir, { handlerDir: plan.handlerDir, extraPaths: input.extraPaths, contextDir });
+      : await prepareGitContext(plan.pulled!, { handlerDir: plan.handlerDir, extraPaths: input.extraPaths, contextDir });
     // The template's own arguments (BASE_IMAGE) win: the operator chooses base images.
     const buildArgs = {
       ...(plan.def.build_args ?? {}),

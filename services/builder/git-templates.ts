@@ -5,10 +5,12 @@
 // credentials and never following a redirect, at the ref resolved to one commit, and kept
 // under STATE_DIR/templates/<url hash>/<commit> so later builds of the same commit reuse it.
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { simpleGit } from 'simple-git';
+import { parse as parseYaml } from 'yaml';
 import { gitConfigEnvironment } from '../../shared/git-config-env.js';
+import { relativePathProblem } from '../../shared/stack.js';
 import type { GitOrigin } from '../../shared/git-origins.js';
 import { gitEnvironment } from './clone.js';
 import { handlerTreeProblem, type WorkLimits } from './work-limits.js';
@@ -18,6 +20,8 @@ export interface PulledTemplate {
   dir: string;
   /** url@commit, for the build log. */
   from: string;
+  /** template.yml's handler_folder: where faas-cli puts the handler in the build context. */
+  handlerFolder: string;
 }
 
 export interface PulledTemplates {
@@ -89,10 +93,13 @@ export async function pullTemplates(entries: Array<{ name: string; source?: stri
     }
     try {
       const checkout = await fetchTemplateRepo(parsed.url, parsed.ref, settings);
+      const dir = path.join(checkout.dir, 'template', entry.name);
       const problem = await templateProblem(checkout.dir, entry.name, parsed.url, settings.limits);
-      if (problem) result.problems.push(`${field}: ${problem}`);
-      else {
-        result.templates[entry.name] = { dir: path.join(checkout.dir, 'template', entry.name), from: `${parsed.url}@${checkout.commit.slice(0, 12)}` };
+      const handlerFolder = problem ? { problem } : await handlerFolderOf(dir);
+      if (typeof handlerFolder !== 'string') {
+        result.problems.push(`${field}: ${problem ?? `${parsed.url}: template/${entry.name}/${handlerFolder.problem}`}`);
+      } else {
+        result.templates[entry.name] = { dir, from: `${parsed.url}@${checkout.commit.slice(0, 12)}`, handlerFolder };
         delete result.unavailable[entry.name];
       }
     } catch (err) {
@@ -168,6 +175,27 @@ async function templateProblem(checkout: string, name: string, url: string, limi
   const dockerfile = await lstat(path.join(dir, 'Dockerfile')).catch(() => undefined);
   if (!dockerfile?.isFile()) return `${url}: template/${name}/Dockerfile is missing or not a regular file`;
   return undefined;
+}
+
+/** template.yml's handler_folder (faas-cli's default: function), a plain relative path. */
+export async function handlerFolderOf(dir: string): Promise<string | { problem: string }> {
+  const file = path.join(dir, 'template.yml');
+  const found = await lstat(file).catch(() => undefined);
+  if (!found) return 'function';
+  // Read only a file of the checkout itself: a symlink could name any file of the builder's host.
+  if (!found.isFile()) return { problem: 'template.yml: must be a regular file, not a symlink' };
+  const text = await readFile(file, 'utf8');
+  let folder: unknown;
+  try {
+    folder = (parseYaml(text) as { handler_folder?: unknown } | null)?.handler_folder ?? 'function';
+  } catch (err) {
+    return { problem: `template.yml is not valid YAML: ${(err as Error).message.split('\n')[0]}` };
+  }
+  if (typeof folder !== 'string' || folder.trim() === '') return { problem: 'template.yml: handler_folder must be a folder name' };
+  const problem = relativePathProblem(folder);
+  if (problem) return { problem: `template.yml: handler_folder "${folder}" ${problem.replace('repository', 'template')}` };
+  const normal = path.normalize(folder).replace(/\/+$/, '') || '.';
+  return normal === '.' ? { problem: `template.yml: handler_folder "${folder}" must be a folder inside the template` } : normal;
 }
 
 async function isDir(p: string): Promise<boolean> {
