@@ -17,6 +17,7 @@ import { isSuperseded, supersededText } from '../../shared/supersede.js';
 import type { Verified } from '../../shared/verify-repository.js';
 import { buildFunction, formatDuration, FunctionFailure, planFunction, type FunctionBuilt, type FunctionPlan } from './build-function.js';
 import { cloneCommit } from './clone.js';
+import { pullTemplates } from './git-templates.js';
 import { readStack } from './stack-read.js';
 import type { ImageBuilder } from './engine-build.js';
 import type { NpmSettings } from './npm-deps.js';
@@ -198,9 +199,19 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
       buildLog.line(`${stack.file}: ${functionNames.length} function(s): ${functionNames.join(', ')}`);
     }
 
+    // configuration.templates from git, on the build's own git host's origins, without credentials.
+    const pulled = await pullTemplates((stack.ok && stack.stack.configuration?.templates) || [], {
+      origins: settings.gitOrigins[source.scm],
+      cacheDir: path.join(settings.stateDir, 'templates'),
+      timeoutMs: settings.buildTimeoutMs,
+      limits: settings.limits,
+      note: (line) => buildLog.line(line),
+    });
+    if (pulled.transient) return (outcome = await fail(pulled.transient, false));
+    if (pulled.problems.length > 0) (problems['(configuration)'] ??= []).push(...pulled.problems);
     const plans: FunctionPlan[] = [];
     for (const name of Object.keys(declared)) {
-      const planned = await planFunction(repoDir, name, declared[name], environments[name], settings.limits);
+      const planned = await planFunction(repoDir, name, declared[name], environments[name], settings.limits, pulled);
       if ('plan' in planned) plans.push(planned.plan);
       else (problems[name] ??= []).push(...planned.problems);
     }

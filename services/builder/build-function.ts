@@ -13,12 +13,16 @@ import { dockerfileProblems } from './dockerfile-policy.js';
 import { imagePolicy } from './image-source.js';
 import { installNodeDependencies, NpmInstallError, type NpmSettings } from './npm-deps.js';
 import { BuildFailedError, type ImageBuilder, type LogLine } from './engine-build.js';
-import { isTemplate, prepareContext, TemplateError, unknownLangMessage, type BaseImages, type TemplateName } from './templates.js';
+import { isTemplate, prepareContext, prepareGitContext, TemplateError, unknownLangMessage, type BaseImages, type TemplateName } from './templates.js';
+import type { PulledTemplate, PulledTemplates } from './git-templates.js';
 
 export interface FunctionPlan {
   name: string;
   def: StackFunction;
-  lang: TemplateName;
+  /** A shipped template, or undefined when the lang comes from configuration.templates. */
+  lang: TemplateName | undefined;
+  /** The template from git that provides the lang; it wins over a shipped one of the same name (as in faas-cli). */
+  pulled?: PulledTemplate;
   handlerDir: string;
   envVars: Record<string, string>;
 }
@@ -46,16 +50,21 @@ export async function planFunction(
   def: StackFunction,
   environment: FunctionEnvironment | undefined,
   limits: WorkLimits,
+  fromGit: Pick<PulledTemplates, 'templates' | 'unavailable'> = { templates: {}, unavailable: {} },
 ): Promise<{ plan: FunctionPlan } | { problems: string[] }> {
   const problems: string[] = [];
-  if (!isTemplate(def.lang)) problems.push(`functions.${name}.lang: ${unknownLangMessage(def.lang)}`);
+  const pulled = Object.hasOwn(fromGit.templates, def.lang) ? fromGit.templates[def.lang] : undefined;
+  const unavailable = Object.hasOwn(fromGit.unavailable, def.lang) ? fromGit.unavailable[def.lang] : undefined;
+  const builtin = !pulled && !unavailable && isTemplate(def.lang) ? def.lang : undefined;
+  if (unavailable) problems.push(`functions.${name}.lang: template "${def.lang}" could not be pulled (see ${unavailable})`);
+  else if (!pulled && !builtin) problems.push(`functions.${name}.lang: ${unknownLangMessage(def.lang, Object.keys(fromGit.templates))}`);
   let handlerDir = '';
   try {
     handlerDir = await resolveInRepo(repoDir, def.handler, `functions.${name}.handler`);
   } catch (err) {
     problems.push((err as Error).message);
   }
-  if (handlerDir && isTemplate(def.lang)) problems.push(...(await handlerProblems(name, def.lang, def.handler, handlerDir)));
+  if (handlerDir && builtin) problems.push(...(await handlerProblems(name, builtin, def.handler, handlerDir)));
   if (handlerDir && problems.length === 0) {
     const tooBig = await handlerTreeProblem(`functions.${name}.handler: "${def.handler}"`, handlerDir, limits);
     if (tooBig) problems.push(tooBig);
@@ -63,7 +72,7 @@ export async function planFunction(
   const envVars = environment && 'env' in environment ? environment.env : {};
   if (environment && 'problems' in environment) problems.push(...environment.problems);
   if (problems.length > 0) return { problems };
-  return { plan: { name, def, lang: def.lang as TemplateName, handlerDir, envVars } };
+  return { plan: { name, def, lang: builtin, pulled, handlerDir, envVars } };
 }
 
 export interface BuildFunctionInput {
@@ -110,13 +119,10 @@ export async function buildFunction(input: BuildFunctionInput): Promise<Function
   const signal = input.stopSignal ? AbortSignal.any([timeout, input.stopSignal]) : timeout;
   const repository = `${input.registry}/${input.namespace}/${plan.name}`;
   try {
-    const context = await prepareContext({
-      lang: plan.lang,
-      handlerDir: plan.handlerDir,
-      extraPaths: input.extraPaths,
-      contextDir: path.join(input.workDir, 'contexts', plan.name),
-      baseImages: input.baseImages,
-    });
+    const contextDir = path.join(input.workDir, 'contexts', plan.name);
+    const context = plan.lang
+      ? await prepareContext({ lang: plan.lang, handlerDir: plan.handlerDir, extraPaths: input.extraPaths, contextDir, baseImages: input.baseImages })
+      : await prepareGitContext(plan.pulled!, { handlerDir: plan.handlerDir, extraPaths: input.extraPaths, contextDir });
     // The template's own arguments (BASE_IMAGE) win: the operator chooses base images.
     const buildArgs = {
       ...(plan.def.build_args ?? {}),
@@ -129,7 +135,8 @@ export async function buildFunction(input: BuildFunctionInput): Promise<Function
     // requirements are the exception: the template's pip step fetches them itself, in
     // BuildKit's own network (which does not reach the host's loopback services).
     const network = plan.lang === 'python3-http' && (await namesPipRequirements(context.dir)) ? 'default' : 'none';
-    log(`building ${repository}:${input.sha} with template ${plan.lang} (network: ${network})`);
+    const template = plan.lang ?? `${plan.def.lang} from ${plan.pulled!.from}`;
+    log(`building ${repository}:${input.sha} with template ${template} (network: ${network})`);
     const result = await input.builder.build(
       {
         contextDir: context.dir,

@@ -41,7 +41,7 @@ const PASSED_TO_GIT = [
   'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
 ];
 
-function gitEnvironment(): Record<string, string> {
+export function gitEnvironment(): Record<string, string> {
   const env: Record<string, string> = { GIT_TERMINAL_PROMPT: '0' };
   for (const key of PASSED_TO_GIT) {
     const value = process.env[key];

@@ -3,7 +3,7 @@
 // holding only the dependency manifests, so dependencies install in a layer that a change
 // to the handler's code does not invalidate.
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { relativePathProblem } from '../../shared/stack.js';
 
@@ -23,8 +23,9 @@ export function isTemplate(lang: string): lang is TemplateName {
   return (TEMPLATES as readonly string[]).includes(lang);
 }
 
-export function unknownLangMessage(lang: string): string {
-  return `unknown lang "${lang}": available templates are ${TEMPLATES.join(', ')}`;
+export function unknownLangMessage(lang: string, pulled: string[] = []): string {
+  const fromGit = pulled.length > 0 ? `, and from configuration.templates: ${pulled.join(', ')}` : '';
+  return `unknown lang "${lang}": available templates are ${TEMPLATES.join(', ')}${fromGit}`;
 }
 
 /**
@@ -92,7 +93,32 @@ export async function prepareContext(input: PrepareInput): Promise<PreparedConte
   return { dir: contextDir, buildArgs: { BASE_IMAGE: input.baseImages.python } };
 }
 
-async function copyExtra(input: PrepareInput, into: string): Promise<void> {
+/**
+ * A template from git (git-templates.ts), assembled as `faas-cli build` does: the
+ * template's folder, then the handler copied over its handler folder (template.yml's
+ * handler_folder, function/ by default). No deps/ folder and no build arguments of
+ * gitfaas: the template's Dockerfile is the template author's.
+ */
+export async function prepareGitContext(
+  template: { dir: string; handlerFolder: string },
+  input: Omit<PrepareInput, 'lang' | 'baseImages' | 'templatesRoot'>,
+): Promise<PreparedContext> {
+  await mkdir(input.contextDir, { recursive: true });
+  await cp(template.dir, input.contextDir, copyOpts);
+  // A symlink the template put on the way would take the handler's files out of the context.
+  let walked = input.contextDir;
+  for (const part of template.handlerFolder.split(path.sep)) {
+    walked = path.join(walked, part);
+    const found = await lstat(walked).catch(() => undefined);
+    if (found && !found.isDirectory()) throw new TemplateError(`the template's handler folder ${template.handlerFolder} is not a folder (a symlink or a file is on its path)`);
+  }
+  const functionDir = path.join(input.contextDir, template.handlerFolder);
+  await cp(input.handlerDir, functionDir, copyOpts);
+  await copyExtra(input, functionDir);
+  return { dir: input.contextDir, buildArgs: {} };
+}
+
+async function copyExtra(input: Pick<PrepareInput, 'extraPaths'>, into: string): Promise<void> {
   for (const extra of input.extraPaths ?? []) {
     await cp(extra.real, path.join(into, extra.rel), copyOpts);
   }
