@@ -1,23 +1,9 @@
 // A function's call figures (rate, error rate, p50 / p99 over the last minute) and a small
 // SVG chart of its rate and p50 latency over the last 3 minutes, drawn by hand: no library.
 import { h, replace } from './dom.js';
+import type { CallFigures, CallPoint } from '../call-stats.js';
 
-export interface CallFigures {
-  calls: number;
-  rate: number;
-  errorRate: number | null;
-  p50Ms: number | null;
-  p99Ms: number | null;
-}
-
-export interface CallPoint {
-  at: string;
-  calls: number;
-  errors: number;
-  rate: number;
-  p50Ms: number | null;
-  p99Ms: number | null;
-}
+export type { CallFigures, CallPoint };
 
 export const formatRate = (rate: number) => `${rate >= 10 ? rate.toFixed(0) : rate.toFixed(2)}/s`;
 export const formatErrorRate = (f: CallFigures) => (f.errorRate === null ? '—' : `${Math.round(f.errorRate * 1000) / 10}%`);

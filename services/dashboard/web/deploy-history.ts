@@ -1,16 +1,7 @@
 // A function's deploy history: git sha, image digest, time and build, newest first, from
 // what the deployer recorded for the function's repository.
 import { ago, api, errorBox, h, replace, shortSha } from './dom.js';
-
-interface DeployEntry {
-  sha: string;
-  imageDigest: string;
-  image: string;
-  at: string;
-  buildId: string | null;
-  rollbackFrom: string | null;
-  live: boolean;
-}
+import type { DeployEntry } from '../deploy-routes.js';
 
 export function deployHistory(namespace: string, name: string): HTMLElement {
   const body = h('div', {}, h('p', { class: 'muted' }, 'loading…'));

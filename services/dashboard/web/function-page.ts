@@ -6,25 +6,7 @@ import { ago, api, errorBox, h, replace, shortSha } from './dom.js';
 import { subdomainUrl } from './functions-page.js';
 import { invokeForm } from './invoke-form.js';
 import { logsPanel } from './logs-panel.js';
-
-interface FunctionDetail {
-  name: string;
-  namespace: string;
-  image: string;
-  gitSha: string | null;
-  gitRepo: string | null;
-  replicas: number;
-  availableReplicas: number;
-  invocations: number;
-  lastDeploy: string | null;
-  envProcess: string | null;
-  envVars: Record<string, string>;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  secrets: string[];
-  lastMinute: CallFigures;
-  series: CallPoint[];
-}
+import type { FunctionDetail } from '../function-views.js';
 
 const table = (id: string, map: Record<string, string>) =>
   Object.keys(map).length === 0

@@ -3,19 +3,7 @@
 import { ago, api, h, listen, replace, shortSha } from './dom.js';
 import { formatErrorRate, formatMs, formatRate, type CallFigures } from './call-chart.js';
 import type { Me } from './main.js';
-
-interface FunctionSummary {
-  name: string;
-  namespace: string;
-  image: string;
-  gitSha: string | null;
-  gitRepo: string | null;
-  replicas: number;
-  availableReplicas: number;
-  invocations: number;
-  lastMinute: CallFigures;
-  lastDeploy: string | null;
-}
+import type { FunctionSummary } from '../function-views.js';
 
 export function subdomainUrl(domain: string, namespace: string, name: string): string {
   const port = location.port ? `:${location.port}` : '';
