@@ -81,6 +81,24 @@ export const KnownRepository = z.object({
 });
 export type KnownRepository = z.infer<typeof KnownRepository>;
 
+/** The repository's default branch at `sha`, as a build's source (admin rebuilds, the reconciler). */
+export function defaultBranchSource(repo: KnownRepository, sha: string): SourceRef {
+  return {
+    scm: repo.scm,
+    owner: repo.owner,
+    repo: repo.repo,
+    fullName: repo.fullName,
+    repoId: repo.repoId,
+    cloneUrl: repo.cloneUrl,
+    private: repo.private,
+    sha,
+    branch: repo.defaultBranch,
+    defaultBranch: repo.defaultBranch,
+    namespace: repo.namespace,
+    ...(repo.installationId !== undefined ? { installationId: repo.installationId } : {}),
+  };
+}
+
 /** Short, time-ordered, unguessable enough to not collide: "b" + ms in base 36 + 6 random hex. */
 export function newBuildId(now = Date.now()): string {
   return `b${now.toString(36)}${randomBytes(3).toString('hex')}`;

@@ -4,7 +4,7 @@
 // number, so they count as the newest event of the branch (newest-commit-wins applies).
 import type { Queue } from 'bullmq';
 import type { KnownRepository } from '../../shared/build-history.js';
-import { newBuildId } from '../../shared/build-history.js';
+import { defaultBranchSource, newBuildId } from '../../shared/build-history.js';
 import { BuildLog, newBuildLogToken } from '../../shared/build-logs.js';
 import { BuildJob, buildJobId, DeployJob, type SourceRef } from '../../shared/jobs.js';
 import type { BuildEnqueuer, Enqueued } from './enqueue.js';
@@ -27,23 +27,6 @@ export interface AdminActionDeps {
   buildLogTtlMs?: number;
 }
 
-function sourceOf(repo: KnownRepository, sha: string): SourceRef {
-  return {
-    scm: repo.scm,
-    owner: repo.owner,
-    repo: repo.repo,
-    fullName: repo.fullName,
-    repoId: repo.repoId,
-    cloneUrl: repo.cloneUrl,
-    private: repo.private,
-    sha,
-    branch: repo.defaultBranch,
-    defaultBranch: repo.defaultBranch,
-    namespace: repo.namespace,
-    ...(repo.installationId !== undefined ? { installationId: repo.installationId } : {}),
-  };
-}
-
 /** One known repository from "owner/name" (and, when two hosts have it, the scm). */
 export async function findRepository(deps: AdminActionDeps, fullName: unknown, scm: unknown): Promise<KnownRepository> {
   if (typeof fullName !== 'string' || !fullName.includes('/')) {
@@ -64,7 +47,7 @@ export async function rebuild(deps: AdminActionDeps, repo: KnownRepository, sha:
   }
   let commit = sha;
   if (commit === undefined) {
-    const probe = sourceOf(repo, '0'.repeat(40));
+    const probe = defaultBranchSource(repo, '0'.repeat(40));
     const credentials = repo.private ? await deps.cloneCredentials(probe) : undefined;
     try {
       commit = await resolveBranchHead(repo.cloneUrl, repo.defaultBranch, credentials);
@@ -72,7 +55,7 @@ export async function rebuild(deps: AdminActionDeps, repo: KnownRepository, sha:
       throw new AdminRequestError((err as Error).message, 502);
     }
   }
-  const queued = await deps.enqueuer.enqueue('push', sourceOf(repo, commit), `admin-rebuild-${Date.now()}`, { trigger: 'rebuild', pushedBy: by });
+  const queued = await deps.enqueuer.enqueue('push', defaultBranchSource(repo, commit), `admin-rebuild-${Date.now()}`, { trigger: 'rebuild', pushedBy: by });
   return { ...queued, sha: commit };
 }
 
@@ -85,7 +68,7 @@ export async function redeploy(deps: AdminActionDeps, repo: KnownRepository, by:
   const functions = await history.deployable(live.id);
   if (!functions) throw new AdminRequestError(`build ${live.id} of ${repo.fullName} did not keep what it deployed; rebuild instead`, 409);
 
-  const source = sourceOf(repo, live.sha);
+  const source = defaultBranchSource(repo, live.sha);
   const buildId = newBuildId();
   const logToken = newBuildLogToken();
   const jobId = `${buildJobId(source, 'push')}-redeploy-${buildId}`;

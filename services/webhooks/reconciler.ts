@@ -7,9 +7,8 @@
 // job id and sequence numbering (enqueue.ts), so a second tick, a second reconciler
 // instance or the late webhook itself finds the job already there and nothing builds twice.
 import type { DeployHistory } from '../../shared/deploy-history.js';
-import type { KnownRepository } from '../../shared/build-history.js';
+import { defaultBranchSource, type KnownRepository } from '../../shared/build-history.js';
 import { checkCloneUrl, type GitOrigins } from '../../shared/git-origins.js';
-import type { SourceRef } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import type { HostClients } from '../../shared/status-router.js';
 import { seqKey } from '../../shared/supersede.js';
@@ -33,23 +32,6 @@ export type RepositoryOutcome =
 
 /** How many builds of a repository are looked through for the last default-branch push. */
 const HISTORY_LOOKBACK = 50;
-
-function sourceAt(repo: KnownRepository, sha: string): SourceRef {
-  return {
-    scm: repo.scm,
-    owner: repo.owner,
-    repo: repo.repo,
-    fullName: repo.fullName,
-    repoId: repo.repoId,
-    cloneUrl: repo.cloneUrl,
-    private: repo.private,
-    sha,
-    branch: repo.defaultBranch,
-    defaultBranch: repo.defaultBranch,
-    ...(repo.installationId !== undefined ? { installationId: repo.installationId } : {}),
-    namespace: repo.namespace,
-  };
-}
 
 export class Reconciler {
   constructor(private readonly deps: ReconcilerDeps) {}
@@ -99,7 +81,7 @@ export class Reconciler {
         // A rollback holds until a new push; a commit the repository already had is none.
         return { repo: name, outcome: 'skipped', reason: `rolled back to ${hold.sha.slice(0, 7)}; ${head.slice(0, 7)} is no new push` };
       }
-      const source = sourceAt(repo, head);
+      const source = defaultBranchSource(repo, head);
       const origin = checkCloneUrl(source, this.deps.origins);
       if (!origin.ok) return { repo: name, outcome: 'skipped', reason: origin.problem };
       const queued = await this.deps.enqueuer.enqueue('push', source, `reconciler-${head.slice(0, 12)}`);
@@ -121,7 +103,7 @@ export class Reconciler {
    * to have been built or deployed.
    */
   private async knownCommits(repo: KnownRepository): Promise<{ last?: string; seen: Set<string> }> {
-    const source = sourceAt(repo, '0'.repeat(40));
+    const source = defaultBranchSource(repo, '0'.repeat(40));
     const { enqueuer, deployHistory } = this.deps;
     const [latest, builds, deploys] = await Promise.all([
       enqueuer.redis.get(`${seqKey(enqueuer.prefix, source)}:sha`),
