@@ -24,15 +24,7 @@ describe('build history and the admin builds API', () => {
     await stack?.stop();
   });
 
-  const admin = async (method: string, p: string, body?: unknown, auth = stack.gateway.authHeader) => {
-    const res = await fetch(`${stack.webhooks.url}${p}`, {
-      method,
-      headers: { authorization: auth, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, text, json: () => JSON.parse(text) };
-  };
+  const admin: GitOpsStack['admin'] = (...args) => stack.admin(...args);
   const buildsOf = async (): Promise<BuildRecord[]> => (await admin('GET', `/system/builds?repository=${encodeURIComponent(fullName)}`)).json().builds;
   const finished = (id: string) =>
     waitFor(

@@ -22,13 +22,7 @@ describe('reconciler, end to end', () => {
     await stack?.stop();
   });
 
-  const settled = (sha: string) =>
-    waitFor(
-      `the gitfaas status of ${sha.slice(0, 7)} to settle`,
-      async () => stack.github.statusesFor(sha, 'gitfaas').find((s) => s.state === 'success' || s.state === 'failure'),
-      BUILD_MS,
-      200,
-    );
+  const settled = (sha: string) => stack.settled(sha);
   const branchReads = () => stack.github.calls.filter((c) => c.method === 'GET' && c.path.includes('/branches/')).length;
 
   test('a dropped push delivery is caught by the reconciler, built and deployed once', async () => {

@@ -44,15 +44,7 @@ describe('instant rollback', () => {
     await stack?.stop();
   });
 
-  const admin = async (method: string, p: string, body?: unknown, auth = stack.gateway.authHeader) => {
-    const res = await fetch(`${stack.webhooks.url}${p}`, {
-      method,
-      headers: { authorization: auth, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, text, json: () => JSON.parse(text) };
-  };
+  const admin: GitOpsStack['admin'] = (...args) => stack.admin(...args);
   const latest = (sha: string, context = 'gitfaas') => stack.github.statusesFor(sha, context).at(-1);
   const live = (sha: string) =>
     waitFor(`${sha.slice(0, 7)} to go live`, async () => (/live/.test(latest(sha)?.description ?? '') && latest(sha)?.state === 'success') || undefined, BUILD_MS, 200);

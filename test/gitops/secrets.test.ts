@@ -7,9 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import Docker from 'dockerode';
 import { startGitOpsStack, type GitOpsRepo, type GitOpsStack } from '../helpers/gitops-stack.js';
-import { waitFor } from '../helpers/wait.js';
-
-const BUILD_MS = 180_000;
 
 function files(version: string): Record<string, string> {
   return {
@@ -41,13 +38,7 @@ describe('secrets named in stack.yml', () => {
     await stack?.stop();
   });
 
-  const settled = (sha: string) =>
-    waitFor(
-      `the gitfaas status of ${sha.slice(0, 7)} to settle`,
-      async () => stack.github.statusesFor(sha, 'gitfaas').find((s) => s.state === 'success' || s.state === 'failure'),
-      BUILD_MS,
-      200,
-    );
+  const settled = (sha: string) => stack.settled(sha);
 
   test('a missing secret fails the commit with a status naming it; nothing is deployed', async () => {
     const sha = await repo.commit(files('v1'));

@@ -30,6 +30,7 @@ import { deliverGitLab, gitlabMergeRequestPayload, gitlabPushPayload, type GitLa
 import { startTestGateway, type TestGateway } from './gateway.js';
 import { deliverGitHub, pullRequestPayload, pushPayload, type TestRepo as PayloadRepo } from './github-payloads.js';
 import { deleteKeys } from './redis-keys.js';
+import { waitFor } from './wait.js';
 
 export const REGISTRY = '127.0.0.1:5000';
 
@@ -59,6 +60,10 @@ export interface GitOpsStack {
   newGitLabRepo(name: string, opts?: { owner?: string; private?: boolean }): Promise<GitLabRepo>;
   /** GET /function/NAME.NS through the gateway (NS: the GitHub owner's, unless given). */
   call(fn: string, namespace?: string): Promise<{ status: number; text: string }>;
+  /** Waits (up to 3 minutes) for the commit's `context` status to end in success or failure, and returns it. */
+  settled(sha: string, context?: string): Promise<ReturnType<FakeGitHub['statusesFor']>[number]>;
+  /** A call to the webhooks service's admin API (/system/...), with the admin credentials unless `auth` is given. */
+  admin(method: string, path: string, body?: unknown, auth?: string): Promise<{ status: number; text: string; json: () => any }>;
   stop(): Promise<void>;
 }
 
@@ -256,6 +261,22 @@ export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<G
         namespaces.add(ns);
         const res = await fetch(`${gateway.url}/function/${fn}.${ns}`);
         return { status: res.status, text: await res.text() };
+      },
+      settled: (sha, context = 'gitfaas') =>
+        waitFor(
+          `the ${context} status of ${sha.slice(0, 7)} to settle`,
+          async () => github.statusesFor(sha, context).find((st) => st.state === 'success' || st.state === 'failure'),
+          180_000,
+          200,
+        ),
+      async admin(method, p, body, auth = gateway.authHeader) {
+        const res = await fetch(`${webhooks.url}${p}`, {
+          method,
+          headers: { authorization: auth, ...(body ? { 'content-type': 'application/json' } : {}) },
+          body: body ? JSON.stringify(body) : undefined,
+        });
+        const text = await res.text();
+        return { status: res.status, text, json: () => JSON.parse(text) };
       },
       stop: stopAll,
     };
