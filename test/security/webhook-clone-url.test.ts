@@ -69,7 +69,7 @@ describe('a signed webhook cannot choose where gitfaas clones from', () => {
     await receiver?.stop();
     await builds?.obliterate({ force: true }).catch(() => {});
     await builds?.close();
-    await deleteKeys(redis, [`${prefix}:*`, `gitfaas:seq:github:${repoId}:*`]);
+    await deleteKeys(redis, [`${prefix}:*`]);
     redis?.disconnect();
     await github?.stop();
     await allowed?.close();

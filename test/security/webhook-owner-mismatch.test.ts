@@ -40,7 +40,7 @@ describe("a payload whose owner and full name disagree", () => {
     await receiver?.stop();
     await builds?.obliterate({ force: true }).catch(() => {});
     await builds?.close();
-    await deleteKeys(redis, [`${prefix}:*`, `gitfaas:seq:github:${repoId}:*`]);
+    await deleteKeys(redis, [`${prefix}:*`]);
     redis?.disconnect();
   });
 
