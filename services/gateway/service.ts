@@ -16,7 +16,7 @@ import type { GatewayConfig } from './config.js';
 import { ClaimingProvider, DomainClaims } from './domains.js';
 import { hostRoutes } from './host-routes.js';
 import { Invocations } from './invocations.js';
-import { DockerProvider } from './providers/docker.js';
+import { DockerProvider } from './providers/docker/provider.js';
 import type { Provider } from './providers/provider.js';
 import { FUNCTION_PREFIX } from './proxy.js';
 import { Upstreams } from './upstreams.js';

@@ -1,4 +1,4 @@
-// The behaviour every Provider must show, as one suite each backend runs (docker.test.ts;
+// The behaviour every Provider must show, as one suite each backend runs (docker/provider.test.ts;
 // a Kubernetes provider would call it the same way). It talks only through provider.ts.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

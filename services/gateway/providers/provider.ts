@@ -1,7 +1,7 @@
 // The provider contract: what the gateway needs from whatever runs function replicas.
 // The types are neutral and shaped like OpenFaaS's FunctionDeployment and FunctionStatus
 // (faas-provider/types); no Docker or Kubernetes type crosses this file. Docker
-// (docker.ts) and Kubernetes (kubernetes.ts) implement it side by side and pass the same
+// (docker/) and Kubernetes (kubernetes/) implement it side by side and pass the same
 // conformance suite.
 
 export interface FunctionResources {
@@ -135,4 +135,33 @@ export interface Provider {
   removeSecret(name: string, namespace: string): Promise<void>;
   /** Stops watching the backend; leaves the replicas running. */
   close(): Promise<void>;
+}
+
+/**
+ * What changed about one function, as a backend sees it (its own writes and everyone
+ * else's: another gateway replica, kubectl, a replica dying). `added` and `changed` carry
+ * the function's status as `get` would answer it; `ready` says how many replicas now take
+ * traffic.
+ */
+export type FunctionChange =
+  | { kind: 'added' | 'changed'; function: FunctionStatus }
+  | { kind: 'removed'; name: string; namespace: string }
+  | { kind: 'ready'; name: string; namespace: string; ready: number };
+
+/**
+ * The change feed and readiness wait a second backend and several gateways need (issue 9
+ * §1). To be merged into Provider once the Docker backend implements it.
+ */
+export interface ProviderFeed {
+  /**
+   * Calls `listener` for every change from now on, synchronously and in order; returns the
+   * unsubscribe function. A new subscriber is first told `added` for every function known.
+   */
+  onChange(listener: (change: FunctionChange) => void): () => void;
+  /**
+   * Resolves with the ready endpoints as soon as the function has at least one (at once
+   * when it already has). Rejects with ProviderError not_found when the function is unknown
+   * or removed meanwhile, timeout after `timeoutMs`, and the signal's reason when aborted.
+   */
+  waitUntilReady(name: string, namespace: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<readonly Endpoint[]>;
 }

@@ -3,9 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import * as L from './docker-labels.js';
-import { memoryBytes, nanoCpus } from './quantity.js';
-import { ProviderError, type FunctionStatus, type NamespacedDeployment } from './provider.js';
+import * as L from './labels.js';
+import { memoryBytes, nanoCpus } from '../quantity.js';
+import { ProviderError, type FunctionStatus, type NamespacedDeployment } from '../provider.js';
 
 export interface SpecOptions {
   /** Host address the function's port is published on. */

@@ -3,16 +3,16 @@
 // state; ReplicaCache mirrors it in memory for the proxy's hot path.
 import path from 'node:path';
 import Docker from 'dockerode';
-import type { Logger } from '../../../shared/logger.js';
-import { dockerEngine } from '../../../shared/docker-engine.js';
-import * as L from './docker-labels.js';
-import { ensureImage } from './docker-image.js';
-import { containerLogs } from './docker-logs.js';
+import type { Logger } from '../../../../shared/logger.js';
+import { dockerEngine } from '../../../../shared/docker-engine.js';
+import * as L from './labels.js';
+import { ensureImage } from './image.js';
+import { containerLogs } from './logs.js';
 import { crashExcerpt, demuxDockerLog } from './crash-output.js';
-import { ReplicaCache, type Replica } from './docker-replicas.js';
-import { SecretStore } from './docker-secrets.js';
-import { cloneOptions, createOptions, initialReplicas, validateDeployment } from './docker-spec.js';
-import { desired, generationNow, newest, notFound, status } from './docker-status.js';
+import { ReplicaCache, type Replica } from './replicas.js';
+import { SecretStore } from './secrets.js';
+import { cloneOptions, createOptions, initialReplicas, validateDeployment } from './spec.js';
+import { desired, generationNow, newest, notFound, status } from './status.js';
 import {
   ProviderError,
   type Endpoint,
@@ -23,7 +23,7 @@ import {
   type Provider,
   type ProviderInfo,
   type Secret,
-} from './provider.js';
+} from '../provider.js';
 
 export interface DockerProviderOptions {
   log: Logger;

@@ -4,9 +4,9 @@
 // local copy is used. Other images (Docker Hub names, local builds) are pulled only when
 // missing. The local registry (127.0.0.1:5000) is insecure by default in dockerd.
 import type Docker from 'dockerode';
-import { imageReferenceProblem, shown } from '../../../shared/image-ref.js';
-import type { Logger } from '../../../shared/logger.js';
-import { ProviderError } from './provider.js';
+import { imageReferenceProblem, shown } from '../../../../shared/image-ref.js';
+import type { Logger } from '../../../../shared/logger.js';
+import { ProviderError } from '../provider.js';
 
 export function fromNamedRegistry(image: string): boolean {
   const slash = image.indexOf('/');

@@ -1,8 +1,8 @@
 // What a function looks like from its containers: its newest generation, desired and
 // ready replicas, and its FunctionStatus.
-import type { FunctionReplicas } from './docker-replicas.js';
-import { statusFromContainer } from './docker-spec.js';
-import { ProviderError, type FunctionStatus } from './provider.js';
+import type { FunctionReplicas } from './replicas.js';
+import { statusFromContainer } from './spec.js';
+import { ProviderError, type FunctionStatus } from '../provider.js';
 
 export function generationNow(): number {
   return Date.now();

@@ -1,7 +1,7 @@
 // Function logs from the replicas' container output (Docker's json-file log), as
 // OpenFaaS log messages. Several replicas are merged; with follow, lines arrive as written.
 import type Docker from 'dockerode';
-import type { LogMessage, LogRequest } from './provider.js';
+import type { LogMessage, LogRequest } from '../provider.js';
 
 interface Source {
   id: string;

@@ -3,10 +3,10 @@
 // calling Docker, probes replicas before they get traffic, and starts again a replica that
 // died on its own. Docker stays the source of truth: this is only a cache of it.
 import type Docker from 'dockerode';
-import type { Logger } from '../../../shared/logger.js';
-import * as L from './docker-labels.js';
-import type { Endpoint } from './provider.js';
-import { waitUntilAnswers } from './readiness.js';
+import type { Logger } from '../../../../shared/logger.js';
+import * as L from './labels.js';
+import type { Endpoint } from '../provider.js';
+import { waitUntilAnswers } from '../readiness.js';
 
 export interface Replica {
   id: string;

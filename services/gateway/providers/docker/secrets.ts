@@ -3,8 +3,8 @@
 // replica's mount sees the new value.
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { dnsLabelProblem } from '../../../shared/names.js';
-import { ProviderError, type Secret } from './provider.js';
+import { dnsLabelProblem } from '../../../../shared/names.js';
+import { ProviderError, type Secret } from '../provider.js';
 
 export class SecretStore {
   constructor(readonly dir: string) {}

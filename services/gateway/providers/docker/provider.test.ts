@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { silentLogger } from '../../../shared/logger.js';
-import { fixtureImage } from '../../../test/helpers/images.js';
-import { providerConformance } from './conformance.js';
-import { DockerProvider } from './docker.js';
+import { silentLogger } from '../../../../shared/logger.js';
+import { fixtureImage } from '../../../../test/helpers/images.js';
+import { providerConformance } from '../conformance.js';
+import { DockerProvider } from './provider.js';
 
 providerConformance('docker', async () => {
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-docker-'));
