@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import * as L from './labels.js';
+import { parseScaleLabels } from '../policy.js';
 import { memoryBytes, nanoCpus } from '../quantity.js';
 import { ProviderError, type FunctionStatus, type NamespacedDeployment } from '../provider.js';
 
@@ -34,13 +35,7 @@ export function validateDeployment(d: NamespacedDeployment): void {
 
 /** Replicas a new deployment starts with: OpenFaaS's com.openfaas.scale.min label, else 1. */
 export function initialReplicas(d: NamespacedDeployment, max: number): number {
-  const min = d.labels?.['com.openfaas.scale.min'];
-  if (min === undefined) return 1;
-  const n = Number(min);
-  if (!Number.isInteger(n) || n < 0 || n > max) {
-    throw new ProviderError('invalid', `label com.openfaas.scale.min "${min}" must be a whole number from 0 to ${max}`);
-  }
-  return n;
+  return parseScaleLabels(d.labels, max).min;
 }
 
 export function containerName(d: { service: string; namespace: string }): string {
