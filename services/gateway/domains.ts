@@ -7,6 +7,7 @@ import type { Logger } from '../../shared/logger.js';
 import {
   ProviderError,
   type Endpoint,
+  type FunctionChange,
   type FunctionStatus,
   type LogMessage,
   type LogRequest,
@@ -183,6 +184,12 @@ export class ClaimingProvider implements Provider {
   }
   endpoints(name: string, namespace: string): readonly Endpoint[] | undefined {
     return this.inner.endpoints(name, namespace);
+  }
+  onChange(listener: (change: FunctionChange) => void): () => void {
+    return this.inner.onChange(listener);
+  }
+  waitUntilReady(name: string, namespace: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<readonly Endpoint[]> {
+    return this.inner.waitUntilReady(name, namespace, options);
   }
   logs(request: LogRequest): AsyncIterable<LogMessage> {
     return this.inner.logs(request);

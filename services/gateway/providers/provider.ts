@@ -133,29 +133,11 @@ export interface Provider {
   createSecret(secret: Secret): Promise<void>;
   updateSecret(secret: Secret): Promise<void>;
   removeSecret(name: string, namespace: string): Promise<void>;
-  /** Stops watching the backend; leaves the replicas running. */
-  close(): Promise<void>;
-}
-
-/**
- * What changed about one function, as a backend sees it (its own writes and everyone
- * else's: another gateway replica, kubectl, a replica dying). `added` and `changed` carry
- * the function's status as `get` would answer it; `ready` says how many replicas now take
- * traffic.
- */
-export type FunctionChange =
-  | { kind: 'added' | 'changed'; function: FunctionStatus }
-  | { kind: 'removed'; name: string; namespace: string }
-  | { kind: 'ready'; name: string; namespace: string; ready: number };
-
-/**
- * The change feed and readiness wait a second backend and several gateways need (issue 9
- * §1). To be merged into Provider once the Docker backend implements it.
- */
-export interface ProviderFeed {
   /**
    * Calls `listener` for every change from now on, synchronously and in order; returns the
-   * unsubscribe function. A new subscriber is first told `added` for every function known.
+   * unsubscribe function. A new subscriber is first told `added` for every function known
+   * (and `ready` for those with ready replicas), so it sees what it would have seen had it
+   * been there from the start. Backends build it on change-feed.ts.
    */
   onChange(listener: (change: FunctionChange) => void): () => void;
   /**
@@ -164,4 +146,21 @@ export interface ProviderFeed {
    * or removed meanwhile, timeout after `timeoutMs`, and the signal's reason when aborted.
    */
   waitUntilReady(name: string, namespace: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<readonly Endpoint[]>;
+  /** Stops watching the backend; leaves the replicas running. Pending waits reject (unavailable). */
+  close(): Promise<void>;
 }
+
+/**
+ * What changed about one function, as a backend sees it (its own writes and everyone
+ * else's: another gateway replica, kubectl, a replica dying). `added` and `changed` carry
+ * the function's status as `get` would answer it (`changed` only when more than the replica
+ * counters moved); `ready` says how many replicas now take traffic, whenever that number
+ * changes.
+ */
+export type FunctionChange =
+  | { kind: 'added' | 'changed'; function: FunctionStatus }
+  | { kind: 'removed'; name: string; namespace: string }
+  | { kind: 'ready'; name: string; namespace: string; ready: number };
+
+/** The feed part of the contract alone, for code that needs nothing else. */
+export type ProviderFeed = Pick<Provider, 'onChange' | 'waitUntilReady'>;
