@@ -4,6 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import type { Logger } from '../../../../shared/logger.js';
+import { ChangeFeed } from '../change-feed.js';
 import {
   ProviderError,
   type Endpoint,
@@ -13,7 +14,6 @@ import {
   type LogRequest,
   type NamespacedDeployment,
   type Provider,
-  type ProviderFeed,
   type ProviderInfo,
   type Secret,
 } from '../provider.js';
@@ -46,11 +46,12 @@ export interface ProviderHealth {
 const fnName = (name: string, namespace: string) => `function "${name}" in namespace "${namespace}"`;
 const notFound = (name: string, namespace: string) => new ProviderError('not_found', `${fnName(name, namespace)} not found`);
 
-export class KubernetesProvider implements Provider, ProviderFeed {
+export class KubernetesProvider implements Provider {
   readonly info: ProviderInfo = { name: 'gitfaas-kubernetes', orchestration: 'kubernetes', version: '0.1.0' };
   private readonly apps: AppsV1Api;
   private readonly core: CoreV1Api;
   private readonly cache: FunctionCache;
+  private readonly feed: ChangeFeed;
   private readonly namespaceStore: Namespaces;
   private readonly secrets: Secrets;
   private readonly pods: PodProblems;
@@ -62,7 +63,16 @@ export class KubernetesProvider implements Provider, ProviderFeed {
     const kc = opts.kubeConfig;
     this.apps = kc.makeApiClient(AppsV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
-    this.cache = new FunctionCache(kc, opts.instance ?? 'default', opts.log);
+    this.feed = new ChangeFeed(
+      (name, namespace) => this.endpoints(name, namespace),
+      (err) => opts.log.error({ err }, 'a change-feed listener failed'),
+    );
+    // Every change the informers see (this gateway's writes, another gateway's, kubelet's)
+    // reaches the feed.
+    this.cache = new FunctionCache(kc, opts.instance ?? 'default', opts.log, (name, namespace) => {
+      const dep = this.cache.deployment(name, namespace);
+      this.feed.observe(name, namespace, dep && this.cache.status(dep));
+    });
     this.namespaceStore = new Namespaces(kc);
     this.secrets = new Secrets(kc);
     this.pods = new PodProblems(kc);
@@ -84,6 +94,7 @@ export class KubernetesProvider implements Provider, ProviderFeed {
   }
 
   async close(): Promise<void> {
+    this.feed.close();
     await this.cache.stop();
   }
 
@@ -98,20 +109,11 @@ export class KubernetesProvider implements Provider, ProviderFeed {
   }
 
   onChange(listener: (change: FunctionChange) => void): () => void {
-    return this.cache.onChange(listener);
+    return this.feed.onChange(listener);
   }
 
   waitUntilReady(name: string, namespace: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<readonly Endpoint[]> {
-    return this.cache.until(
-      () => {
-        const endpoints = this.cache.endpoints(name, namespace);
-        if (endpoints === undefined) throw notFound(name, namespace);
-        return endpoints.length ? endpoints : undefined;
-      },
-      options.timeoutMs,
-      `${fnName(name, namespace)} had no ready replica within ${options.timeoutMs} ms`,
-      options.signal,
-    );
+    return this.feed.waitUntilReady(name, namespace, options);
   }
 
   deploy(d: NamespacedDeployment): Promise<void> {

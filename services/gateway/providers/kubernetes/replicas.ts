@@ -1,9 +1,10 @@
 // The functions and their ready endpoints, in memory: a Deployment informer (this instance's
 // functions) and an EndpointSlice informer (their ready addresses). The proxy's hot path and
-// the change feed read only this; nothing here calls the API server per request.
+// the change feed (change-feed.ts, told through `changed`) read only this; nothing here
+// calls the API server per request.
 import { AppsV1Api, DiscoveryV1Api, type KubeConfig, type V1Deployment, type V1EndpointSlice } from '@kubernetes/client-node';
 import type { Logger } from '../../../../shared/logger.js';
-import { ProviderError, type Endpoint, type FunctionChange, type FunctionStatus } from '../provider.js';
+import { ProviderError, type Endpoint, type FunctionStatus } from '../provider.js';
 import { Informer } from './informer.js';
 import * as L from './labels.js';
 import { statusFromDeployment } from './spec.js';
@@ -14,10 +15,19 @@ export class FunctionCache {
   private readonly deployments: Informer<V1Deployment>;
   private readonly slices: Informer<V1EndpointSlice>;
   private readonly endpointMap = new Map<string, readonly Endpoint[]>();
-  private readonly listeners = new Set<(change: FunctionChange) => void>();
+  /** Functions the feed has been told of, so a deletion is told once. */
+  private readonly known = new Set<string>();
+  /** Waits of this provider's own operations, re-checked on every change. */
+  private readonly watchers = new Set<() => void>();
   private readonly healthListeners = new Set<() => void>();
 
-  constructor(kc: KubeConfig, instance: string, log: Logger) {
+  /** `changed` hears every change to a function or its endpoints (the feed works out what moved). */
+  constructor(
+    kc: KubeConfig,
+    instance: string,
+    log: Logger,
+    private readonly changed: (name: string, namespace: string) => void,
+  ) {
     const apps = kc.makeApiClient(AppsV1Api);
     const discovery = kc.makeApiClient(DiscoveryV1Api);
     const selector = L.instanceSelector(instance);
@@ -27,13 +37,7 @@ export class FunctionCache {
     // and only slices of this instance's functions are kept (see refresh).
     this.slices = new Informer(kc, 'EndpointSlices', '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces({}), undefined, log, onHealth);
 
-    this.deployments.on('add', (d) => this.deploymentChanged(d, 'added'));
-    this.deployments.on('update', (d) => this.deploymentChanged(d, 'changed'));
-    this.deployments.on('delete', (d) => {
-      const { name = '', namespace = '' } = d.metadata ?? {};
-      this.endpointMap.delete(key(name, namespace));
-      this.emit({ kind: 'removed', name, namespace });
-    });
+    for (const event of ['add', 'update', 'delete'] as const) this.deployments.on(event, (d) => this.refresh(d.metadata!.name!, d.metadata!.namespace!));
     for (const event of ['add', 'update', 'delete'] as const) this.slices.on(event, (s) => this.sliceChanged(s));
   }
 
@@ -74,12 +78,6 @@ export class FunctionCache {
     return { ...s, invocationCount: 0, availableReplicas: this.endpointMap.get(key(s.name, s.namespace))?.length ?? 0 };
   }
 
-  onChange(listener: (change: FunctionChange) => void): () => void {
-    this.listeners.add(listener);
-    for (const d of this.deployments.list()) listener({ kind: 'added', function: this.status(d) });
-    return () => this.listeners.delete(listener);
-  }
-
   /** Resolves once `check` holds, re-checked on every change; rejects at the deadline or abort. */
   until<T>(check: () => T | undefined, timeoutMs: number, timeoutMessage: string, signal?: AbortSignal): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -88,8 +86,7 @@ export class FunctionCache {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        clearInterval(poll);
-        unsubscribe();
+        this.watchers.delete(test);
         signal?.removeEventListener('abort', aborted);
         fn();
       };
@@ -103,24 +100,11 @@ export class FunctionCache {
       };
       const aborted = () => finish(() => reject(signal!.reason));
       const timer = setTimeout(() => finish(() => reject(new ProviderError('timeout', timeoutMessage))), timeoutMs);
-      // Also on a timer: a check may read state the feed does not announce (a pod's status).
-      const poll = setInterval(test, 500);
-      this.listeners.add(test);
-      const unsubscribe = () => this.listeners.delete(test);
+      this.watchers.add(test);
       signal?.addEventListener('abort', aborted, { once: true });
       if (signal?.aborted) return aborted();
       test();
     });
-  }
-
-  private emit(change: FunctionChange): void {
-    for (const l of [...this.listeners]) l(change);
-  }
-
-  private deploymentChanged(d: V1Deployment, kind: 'added' | 'changed'): void {
-    // Its slices may have arrived first.
-    if (kind === 'added') this.refresh(d.metadata!.name!, d.metadata!.namespace!);
-    this.emit({ kind, function: this.status(d) });
   }
 
   private sliceChanged(s: V1EndpointSlice): void {
@@ -129,13 +113,21 @@ export class FunctionCache {
     if (service && namespace) this.refresh(service, namespace);
   }
 
-  /** Recomputes a function's ready endpoints from all its slices; tells listeners when the count moves. */
+  /** Recomputes a function's ready endpoints from all its slices, then tells the feed and the waits. */
   private refresh(name: string, namespace: string): void {
     const k = key(name, namespace);
     if (!this.deployments.get(name, namespace)) {
       this.endpointMap.delete(k);
-      return;
+      if (!this.known.delete(k)) return;
+    } else {
+      this.known.add(k);
+      this.endpointMap.set(k, this.ready(name, namespace));
     }
+    this.changed(name, namespace);
+    for (const w of [...this.watchers]) w();
+  }
+
+  private ready(name: string, namespace: string): Endpoint[] {
     const seen = new Map<string, Endpoint>();
     for (const slice of this.slices.list(namespace)) {
       if (slice.metadata?.labels?.[L.SERVICE_NAME] !== name) continue;
@@ -151,10 +143,6 @@ export class FunctionCache {
         seen.set(id, { id, url: `http://${host}:${port}` });
       }
     }
-    const next = [...seen.values()].sort((a, b) => a.id.localeCompare(b.id));
-    const before = this.endpointMap.get(k);
-    this.endpointMap.set(k, next);
-    if (before?.length !== next.length) this.emit({ kind: 'ready', name, namespace, ready: next.length });
-    else if (before.some((e, i) => e.url !== next[i].url)) this.emit({ kind: 'ready', name, namespace, ready: next.length });
+    return [...seen.values()].sort((a, b) => a.id.localeCompare(b.id));
   }
 }
