@@ -79,7 +79,12 @@ export function createApp(opts: AppOptions): GatewayApp {
   const app = new Hono<{ Bindings: HttpBindings }>();
   const auth = basicAuth(config.adminUser, config.adminPassword);
 
-  app.get('/healthz', (c) => c.text('OK\n'));
+  // Degraded is still 200: the proxy keeps serving from memory, so a probe must not take
+  // this gateway out of rotation; the body says why /system/* cannot work meanwhile.
+  app.get('/healthz', (c) => {
+    const health = provider.health?.();
+    return c.text(health && !health.ok ? `degraded: ${health.reason}\n` : 'OK\n');
+  });
   app.use('/system/*', auth);
   // After auth, so an anonymous sender gets its 401 first; refuses by Content-Length before
   // reading, and stops a chunked body as soon as it passes the limit. /function/* is not

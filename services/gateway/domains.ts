@@ -128,6 +128,10 @@ export class ClaimingProvider implements Provider {
     this.info = inner.info;
   }
 
+  health(): { ok: boolean; reason?: string } {
+    return this.inner.health?.() ?? { ok: true };
+  }
+
   deploy(d: NamespacedDeployment): Promise<void> {
     return this.changing(d, () => this.inner.deploy(d));
   }

@@ -146,6 +146,12 @@ export interface Provider {
    * or removed meanwhile, timeout after `timeoutMs`, and the signal's reason when aborted.
    */
   waitUntilReady(name: string, namespace: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<readonly Endpoint[]>;
+  /**
+   * Optional: whether the backend's in-memory picture is current. A backend that serves the
+   * proxy from a watch (Kubernetes) says here why it is not (API server unreachable); /healthz
+   * reports it.
+   */
+  health?(): { ok: boolean; reason?: string };
   /** Stops watching the backend; leaves the replicas running. Pending waits reject (unavailable). */
   close(): Promise<void>;
 }
