@@ -120,7 +120,7 @@ function containerCauses(podSpec: any, base: string): StatusCause[] {
     }
     if (seen.has(c?.name)) causes.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: "${c.name}"`, field: `${base}.containers[${i}].name` });
     seen.add(c?.name);
-    if (typeof c?.image === 'string' && c.image.trim() === '') causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: `${base}.containers[${i}].image` });
+    if (typeof c?.image !== 'string' || c.image.trim() === '') causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: `${base}.containers[${i}].image` });
     (c?.ports ?? []).forEach((p: any, j: number) => {
       if (typeof p?.containerPort === 'number' && (p.containerPort < 1 || p.containerPort > 65535)) {
         causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${p.containerPort}: must be between 1 and 65535, inclusive`, field: `${base}.containers[${i}].ports[${j}].containerPort` });
