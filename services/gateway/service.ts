@@ -100,6 +100,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
       const cut = setTimeout(() => server.closeAllConnections(), 5_000);
       await closed;
       clearTimeout(cut);
+      proxy.close();
       await upstreams.close();
       await asyncSide.stop();
       await dashboard.stop();
