@@ -16,7 +16,7 @@ import type { GatewayConfig } from './config.js';
 import { ClaimingProvider, DomainClaims } from './domains.js';
 import { hostRoutes } from './host-routes.js';
 import { Invocations } from './invocations.js';
-import { DockerProvider } from './providers/docker/provider.js';
+import { startBackend } from './providers/backends.js';
 import type { Provider } from './providers/provider.js';
 import { FUNCTION_PREFIX } from './proxy.js';
 import { Upstreams } from './upstreams.js';
@@ -38,10 +38,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   const upstreams = new Upstreams(config.functionTimeoutMs);
   const backend =
     deps.provider ??
-    (await DockerProvider.start({
-      log: log.child({ component: 'docker' }),
-      socketPath: config.dockerSocket,
-      functionHost: config.functionHost,
+    (await startBackend(config.provider, {
+      log: log.child({ component: config.provider.name }),
       instance: config.instance,
       stateDir: config.stateDir,
       startTimeoutMs: config.startTimeoutMs,
