@@ -47,13 +47,10 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
       drainTimeoutMs: config.functionTimeoutMs,
       isIdle: upstreams.isIdle,
     }));
-  // Custom domains: rebuilt from the functions' annotations, kept current by deploy/update/remove.
+  // Custom domains: from the functions' annotations as the feed shows them (every gateway's writes).
   const claims = new DomainClaims(config.domain, log.child({ component: 'domains' }));
+  const stopClaims = claims.follow(backend);
   const provider = new ClaimingProvider(backend, claims);
-  await claims.rebuild(provider).catch(async (err) => {
-    if (!deps.provider) await backend.close();
-    throw err;
-  });
   const asyncSide = startGatewayAsync(config.async, provider, config.defaultNamespace, log);
   const invocations = new Invocations();
   // This process's call figures for the dashboard: told of every call by the proxy.
@@ -99,6 +96,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
       await closed;
       clearTimeout(cut);
       proxy.close();
+      stopClaims();
       await upstreams.close();
       await asyncSide.stop();
       await dashboard.stop();
