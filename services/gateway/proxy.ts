@@ -4,9 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../shared/logger.js';
-import { observe, observeStart, plain, ProxyCall, type CallContext, type CallObserver } from './proxy-call.js';
+import { observeStart, plain, ProxyCall, type CallContext, type CallObserver } from './proxy-call.js';
 import { forwardHeaders, type RequestFacts } from './proxy-headers.js';
-import type { Provider } from './providers/provider.js';
+import type { Endpoint, Provider } from './providers/provider.js';
+import { awaitReplica, DesiredReplicas, scaledToZero } from './proxy-wait.js';
 import type { Upstreams } from './upstreams.js';
 
 export { HOP_BY_HOP } from './proxy-headers.js';
@@ -26,6 +27,8 @@ export interface ProxyOptions {
 export interface ProxyHandler {
   (req: IncomingMessage, res: ServerResponse): void;
   forward(req: IncomingMessage, res: ServerResponse, name: string, namespace: string, path: string): void;
+  /** Stops following the provider's change feed. */
+  close(): void;
 }
 
 export const FUNCTION_PREFIX = '/function/';
@@ -36,6 +39,8 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
   const starters = opts.observers.filter((o) => o.started !== undefined);
   const cursors = new Map<string, number>();
   const facts: RequestFacts = { callId: undefined, hasBody: false };
+  const desired = new DesiredReplicas(provider);
+  const waitCtx = { ...ctx, feed: provider, timeoutMs: opts.timeoutMs };
 
   const proxy = function proxy(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
@@ -49,6 +54,7 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
     forward(req, res, name, namespace, path);
   } as ProxyHandler;
   proxy.forward = forward;
+  proxy.close = desired.stop;
   return proxy;
 
   function forward(req: IncomingMessage, res: ServerResponse, name: string, namespace: string, path: string): void {
@@ -58,9 +64,13 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
     if (endpoints === undefined) return plain(res, 404, `function "${name}" not found in namespace "${namespace}"\n`);
     observeStart(starters, fn);
     if (endpoints.length === 0) {
-      observe(ctx.observers, fn, 503, started);
-      return plain(res, 503, `function "${fn}" has no ready replica (scaled to zero, starting, or restarting); try again shortly\n`);
+      if (desired.of(fn) === 0) return scaledToZero(ctx, res, fn, started);
+      return awaitReplica(waitCtx, req, res, name, namespace, fn, started, (ready) => send(req, res, name, namespace, fn, path, started, ready));
     }
+    send(req, res, name, namespace, fn, path, started, endpoints);
+  }
+
+  function send(req: IncomingMessage, res: ServerResponse, name: string, namespace: string, fn: string, path: string, started: number, endpoints: readonly Endpoint[]): void {
     // `facts` is filled and read synchronously: one object for all calls.
     const headers = forwardHeaders(req, randomUUID, started, facts);
     const cursor = cursors.get(fn) ?? 0;
