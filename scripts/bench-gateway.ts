@@ -4,7 +4,10 @@
 // to print the metrics' cost (ratio with them on and off). Prints every round's figures (req/s, p50, p99), their
 // medians, the ratios against the goals and the load average. The gateway runs as its own
 // process, as in production. The machine may be shared: read the load average beside the
-// figures, and prefer several rounds.
+// figures, and prefer several rounds. A last target, kubernetes, is a gateway with
+// GITFAAS_PROVIDER=kubernetes against the Kubernetes API stand-in (its pods are real
+// containers): its proxy reads endpoints from the EndpointSlice informer's memory, so its cost
+// per call is printed beside the Docker gateway's as a ratio (the goal: the same within noise).
 //   npm run bench:gateway       BENCH_SECONDS=8 (c=50; c=1 runs for 5 s) BENCH_RUNS=3
 //   BENCH_GATEWAY=FILE         another build's gateway main.js, to compare builds side by side
 //   BENCH_CPU_PROF=DIR          writes a CPU profile of the gateway into DIR (keep it out of the repository)
@@ -16,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { testInstance } from '../test/helpers/gateway.js';
+import { startKubeApi } from '../test/fakes/kube-api.js';
 import { fixtureImage } from '../test/helpers/images.js';
 import { repoRoot } from '../test/helpers/repo-root.js';
 import { waitFor } from '../test/helpers/wait.js';
@@ -27,7 +31,7 @@ const SECONDS_C1 = Math.min(SECONDS, 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 // no-metrics: a second gateway with GITFAAS_METRICS=false, to show what the metrics cost.
-const TARGETS = ['direct', 'nginx', 'gitfaas', 'no-metrics'] as const;
+const TARGETS = ['direct', 'nginx', 'gitfaas', 'no-metrics', 'kubernetes'] as const;
 type Target = (typeof TARGETS)[number];
 
 const median = (values: number[]) => {
@@ -77,7 +81,7 @@ interface BenchGateway {
 }
 
 /** A gateway as its own process (as in production) with its own instance, and the echo function deployed on it. */
-async function startBenchGateway(image: string, metrics: boolean): Promise<BenchGateway> {
+async function startBenchGateway(image: string, metrics: boolean, kubeconfig?: string): Promise<BenchGateway> {
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-bench-'));
   const password = randomBytes(12).toString('hex');
   const port = await freePort();
@@ -86,7 +90,7 @@ async function startBenchGateway(image: string, metrics: boolean): Promise<Bench
   const auth = { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` };
   const nodeArgs = CPU_PROF && metrics ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [];
   const child = spawn(process.execPath, [...nodeArgs, process.env.BENCH_GATEWAY ?? path.join(repoRoot(), 'dist/services/gateway/main.js')], {
-    env: { ...process.env, GITFAAS_GATEWAY_PORT: String(port), GITFAAS_STATE_DIR: stateDir, GITFAAS_ADMIN_PASSWORD: password, GITFAAS_LOG_LEVEL: 'warn', GITFAAS_INSTANCE: testInstance(), GITFAAS_METRICS: String(metrics) },
+    env: { ...process.env, GITFAAS_GATEWAY_PORT: String(port), GITFAAS_STATE_DIR: stateDir, GITFAAS_ADMIN_PASSWORD: password, GITFAAS_LOG_LEVEL: 'warn', GITFAAS_INSTANCE: testInstance(), GITFAAS_METRICS: String(metrics), ...(kubeconfig ? { GITFAAS_PROVIDER: 'kubernetes', GITFAAS_KUBECONFIG: kubeconfig } : {}) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -100,7 +104,11 @@ async function startBenchGateway(image: string, metrics: boolean): Promise<Bench
     await waitFor('the gateway', async () => (await fetch(`${url}/healthz`)).ok, 20000);
     const deployed = await fetch(`${url}/system/functions`, { method: 'POST', headers: auth, body: JSON.stringify({ service: 'echo', image, namespace }) });
     if (deployed.status !== 202) throw new Error(`deploy failed: ${deployed.status} ${await deployed.text()}`);
-    const [container] = await new Docker().listContainers({ filters: { label: [`com.gitfaas.function=echo`, `com.gitfaas.namespace=${namespace}`] } });
+    // Docker's replica carries gitfaas's labels; the stand-in's pod container carries its pod's name.
+    const label = kubeconfig ? `com.gitfaas.kube-standin.pod` : `com.gitfaas.function=echo`;
+    const containers = await new Docker().listContainers({ filters: { label: kubeconfig ? [label] : [label, `com.gitfaas.namespace=${namespace}`] } });
+    const container = kubeconfig ? containers.find((c) => c.Labels[label]?.startsWith(`${namespace}/echo-`)) : containers[0];
+    if (!container) throw new Error(`no container of echo in ${namespace}`);
     const hostPort = container.Ports.find((p) => p.PrivatePort === 8080)?.PublicPort;
     return { url, fnUrl: `${url}/function/echo.${namespace}/`, pid: child.pid!, direct: `http://127.0.0.1:${hostPort}`, stop };
   } catch (err) {
@@ -114,20 +122,24 @@ async function main(): Promise<void> {
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-bench-nginx-'));
   let gateway: BenchGateway | undefined;
   let bare: BenchGateway | undefined;
+  let kube: BenchGateway | undefined;
+  let kubeApi: Awaited<ReturnType<typeof startKubeApi>> | undefined;
   let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
   try {
     gateway = await startBenchGateway(image, true);
     bare = await startBenchGateway(image, false);
+    kubeApi = await startKubeApi({});
+    kube = await startBenchGateway(image, true, kubeApi.kubeconfigPath);
     const direct = gateway.direct;
     nginx = await startNginx(path.join(stateDir, 'nginx'), await freePort(), new URL(direct));
-    const urls: Record<Target, string> = { direct: `${direct}/`, nginx: `${nginx.url}/`, gitfaas: gateway.fnUrl, 'no-metrics': bare.fnUrl };
+    const urls: Record<Target, string> = { direct: `${direct}/`, nginx: `${nginx.url}/`, gitfaas: gateway.fnUrl, 'no-metrics': bare.fnUrl, kubernetes: kube.fnUrl };
     await waitFor('nginx', async () => (await fetch(urls.nginx)).ok, 10000);
 
     console.log(`gitfaas gateway benchmark: wrk, ${RUNS} rounds of c=50 for ${SECONDS} s and c=1 for ${SECONDS_C1} s; ${os.cpus().length} CPUs, node ${process.version}, load average before: ${loadavg()}`);
     for (const t of TARGETS) await wrk(urls[t], 50, 2); // warm-up: JIT, pools, nginx's keep-alive connections
-    const rounds: Record<Target, { c50: Figures[]; c1: Figures[] }> = { direct: { c50: [], c1: [] }, nginx: { c50: [], c1: [] }, gitfaas: { c50: [], c1: [] }, 'no-metrics': { c50: [], c1: [] } };
-    const pids: Partial<Record<Target, number>> = { nginx: nginx.pid, gitfaas: gateway.pid, 'no-metrics': bare.pid };
-    const cpuPerCall: Record<Target, number[]> = { direct: [], nginx: [], gitfaas: [], 'no-metrics': [] };
+    const rounds: Record<Target, { c50: Figures[]; c1: Figures[] }> = { direct: { c50: [], c1: [] }, nginx: { c50: [], c1: [] }, gitfaas: { c50: [], c1: [] }, 'no-metrics': { c50: [], c1: [] }, kubernetes: { c50: [], c1: [] } };
+    const pids: Partial<Record<Target, number>> = { nginx: nginx.pid, gitfaas: gateway.pid, 'no-metrics': bare.pid, kubernetes: kube.pid };
+    const cpuPerCall: Record<Target, number[]> = { direct: [], nginx: [], gitfaas: [], 'no-metrics': [], kubernetes: [] };
     let rssPeak = 0;
     for (let i = 0; i < RUNS; i++) {
       for (const t of TARGETS) {
@@ -139,7 +151,7 @@ async function main(): Promise<void> {
         rounds[t].c1.push(await wrk(urls[t], 1, SECONDS_C1));
         const f = (x: Figures) => `${x.rps.toFixed(0)} req/s p50 ${x.p50.toFixed(3)} p99 ${x.p99.toFixed(3)} ms`;
         const cpu = pid ? `   proxy CPU ${cpuPerCall[t][i].toFixed(0)} µs/call` : '';
-        console.log(`round ${i + 1} ${t.padEnd(7)} c=50: ${f(rounds[t].c50[i])}   c=1: ${f(rounds[t].c1[i])}${cpu}   load ${loadavg()}`);
+        console.log(`round ${i + 1} ${t.padEnd(10)} c=50: ${f(rounds[t].c50[i])}   c=1: ${f(rounds[t].c1[i])}${cpu}   load ${loadavg()}`);
       }
     }
     const med = (t: Target, c: 'c50' | 'c1', field: keyof Figures) => median(rounds[t][c].map((f) => f[field]));
@@ -160,11 +172,17 @@ async function main(): Promise<void> {
     console.log(`c=1: gitfaas adds ${added.toFixed(3)} ms to direct's p50 (goal <= 0.15 ms: ${goal(added <= 0.15)}); nginx adds ${(med('nginx', 'c1', 'p50') - med('direct', 'c1', 'p50')).toFixed(3)} ms`);
     console.log(`p99 gitfaas/nginx: c=1 ${p99c1.toFixed(2)}x, c=50 ${p99c50.toFixed(2)}x (goal <= 2x: ${goal(p99c1 <= 2 && p99c50 <= 2)})`);
     console.log(`proxy CPU per call at c=50 (user+system, median): nginx ${median(cpuPerCall.nginx).toFixed(0)} µs, gitfaas ${median(cpuPerCall.gitfaas).toFixed(0)} µs (${(median(cpuPerCall.gitfaas) / median(cpuPerCall.nginx)).toFixed(2)}x)`);
+    const kubeShare = med('kubernetes', 'c50', 'rps') / med('gitfaas', 'c50', 'rps');
+    console.log(
+      `providers: kubernetes/docker req/s at c=50 ${(kubeShare * 100).toFixed(1)}%, p50 at c=1 ${(med('kubernetes', 'c1', 'p50') / med('gitfaas', 'c1', 'p50')).toFixed(2)}x, CPU per call ${(median(cpuPerCall.kubernetes) / median(cpuPerCall.gitfaas)).toFixed(2)}x (goal: the same within noise, 90-110%: ${goal(kubeShare >= 0.9 && kubeShare <= 1.1)})`,
+    );
     console.log(`gateway RSS after c=50 rounds: ${rssPeak.toFixed(0)} MB; load average after: ${loadavg()} (a shared machine makes every figure noisy)`);
   } finally {
     await nginx?.stop();
     await gateway?.stop();
     await bare?.stop();
+    await kube?.stop();
+    await kubeApi?.close();
     await rm(stateDir, { recursive: true, force: true });
   }
 }

@@ -65,6 +65,8 @@ export class Informer<T extends KubernetesObject> {
   }
 
   private failed(err: unknown): void {
+    // Stopping aborts the watch, which the client reports as a failure: not one.
+    if (this.stopped) return;
     this.failures += 1;
     const message = (err as Error)?.message ?? String(err);
     const was = this.problem;
@@ -73,7 +75,6 @@ export class Informer<T extends KubernetesObject> {
       this.log.warn({ err, what: this.what }, 'Kubernetes watch failed; retrying');
       this.onHealth();
     }
-    if (this.stopped) return;
     clearTimeout(this.timer);
     // Backoff from 250 ms to 5 s, so a returning API server is seen quickly but not hammered.
     const delay = Math.min(250 * 2 ** Math.min(this.failures, 5), 5000);
