@@ -10,7 +10,6 @@ import type { Endpoint, Provider } from './providers/provider.js';
 import { awaitReplica, DesiredReplicas, scaledToZero } from './proxy-wait.js';
 import type { Upstreams } from './upstreams.js';
 
-export { HOP_BY_HOP } from './proxy-headers.js';
 export type { CallObserver } from './proxy-call.js';
 
 export interface ProxyOptions {

@@ -3,59 +3,14 @@
 // (faas-provider/types); no Docker or Kubernetes type crosses this file. Docker
 // (docker/) and Kubernetes (kubernetes/) implement it side by side and pass the same
 // conformance suite.
+import type { FunctionDeployment, FunctionStatus, LogMessage, Secret } from '../../../shared/openfaas-types.js';
 
-export interface FunctionResources {
-  /** Kubernetes-style quantity, e.g. "128Mi", "1Gi". */
-  memory?: string;
-  /** Kubernetes-style quantity, e.g. "500m", "1". */
-  cpu?: string;
-}
-
-/** The body of POST/PUT /system/functions (OpenFaaS FunctionDeployment). */
-export interface FunctionDeployment {
-  service: string;
-  image: string;
-  namespace?: string;
-  envProcess?: string;
-  envVars?: Record<string, string>;
-  constraints?: string[];
-  secrets?: string[];
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  limits?: FunctionResources;
-  requests?: FunctionResources;
-  readOnlyRootFilesystem?: boolean;
-}
+// The wire types are shared with the deployer and the queue-worker (shared/); re-exported
+// here so backends import the whole contract from one file.
+export type { FunctionDeployment, FunctionResources, FunctionStatus, FunctionUsage, LogMessage, Secret } from '../../../shared/openfaas-types.js';
 
 /** A deployment whose namespace has been settled by the gateway. */
 export type NamespacedDeployment = FunctionDeployment & { namespace: string };
-
-export interface FunctionUsage {
-  cpu?: number;
-  totalMemoryBytes?: number;
-}
-
-/** GET /system/functions items (OpenFaaS FunctionStatus). */
-export interface FunctionStatus {
-  name: string;
-  image: string;
-  namespace: string;
-  envProcess?: string;
-  envVars?: Record<string, string>;
-  constraints?: string[];
-  secrets?: string[];
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  limits?: FunctionResources;
-  requests?: FunctionResources;
-  readOnlyRootFilesystem?: boolean;
-  invocationCount: number;
-  /** Desired replicas. OpenFaaS omits the key at 0 (omitempty); the HTTP layer does too. */
-  replicas: number;
-  availableReplicas: number;
-  createdAt?: string;
-  usage?: FunctionUsage;
-}
 
 /** One ready replica the gateway can send a request to. */
 export interface Endpoint {
@@ -73,21 +28,6 @@ export interface LogRequest {
   tail?: number;
   since?: Date;
   signal: AbortSignal;
-}
-
-/** One line of GET /system/logs (faas-provider/logs.Message). */
-export interface LogMessage {
-  name: string;
-  namespace: string;
-  instance: string;
-  timestamp: string;
-  text: string;
-}
-
-export interface Secret {
-  name: string;
-  namespace: string;
-  value?: string;
 }
 
 export type ProviderErrorCode = 'invalid' | 'not_found' | 'conflict' | 'image' | 'timeout' | 'unavailable';
