@@ -110,9 +110,13 @@ describe('kube-api stand-in: watches', () => {
   test('an informer lists, watches, and re-lists after the API server was down and compacted', async () => {
     const informer = makeInformer(c.kc, path, () => c.core.listNamespacedSecret({ namespace: ns }));
     const errors: unknown[] = [];
+    let stopped = false;
+    // The informer stops on an error; restarting it is the caller's job (as the provider does).
     informer.on('error', (err) => {
       errors.push(err);
-      setTimeout(() => void informer.start().catch(() => undefined), 200);
+      setTimeout(() => {
+        if (!stopped) void informer.start().catch(() => undefined);
+      }, 200);
     });
     await informer.start();
     try {
@@ -125,6 +129,7 @@ describe('kube-api stand-in: watches', () => {
       await c.core.createNamespacedSecret({ namespace: ns, body: secret('inf-2') });
       await waitFor('the informer cache to hold inf-2 after the outage', async () => informer.list(ns).some((s) => s.metadata?.name === 'inf-2'), 30_000);
     } finally {
+      stopped = true;
       await informer.stop();
     }
   });
