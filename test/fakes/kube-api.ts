@@ -6,6 +6,10 @@
 // plays kubelet, deployment controller and EndpointSlice controller for real: pods run as
 // Docker containers published on 127.0.0.1 (kube/kubelet.ts). pause()/resume() take the
 // listener away and back, for tests of an API server that is down.
+// Not modelled (on purpose, to stay small): ReplicaSet objects (pods are owned by their
+// Deployment directly), more than one container per pod (only the first runs), exec
+// probes (counted as passing), imagePullSecrets (ignored: the local registry needs none),
+// server-side apply, RBAC (one bearer token may do everything).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

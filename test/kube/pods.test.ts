@@ -219,6 +219,27 @@ describe('kube-api stand-in: pods on Docker', () => {
     assert.equal(sawNone, false, 'there was always a ready endpoint');
   });
 
+  test('a container that keeps exiting: restartCount grows, CrashLoopBackOff, no endpoint', { timeout: SLOW }, async () => {
+    const crashing = fnDeployment('crashing', image);
+    crashing.spec!.template.spec!.containers[0].command = ['sh', '-c', 'echo dying; exit 3'];
+    await c.apps.createNamespacedDeployment({ namespace: ns, body: crashing });
+    await c.core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'crashing' }, spec: { selector: { faas_function: 'crashing' }, ports: [{ name: 'http', port: 8080 }] } } });
+    const seen = new Set<string>();
+    const pod = await waitFor('CrashLoopBackOff after restarts', async () => {
+      const [p] = await podsOf('crashing');
+      const s = p?.status?.containerStatuses?.[0];
+      if (s?.state?.waiting?.reason) seen.add(s.state.waiting.reason);
+      return seen.has('CrashLoopBackOff') && (s?.restartCount ?? 0) >= 2 && p;
+    }, SLOW, 50);
+    assert.equal(pod.status?.containerStatuses?.[0].lastState?.terminated?.exitCode, 3);
+    assert.equal(pod.status?.conditions?.find((x) => x.type === 'Ready')?.status, 'False');
+    assert.deepEqual(await readyPorts('crashing'), []);
+    const d = await c.apps.readNamespacedDeployment({ name: 'crashing', namespace: ns });
+    assert.equal(d.status?.readyReplicas ?? 0, 0);
+    await c.apps.deleteNamespacedDeployment({ name: 'crashing', namespace: ns });
+    await c.core.deleteNamespacedService({ name: 'crashing', namespace: ns });
+  });
+
   test('an image that cannot be pulled: ErrImagePull, then ImagePullBackOff', { timeout: SLOW }, async () => {
     const bad = fnDeployment('missing', '127.0.0.1:5000/gitfaas-test/does-not-exist:none');
     await c.apps.createNamespacedDeployment({ namespace: ns, body: bad });
