@@ -13,6 +13,7 @@ import { GatewayMetrics } from './metrics.js';
 import { ProviderError, type Provider, type ProviderErrorCode } from './providers/provider.js';
 import type { CallObserver } from './proxy-call.js';
 import { createProxy, type ProxyHandler } from './proxy.js';
+import type { Waker } from './zero/waker.js';
 import { systemRoutes } from './system-routes.js';
 import { Upstreams } from './upstreams.js';
 
@@ -42,6 +43,8 @@ export interface AppOptions {
   registry?: Registry;
   /** More route groups, mounted at the root before the 404 handler. */
   extraRoutes?: Hono<any>[];
+  /** Holds calls to a function at zero while it wakes (zero/waker.ts); without it they get 503. */
+  waker?: Waker;
 }
 
 export interface GatewayApp {
@@ -74,7 +77,7 @@ export function createApp(opts: AppOptions): GatewayApp {
     gatewayMetrics.register(metrics, provider);
     observers.push(gatewayMetrics);
   }
-  const proxy = createProxy({ provider, upstreams, observers, defaultNamespace: config.defaultNamespace, timeoutMs: config.functionTimeoutMs, log });
+  const proxy = createProxy({ provider, upstreams, observers, defaultNamespace: config.defaultNamespace, timeoutMs: config.functionTimeoutMs, log, waker: opts.waker });
 
   const app = new Hono<{ Bindings: HttpBindings }>();
   const auth = basicAuth(config.adminUser, config.adminPassword);

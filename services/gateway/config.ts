@@ -19,6 +19,7 @@ import {
 } from '../../shared/config.js';
 import { DEFAULT_NAMESPACE, dnsLabelProblem, isDnsLabel } from '../../shared/names.js';
 import { asyncGatewayEnv, asyncGatewaySettings } from './async-config.js';
+import { zeroEnv, zeroSettings } from './zero/config.js';
 import { DASHBOARD_SECRET_VARS, dashboardEnv, dashboardSettings } from '../dashboard/config.js';
 
 const namespaceVar = z
@@ -68,6 +69,7 @@ const schema = z
     GITFAAS_METRICS: booleanVar(true),
     ...asyncGatewayEnv,
     ...dashboardEnv,
+    ...zeroEnv,
   })
   .transform((env) => ({
     bind: env.GITFAAS_BIND,
@@ -98,6 +100,8 @@ const schema = z
     async: asyncGatewaySettings(env),
     /** The web dashboard at /ui/ (services/dashboard). */
     dashboard: dashboardSettings(env),
+    /** The idler and the waker (zero/): GITFAAS_ZERO_TICK_MS, GITFAAS_WAKE_QUEUE_LIMIT, GITFAAS_ZERO_KEEP. */
+    zero: zeroSettings(env),
   }));
 
 export type GatewayConfig = z.output<typeof schema>;

@@ -8,6 +8,8 @@ import { observe, observeStart, plain, ProxyCall, type CallContext, type CallObs
 import { forwardHeaders, type RequestFacts } from './proxy-headers.js';
 import type { Provider } from './providers/provider.js';
 import type { Upstreams } from './upstreams.js';
+import type { Endpoint } from './providers/provider.js';
+import type { Waker } from './zero/waker.js';
 
 export { HOP_BY_HOP } from './proxy-headers.js';
 export type { CallObserver } from './proxy-call.js';
@@ -20,6 +22,8 @@ export interface ProxyOptions {
   defaultNamespace: string;
   timeoutMs: number;
   log: Logger;
+  /** Holds calls to a function with no ready replica (at zero: wakes it); without it they get 503. */
+  waker?: Waker;
 }
 
 /** The /function/* handler; `forward` calls a function already resolved (owner subdomains, custom domains). */
@@ -57,15 +61,27 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
     const endpoints = name ? provider.endpoints(name, namespace) : undefined;
     if (endpoints === undefined) return plain(res, 404, `function "${name}" not found in namespace "${namespace}"\n`);
     observeStart(starters, fn);
-    if (endpoints.length === 0) {
-      observe(ctx.observers, fn, 503, started);
-      return plain(res, 503, `function "${fn}" has no ready replica (scaled to zero, starting, or restarting); try again shortly\n`);
-    }
+    if (endpoints.length === 0) return hold(req, res, name, namespace, fn, path, started);
+    send(req, res, name, namespace, fn, path, started, endpoints);
+  }
+
+  function send(req: IncomingMessage, res: ServerResponse, name: string, namespace: string, fn: string, path: string, started: number, endpoints: readonly Endpoint[]): void {
     // `facts` is filled and read synchronously: one object for all calls.
     const headers = forwardHeaders(req, randomUUID, started, facts);
     const cursor = cursors.get(fn) ?? 0;
     cursors.set(fn, cursor + 1);
     const call = new ProxyCall(ctx, req, res, name, namespace, fn, cursor, facts.callId!, started, path, headers, facts.hasBody);
     call.send(endpoints[cursor % endpoints.length]);
+  }
+
+  function hold(req: IncomingMessage, res: ServerResponse, name: string, namespace: string, fn: string, path: string, started: number): void {
+    const refuse = (status: number, text: string, retryAfterSeconds?: number): void => {
+      observe(ctx.observers, fn, status, started);
+      if (status === 499 || res.headersSent) return;
+      if (retryAfterSeconds !== undefined) res.setHeader('retry-after', String(retryAfterSeconds));
+      plain(res, status, text);
+    };
+    if (opts.waker === undefined) return refuse(503, `function "${fn}" has no ready replica (scaled to zero, starting, or restarting); try again shortly\n`);
+    opts.waker.hold({ name, namespace, fn, res, refuse, resume: (endpoints) => send(req, res, name, namespace, fn, path, started, endpoints) });
   }
 }

@@ -20,6 +20,7 @@ import { DockerProvider } from './providers/docker/provider.js';
 import type { Provider } from './providers/provider.js';
 import { FUNCTION_PREFIX } from './proxy.js';
 import { Upstreams } from './upstreams.js';
+import { startScaleToZero } from './zero/wire.js';
 
 export interface GatewayDeps {
   provider?: Provider;
@@ -32,6 +33,8 @@ export interface RunningGateway extends RunningService {
   url: string;
   provider: Provider;
   server: Server;
+  /** Wakes started by this gateway (scale to zero and back, zero/). */
+  wakeCount(): number;
 }
 
 export async function startGateway(config: GatewayConfig, log: Logger, deps: GatewayDeps = {}): Promise<RunningGateway> {
@@ -48,6 +51,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
       maxReplicas: config.maxReplicas,
       drainTimeoutMs: config.functionTimeoutMs,
       isIdle: upstreams.isIdle,
+      keep: config.zero.keep,
     }));
   // Custom domains: rebuilt from the functions' annotations, kept current by deploy/update/remove.
   const claims = new DomainClaims(config.domain, log.child({ component: 'domains' }));
@@ -63,7 +67,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   const dashboard = createDashboard({ ...config, settings: config.dashboard, provider, invocations, callStats, asyncLink: asyncSide.link, log: log.child({ component: 'dashboard' }) });
   const registry = deps.registry ?? new Registry();
   if (!deps.registry) collectDefaultMetrics({ register: registry });
-  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, registry, observers: [callStats], extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
+  const zero = startScaleToZero(config.zero, provider, config.functionTimeoutMs, log.child({ component: 'zero' }));
+  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, registry, observers: [callStats, zero.activity], waker: zero.waker, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
   const listener = getRequestListener(app.fetch);
   const byHost = hostRoutes({ domain: config.domain, bareLabels: config.bareLabels, trustProxy: config.trustProxy, claims, provider, proxy, log });
   const server = createServer((req, res) => {
@@ -81,6 +86,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   }).catch((err) => {
     void provider.close();
     void asyncSide.stop();
+    void zero.stop();
     throw new Error(`cannot listen on ${config.bind}:${config.port} (${(err as Error).message}): set GITFAAS_GATEWAY_PORT or GITFAAS_BIND`, { cause: err });
   });
   // After listening, a server still emits 'error' (e.g. EMFILE on accept): logged, never fatal.
@@ -100,10 +106,11 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
       const cut = setTimeout(() => server.closeAllConnections(), 5_000);
       await closed;
       clearTimeout(cut);
+      await zero.stop();
       await upstreams.close();
       await asyncSide.stop();
       await dashboard.stop();
       if (!deps.provider) await provider.close();
     })());
-  return { url, provider, server, stop };
+  return { url, provider, server, stop, wakeCount: () => zero.waker.wakeCount };
 }
