@@ -35,6 +35,11 @@ interface Wake {
   ready: Promise<readonly Endpoint[]>;
 }
 
+/** The wake outlasted the function timeout: held calls get 504, like their own timers give. */
+class WakeTimeout extends Error {
+  override name = 'WakeTimeout';
+}
+
 /** How often readiness is looked at when the provider has no change feed to wait on. */
 const POLL_MS = 5;
 
@@ -89,6 +94,10 @@ export class Waker {
         if (settle()) call.resume(endpoints);
       },
       (err: Error) => {
+        if (err instanceof WakeTimeout) {
+          if (settle()) call.refuse(504, `function "${fn}" was waking from zero and had no ready replica within ${this.opts.timeoutMs / 1000} s\n`);
+          return;
+        }
         // The first line is the reason (crash-output.ts puts the error line there); the
         // container's full output stays in the gateway's log and /system/logs.
         if (settle()) call.refuse(502, `function "${fn}" was waking from zero and could not start: ${err.message.split('\n')[0]}\n`);
@@ -137,7 +146,7 @@ export class Waker {
         }
         if (Date.now() >= deadline) {
           done = true;
-          return reject(new Error(`no replica was ready within ${this.opts.timeoutMs / 1000} s`));
+          return reject(new WakeTimeout(`no replica was ready within ${this.opts.timeoutMs / 1000} s`));
         }
         setTimeout(look, POLL_MS);
       };
