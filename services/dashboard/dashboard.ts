@@ -16,7 +16,7 @@ import { buildRoutes } from './build-routes.js';
 import { sessionSecretFor, type DashboardSettings } from './config.js';
 import { functionRoutes } from './function-routes.js';
 import { oauthHosts, oauthRoutes } from './oauth-routes.js';
-import { createAllowlist } from '../webhooks/allowlist.js';
+import { createAllowlist } from '../../shared/allowlist.js';
 import { Sessions, type SessionEnv } from './session.js';
 import { staticRoutes } from './static-assets.js';
 

@@ -11,7 +11,7 @@ import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Logger } from '../../shared/logger.js';
 import { ownerNamespace } from '../../shared/names.js';
-import type { Allowlist } from '../webhooks/allowlist.js';
+import type { Allowlist } from '../../shared/allowlist.js';
 import { safeEqual } from '../gateway/auth.js';
 import type { DashboardSettings, OAuthClient } from './config.js';
 import { GITHUB, GITLAB, OAuthError, type OAuthHost } from './oauth-hosts.js';

@@ -11,7 +11,7 @@ import { AGGREGATE_CONTEXT, type StatusReporter, type StatusUpdate } from '../..
 import { claimDeploy, isSuperseded, seqKey, supersededText } from '../../shared/supersede.js';
 import { tenancyProblems, type Quotas } from '../../shared/tenancy.js';
 import { deployFailure, fitDescription } from './deploy-failure.js';
-import type { FunctionStatus } from '../gateway/providers/provider.js';
+import type { FunctionStatus } from '../../shared/openfaas-types.js';
 import type { GatewayClient } from './gateway-client.js';
 import { LABEL, heldByAnotherRepository, staleFunctions, toDeployment } from './deployment.js';
 import { missingSecrets } from './missing-secrets.js';

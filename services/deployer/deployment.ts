@@ -2,7 +2,7 @@
 // labelled its functions (com.openfaas.cloud.git-*) so existing tooling can read them,
 // plus the repository id that scopes garbage collection to one repository.
 import type { BuildJob, BuiltFunction } from '../../shared/jobs.js';
-import type { FunctionDeployment, FunctionStatus } from '../gateway/providers/provider.js';
+import type { FunctionDeployment, FunctionStatus } from '../../shared/openfaas-types.js';
 
 export const LABEL = {
   owner: 'com.openfaas.cloud.git-owner',

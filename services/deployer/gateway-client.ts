@@ -2,7 +2,7 @@
 // (update) and POST on 404 (create); remove is DELETE with {functionName, namespace}.
 // Admin basic auth; the password is read from the gateway's state file if not given.
 import { readFile } from 'node:fs/promises';
-import type { FunctionDeployment, FunctionStatus } from '../gateway/providers/provider.js';
+import type { FunctionDeployment, FunctionStatus } from '../../shared/openfaas-types.js';
 
 export class GatewayError extends Error {
   override name = 'GatewayError';

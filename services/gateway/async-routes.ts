@@ -15,7 +15,7 @@ import { malformedCallbackUrl, refusedCallbackUrl } from '../../shared/callback-
 import { isDnsLabel } from '../../shared/names.js';
 import type { AsyncGatewaySettings } from './async-config.js';
 import type { Provider } from './providers/provider.js';
-import { HOP_BY_HOP } from './proxy.js';
+import { HOP_BY_HOP } from './proxy-headers.js';
 
 export const ASYNC_PREFIX = '/async-function/';
 

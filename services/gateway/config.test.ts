@@ -20,7 +20,7 @@ test('defaults: loopback, port 8080, user admin, namespace openfaas-fn, 60 s tim
   assert.equal(config.adminPassword, 'pw');
   assert.equal(config.defaultNamespace, 'openfaas-fn');
   assert.equal(config.functionTimeoutMs, 60_000);
-  assert.equal(config.functionHost, '127.0.0.1');
+  assert.deepEqual(config.provider, { name: 'docker', settings: { socketPath: '/var/run/docker.sock', functionHost: '127.0.0.1' } });
   assert.equal(config.domain, 'localhost');
   assert.equal(config.trustProxy, false);
   assert.equal(config.instance, 'default');
@@ -65,4 +65,12 @@ test('bad values name their variable', () => {
 test('per-call metrics are on unless GITFAAS_METRICS=false', () => {
   assert.equal(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x' }).metrics, true);
   assert.equal(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_METRICS: 'false' }).metrics, false);
+});
+
+test('GITFAAS_PROVIDER picks the backend, whose own variables are checked by its own schema', () => {
+  const docker = loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_PROVIDER: 'docker', GITFAAS_DOCKER_SOCKET: '/run/d.sock', GITFAAS_FUNCTION_HOST: '127.0.0.2' });
+  assert.deepEqual(docker.provider, { name: 'docker', settings: { socketPath: '/run/d.sock', functionHost: '127.0.0.2' } });
+  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_PROVIDER: 'nomad' }), /GITFAAS_PROVIDER: expected one of docker/);
+  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_FUNCTION_HOST: 'localhost' }), /GITFAAS_FUNCTION_HOST: expected an IP address/);
+  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_DOCKER_SOCKET: '' }), /GITFAAS_DOCKER_SOCKET/);
 });

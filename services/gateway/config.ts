@@ -18,6 +18,7 @@ import {
   type Env,
 } from '../../shared/config.js';
 import { DEFAULT_NAMESPACE, dnsLabelProblem, isDnsLabel } from '../../shared/names.js';
+import { loadBackendConfig, type BackendConfig } from './providers/backends.js';
 import { asyncGatewayEnv, asyncGatewaySettings } from './async-config.js';
 import { zeroEnv, zeroSettings } from './zero/config.js';
 import { DASHBOARD_SECRET_VARS, dashboardEnv, dashboardSettings } from '../dashboard/config.js';
@@ -59,8 +60,6 @@ const schema = z
     GITFAAS_FUNCTION_TIMEOUT_MS: durationMsVar(60_000),
     GITFAAS_MAX_REPLICAS: positiveIntVar(20),
     GITFAAS_REPLICA_START_TIMEOUT_MS: durationMsVar(30_000),
-    GITFAAS_DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
-    GITFAAS_FUNCTION_HOST: bindVar,
     GITFAAS_DOMAIN: domainVar,
     GITFAAS_BARE_LABELS: bareLabelsVar,
     GITFAAS_TRUST_PROXY: booleanVar(false),
@@ -83,8 +82,6 @@ const schema = z
     functionTimeoutMs: env.GITFAAS_FUNCTION_TIMEOUT_MS,
     maxReplicas: env.GITFAAS_MAX_REPLICAS,
     startTimeoutMs: env.GITFAAS_REPLICA_START_TIMEOUT_MS,
-    dockerSocket: env.GITFAAS_DOCKER_SOCKET,
-    functionHost: env.GITFAAS_FUNCTION_HOST,
     /** Owner subdomains live under this: <namespace>.<domain>. */
     domain: env.GITFAAS_DOMAIN,
     /** Whose logins are bare labels: alice.<domain> is namespace gh-alice (shared/owner-labels.ts). */
@@ -100,11 +97,14 @@ const schema = z
     async: asyncGatewaySettings(env),
     /** The web dashboard at /ui/ (services/dashboard). */
     dashboard: dashboardSettings(env),
-    /** The idler and the waker (zero/): GITFAAS_ZERO_TICK_MS, GITFAAS_WAKE_QUEUE_LIMIT, GITFAAS_ZERO_KEEP. */
+    /** The idler and the waker (zero/): GITFAAS_ZERO_TICK_MS, GITFAAS_WAKE_QUEUE_LIMIT. */
     zero: zeroSettings(env),
   }));
 
-export type GatewayConfig = z.output<typeof schema>;
+export type GatewayConfig = z.output<typeof schema> & {
+  /** GITFAAS_PROVIDER and that backend's own variables (providers/backends.ts). */
+  provider: BackendConfig;
+};
 
 /** The password setup.sh generates when neither GITFAAS_ADMIN_PASSWORD nor _FILE is set. */
 export function adminPasswordFile(stateDir: string): string {
@@ -127,5 +127,6 @@ function readGeneratedPassword(stateDir: string): string {
 }
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
-  return parseEnv(schema, withSecrets(env, ['GITFAAS_ADMIN_PASSWORD', ...DASHBOARD_SECRET_VARS]));
+  const config = parseEnv(schema, withSecrets(env, ['GITFAAS_ADMIN_PASSWORD', ...DASHBOARD_SECRET_VARS]));
+  return { ...config, provider: loadBackendConfig(env) };
 }

@@ -46,3 +46,23 @@ test('a host has one holder; settle follows what the function now is', () => {
   assert.equal(claims.hosts.size, 0);
   assert.ok(changes >= 3);
 });
+
+test('two functions claiming one host: every gateway picks the earliest, whatever order it heard them in', () => {
+  const claim = (name: string, createdAt: string) =>
+    ({ name, namespace: 'gh-x', createdAt, annotations: { 'com.gitfaas.domain': 'both.example.com' } }) as unknown as FunctionStatus;
+  const early = claim('early', '2026-01-01T00:00:00.000Z');
+  const late = claim('late', '2026-01-02T00:00:00.000Z');
+  const one = new DomainClaims(DOMAIN, silentLogger());
+  const two = new DomainClaims(DOMAIN, silentLogger());
+  one.settle(early, early);
+  one.settle(late, late);
+  two.settle(late, late);
+  two.settle(early, early);
+  assert.equal(one.hosts.get('both.example.com')?.name, 'early');
+  assert.equal(two.hosts.get('both.example.com')?.name, 'early');
+  // The holder goes: the other claimant holds it on both.
+  one.settle(early, undefined);
+  two.settle(early, undefined);
+  assert.equal(one.hosts.get('both.example.com')?.name, 'late');
+  assert.equal(two.hosts.get('both.example.com')?.name, 'late');
+});

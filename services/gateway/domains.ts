@@ -1,17 +1,20 @@
 // Custom domains: a function annotated com.gitfaas.domain: api.example.com answers every
-// request whose host is api.example.com. A host belongs to one function only. Docker holds
-// the annotations; this keeps the host -> function map in memory, rebuilt from the provider
-// at start and after every deploy, update and remove that goes through this gateway.
+// request whose host is api.example.com. A host belongs to one function only. The backend
+// holds the annotations; this keeps the host -> function map in memory, fed by the
+// provider's change feed (every gateway's writes), and reserves a host for a deploy or
+// update in flight on this gateway.
 import { isDnsLabel } from '../../shared/names.js';
 import type { Logger } from '../../shared/logger.js';
 import {
   ProviderError,
   type Endpoint,
+  type FunctionChange,
   type FunctionStatus,
   type LogMessage,
   type LogRequest,
   type NamespacedDeployment,
   type Provider,
+  type ProviderFeed,
   type Secret,
 } from './providers/provider.js';
 
@@ -42,17 +45,47 @@ export function customDomain(value: string, ownerDomain: string): string {
   return host;
 }
 
-/** The host -> function map the host router reads, and the rule that a host has one holder. */
+interface Claimant {
+  fn: FunctionKey;
+  /** The function's createdAt as the backend reports it: the same on every gateway. */
+  since: string;
+  key: string;
+}
+
+const fnKey = (fn: FunctionKey) => `${fn.namespace}/${fn.name}`;
+
+/**
+ * The host -> function map the host router reads, and the rule that a host has one holder.
+ * Claims come from the functions' annotations as the provider's change feed shows them, so
+ * every gateway on one backend holds the same map: another gateway's deploy is known here
+ * as soon as the backend reports it, not at the next start. Should two functions claim one
+ * host (two gateways deploying at the same instant), every gateway picks the same holder:
+ * the earliest createdAt, then the name.
+ */
 export class DomainClaims {
   /** Read on the request path; changed only here. */
   readonly hosts = new Map<string, FunctionKey>();
   /** Called after every change (the host router's caches listen). */
   onChange: () => void = () => undefined;
+  /** host -> the functions whose annotation names it. */
+  private readonly claimants = new Map<string, Map<string, Claimant>>();
+  /** function -> the host it claims. */
+  private readonly claimed = new Map<string, string>();
+  /** Hosts this gateway reserved for a deploy or update in flight, not yet in the feed. */
+  private readonly reserved = new Map<string, FunctionKey>();
 
   constructor(
     readonly ownerDomain: string,
     private readonly log: Logger,
   ) {}
+
+  /** Follows the provider's feed (its replay first: every function known now); returns the unsubscribe. */
+  follow(feed: ProviderFeed): () => void {
+    return feed.onChange((c) => {
+      if (c.kind === 'added' || c.kind === 'changed') this.observe(c.function, c.function);
+      else if (c.kind === 'removed') this.observe(c, undefined);
+    });
+  }
 
   /** The host a deployment claims, validated; undefined without the annotation. */
   claimOf(d: NamespacedDeployment): string | undefined {
@@ -67,47 +100,67 @@ export class DomainClaims {
       throw new ProviderError('conflict', `domain ${host} is held by ${holder.name}.${holder.namespace}`);
     }
     if (!holder) {
-      this.hosts.set(host, { name: fn.name, namespace: fn.namespace });
+      this.reserved.set(host, { name: fn.name, namespace: fn.namespace });
+      this.choose(host);
       this.onChange();
     }
   }
 
-  /** Makes the map agree with what a function now is (status undefined: it is gone). */
+  /** Ends fn's reservations and makes the map agree with what it now is (undefined: gone). */
   settle(fn: FunctionKey, status: FunctionStatus | undefined): void {
-    for (const [host, holder] of this.hosts) {
-      if (holder.name === fn.name && holder.namespace === fn.namespace) this.hosts.delete(host);
-    }
-    const value = status?.annotations?.[DOMAIN_ANNOTATION];
-    if (value !== undefined) this.record(value, fn);
-    this.onChange();
-  }
-
-  /** Rebuilds the whole map from every function the provider runs. */
-  async rebuild(provider: Provider): Promise<void> {
-    this.hosts.clear();
-    for (const namespace of await provider.namespaces()) {
-      for (const fn of await provider.list(namespace)) {
-        const value = fn.annotations?.[DOMAIN_ANNOTATION];
-        if (value !== undefined) this.record(value, fn);
+    for (const [host, holder] of this.reserved) {
+      if (holder.name === fn.name && holder.namespace === fn.namespace) {
+        this.reserved.delete(host);
+        this.choose(host);
       }
     }
+    this.observe(fn, status);
+  }
+
+  /** What the feed says one function now is. */
+  private observe(fn: FunctionKey, status: FunctionStatus | undefined): void {
+    const key = fnKey(fn);
+    const before = this.claimed.get(key);
+    const value = status?.annotations?.[DOMAIN_ANNOTATION];
+    const host = value === undefined ? undefined : this.hostOf(value, fn);
+    if (before !== undefined) {
+      this.claimants.get(before)?.delete(key);
+      if (this.claimants.get(before)?.size === 0) this.claimants.delete(before);
+      this.claimed.delete(key);
+    }
+    if (host !== undefined) {
+      let set = this.claimants.get(host);
+      if (!set) this.claimants.set(host, (set = new Map()));
+      set.set(key, { fn: { name: fn.name, namespace: fn.namespace }, since: status?.createdAt ?? '', key });
+      this.claimed.set(key, host);
+    }
+    if (before !== undefined) this.choose(before);
+    if (host !== undefined && host !== before) this.choose(host);
     this.onChange();
   }
 
-  private record(value: string, fn: FunctionKey): void {
-    let host: string;
+  /** Settles who holds one host: the same answer on every gateway (see the class comment). */
+  private choose(host: string): void {
+    let best: Claimant | undefined;
+    const set = this.claimants.get(host);
+    for (const c of set?.values() ?? []) {
+      if (!best || c.since < best.since || (c.since === best.since && c.key < best.key)) best = c;
+    }
+    if (set && set.size > 1) {
+      this.log.warn({ host, holder: `${best!.fn.name}.${best!.fn.namespace}`, claimants: [...set.keys()] }, 'several functions claim one custom domain; the earliest keeps it');
+    }
+    const holder = best?.fn ?? this.reserved.get(host);
+    if (holder) this.hosts.set(host, holder);
+    else this.hosts.delete(host);
+  }
+
+  private hostOf(value: string, fn: FunctionKey): string | undefined {
     try {
-      host = customDomain(value, this.ownerDomain);
+      return customDomain(value, this.ownerDomain);
     } catch (err) {
       this.log.warn({ fn: `${fn.name}.${fn.namespace}`, err: (err as Error).message }, 'ignoring a custom domain');
-      return;
+      return undefined;
     }
-    const holder = this.hosts.get(host);
-    if (holder && (holder.name !== fn.name || holder.namespace !== fn.namespace)) {
-      this.log.warn({ host, holder: `${holder.name}.${holder.namespace}`, fn: `${fn.name}.${fn.namespace}` }, 'two functions claim one custom domain; the first keeps it');
-      return;
-    }
-    this.hosts.set(host, { name: fn.name, namespace: fn.namespace });
   }
 }
 
@@ -183,6 +236,12 @@ export class ClaimingProvider implements Provider {
   }
   endpoints(name: string, namespace: string): readonly Endpoint[] | undefined {
     return this.inner.endpoints(name, namespace);
+  }
+  onChange(listener: (change: FunctionChange) => void): () => void {
+    return this.inner.onChange(listener);
+  }
+  waitUntilReady(name: string, namespace: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<readonly Endpoint[]> {
+    return this.inner.waitUntilReady(name, namespace, options);
   }
   logs(request: LogRequest): AsyncIterable<LogMessage> {
     return this.inner.logs(request);

@@ -1,21 +1,10 @@
 // Header copying for the proxy, on node's and undici's raw header lists (flat name/value
 // arrays): no header objects are built per call, and names are lower-cased only to test them.
 import type { IncomingMessage } from 'node:http';
+import { hopByHopAnd } from '../../shared/hop-by-hop.js';
 
-/** Headers that describe one connection, not the message: never forwarded (RFC 9110 7.6.1). */
-export const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'expect',
-  'host',
-]);
+/** Never forwarded: the hop-by-hop headers, the Host (the replica's own), and Expect (node answers 100-continue itself). */
+export const HOP_BY_HOP: ReadonlySet<string> = hopByHopAnd('expect', 'host');
 
 /** What the proxy needs to know of a request's headers, read in one pass over rawHeaders. */
 export interface RequestFacts {

@@ -32,7 +32,7 @@ test('2 GB through the proxy: every byte arrives and RSS stays flat', { timeout:
     pump();
   });
   const url = `http://127.0.0.1:${(replica.address() as AddressInfo).port}`;
-  const provider = { endpoints: () => [{ id: 'big', url }] } as unknown as Provider;
+  const provider = { endpoints: () => [{ id: 'big', url }], onChange: () => () => undefined } as unknown as Provider;
   const upstreams = new Upstreams(60_000);
   const gateway = await listen(createProxy({ provider, upstreams, observers: [], defaultNamespace: 'fn', timeoutMs: 60_000, log: silentLogger() }));
   try {

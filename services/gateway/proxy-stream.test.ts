@@ -12,7 +12,8 @@ import { createProxy } from './proxy.js';
 import { Upstreams } from './upstreams.js';
 
 const table = new Map<string, Endpoint[]>();
-const provider = { endpoints: (name: string, ns: string) => table.get(`${name}.${ns}`) } as unknown as Provider;
+// An empty change feed: desired replicas read as 0, so "no ready replica" is a 503 at once.
+const provider = { endpoints: (name: string, ns: string) => table.get(`${name}.${ns}`), onChange: () => () => undefined } as unknown as Provider;
 const calls: Array<[string, number]> = [];
 const servers: http.Server[] = [];
 const upstreams = new Upstreams(60_000);

@@ -10,7 +10,8 @@ import { createApp } from './app.js';
 import type { Endpoint, Provider } from './providers/provider.js';
 
 const table = new Map<string, Endpoint[]>();
-const provider = { endpoints: (name: string, ns: string) => table.get(`${name}.${ns}`) } as unknown as Provider;
+// An empty change feed: desired replicas read as 0, so "no ready replica" is a 503 at once.
+const provider = { endpoints: (name: string, ns: string) => table.get(`${name}.${ns}`), onChange: () => () => undefined } as unknown as Provider;
 const servers: http.Server[] = [];
 let gateway: ReturnType<typeof serve>;
 let base: string;

@@ -6,12 +6,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../shared/logger.js';
 import { observe, observeStart, plain, ProxyCall, type CallContext, type CallObserver } from './proxy-call.js';
 import { forwardHeaders, type RequestFacts } from './proxy-headers.js';
-import type { Provider } from './providers/provider.js';
+import type { Endpoint, Provider } from './providers/provider.js';
+import { awaitReplica, DesiredReplicas, scaledToZero } from './proxy-wait.js';
 import type { Upstreams } from './upstreams.js';
-import type { Endpoint } from './providers/provider.js';
 import type { Waker } from './zero/waker.js';
 
-export { HOP_BY_HOP } from './proxy-headers.js';
 export type { CallObserver } from './proxy-call.js';
 
 export interface ProxyOptions {
@@ -30,6 +29,8 @@ export interface ProxyOptions {
 export interface ProxyHandler {
   (req: IncomingMessage, res: ServerResponse): void;
   forward(req: IncomingMessage, res: ServerResponse, name: string, namespace: string, path: string): void;
+  /** Stops following the provider's change feed. */
+  close(): void;
 }
 
 export const FUNCTION_PREFIX = '/function/';
@@ -40,6 +41,8 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
   const starters = opts.observers.filter((o) => o.started !== undefined);
   const cursors = new Map<string, number>();
   const facts: RequestFacts = { callId: undefined, hasBody: false };
+  const desired = new DesiredReplicas(provider);
+  const waitCtx = { ...ctx, feed: provider, timeoutMs: opts.timeoutMs };
 
   const proxy = function proxy(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
@@ -53,6 +56,7 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
     forward(req, res, name, namespace, path);
   } as ProxyHandler;
   proxy.forward = forward;
+  proxy.close = desired.stop;
   return proxy;
 
   function forward(req: IncomingMessage, res: ServerResponse, name: string, namespace: string, path: string): void {
@@ -61,7 +65,11 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
     const endpoints = name ? provider.endpoints(name, namespace) : undefined;
     if (endpoints === undefined) return plain(res, 404, `function "${name}" not found in namespace "${namespace}"\n`);
     observeStart(starters, fn);
-    if (endpoints.length === 0) return hold(req, res, name, namespace, fn, path, started);
+    if (endpoints.length === 0) {
+      // A function being woken stays with the waker, so its queue limit holds for the whole wake.
+      if (desired.of(fn) === 0 || opts.waker?.isWaking(fn)) return hold(req, res, name, namespace, fn, path, started);
+      return awaitReplica(waitCtx, req, res, name, namespace, fn, started, (ready) => send(req, res, name, namespace, fn, path, started, ready));
+    }
     send(req, res, name, namespace, fn, path, started, endpoints);
   }
 
@@ -81,7 +89,9 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
       if (retryAfterSeconds !== undefined) res.setHeader('retry-after', String(retryAfterSeconds));
       plain(res, status, text);
     };
-    if (opts.waker === undefined) return refuse(503, `function "${fn}" has no ready replica (scaled to zero, starting, or restarting); try again shortly\n`);
+    if (opts.waker === undefined) return scaledToZero(ctx, res, fn, started);
+    // Whatever the caller sends waits in the socket (backpressure) until a replica is there.
+    req.pause();
     opts.waker.hold({ name, namespace, fn, res, refuse, resume: (endpoints) => send(req, res, name, namespace, fn, path, started, endpoints) });
   }
 }

@@ -16,7 +16,7 @@ import type { GatewayConfig } from './config.js';
 import { ClaimingProvider, DomainClaims } from './domains.js';
 import { hostRoutes } from './host-routes.js';
 import { Invocations } from './invocations.js';
-import { DockerProvider } from './providers/docker/provider.js';
+import { startBackend } from './providers/backends.js';
 import type { Provider } from './providers/provider.js';
 import { FUNCTION_PREFIX } from './proxy.js';
 import { Upstreams } from './upstreams.js';
@@ -41,25 +41,19 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   const upstreams = new Upstreams(config.functionTimeoutMs);
   const backend =
     deps.provider ??
-    (await DockerProvider.start({
-      log: log.child({ component: 'docker' }),
-      socketPath: config.dockerSocket,
-      functionHost: config.functionHost,
+    (await startBackend(config.provider, {
+      log: log.child({ component: config.provider.name }),
       instance: config.instance,
       stateDir: config.stateDir,
       startTimeoutMs: config.startTimeoutMs,
       maxReplicas: config.maxReplicas,
       drainTimeoutMs: config.functionTimeoutMs,
       isIdle: upstreams.isIdle,
-      keep: config.zero.keep,
     }));
-  // Custom domains: rebuilt from the functions' annotations, kept current by deploy/update/remove.
+  // Custom domains: from the functions' annotations as the feed shows them (every gateway's writes).
   const claims = new DomainClaims(config.domain, log.child({ component: 'domains' }));
+  const stopClaims = claims.follow(backend);
   const provider = new ClaimingProvider(backend, claims);
-  await claims.rebuild(provider).catch(async (err) => {
-    if (!deps.provider) await backend.close();
-    throw err;
-  });
   const asyncSide = startGatewayAsync(config.async, provider, config.defaultNamespace, log);
   const invocations = new Invocations();
   // This process's call figures for the dashboard: told of every call by the proxy.
@@ -107,6 +101,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
       await closed;
       clearTimeout(cut);
       await zero.stop();
+      proxy.close();
+      stopClaims();
       await upstreams.close();
       await asyncSide.stop();
       await dashboard.stop();

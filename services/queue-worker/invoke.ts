@@ -3,25 +3,14 @@
 // routing, scaling and timeouts as a synchronous one).
 import { request, type Dispatcher } from 'undici';
 import type { AsyncCall, HeaderPairs } from '../../shared/async-message.js';
+import { hopByHopAnd } from '../../shared/hop-by-hop.js';
 
 export type Outcome =
   | { kind: 'response'; status: number; headers: HeaderPairs; body: Buffer; durationMs: number; retryAfter?: string }
   | { kind: 'error'; error: string; durationMs: number };
 
-/** Headers that describe one hop, not the message; never forwarded. */
-export const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'content-length',
-]);
+/** Never forwarded: the hop-by-hop headers, Host and Content-Length (undici sets both for its own hop). */
+export const HOP_BY_HOP: ReadonlySet<string> = hopByHopAnd('host', 'content-length');
 
 export function responseHeaderPairs(headers: Record<string, string | string[] | undefined>): HeaderPairs {
   const out: HeaderPairs = [];

@@ -6,7 +6,7 @@ import { checkCloneUrl, type GitOrigins } from '../../shared/git-origins.js';
 import type { BuildJob, SourceRef } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import { AGGREGATE_CONTEXT, type StatusReporter } from '../../shared/status.js';
-import type { Allowlist } from './allowlist.js';
+import type { Allowlist } from '../../shared/allowlist.js';
 import { type BuildEnqueuer, RedisUnavailable } from './enqueue.js';
 
 export interface AcceptDeps {

@@ -17,7 +17,7 @@ import { hostClients } from '../../shared/status-router.js';
 import { startFakeGitHub, type FakeGitHub } from '../../test/fakes/github-api.js';
 import { startFakeGitLab, type FakeGitLab } from '../../test/fakes/gitlab-api.js';
 import { deleteKeys } from '../../test/helpers/redis-keys.js';
-import { createAllowlist } from './allowlist.js';
+import { createAllowlist } from '../../shared/allowlist.js';
 import { loadWebhooksConfig } from './config.js';
 import { BuildEnqueuer } from './enqueue.js';
 import { Reconciler } from './reconciler.js';

@@ -12,7 +12,7 @@ import { checkCloneUrl, type GitOrigins } from '../../shared/git-origins.js';
 import type { Logger } from '../../shared/logger.js';
 import type { HostClients } from '../../shared/status-router.js';
 import { seqKey } from '../../shared/supersede.js';
-import type { Allowlist } from './allowlist.js';
+import type { Allowlist } from '../../shared/allowlist.js';
 import { defaultBranchHead, NoHostCredentials } from './branch-head.js';
 import type { BuildEnqueuer } from './enqueue.js';
 

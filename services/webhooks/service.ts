@@ -13,7 +13,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
 import { hostClients } from '../../shared/status-router.js';
 import { adminBuildsRoute } from './admin-builds-route.js';
-import { createAllowlist } from './allowlist.js';
+import { createAllowlist } from '../../shared/allowlist.js';
 import { buildLogRoute } from './build-log-route.js';
 import type { WebhooksConfig } from './config.js';
 import { BuildEnqueuer } from './enqueue.js';

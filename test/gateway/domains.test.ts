@@ -281,6 +281,27 @@ describe('custom domains', () => {
     assert.equal(await grab.text(), `domain ${custom} is held by echo.${alice}\n`);
   });
 
+  test('a gateway already running learns another gateway\'s claims through the feed: it routes, refuses and frees them without a restart', async () => {
+    const watcher = await sibling({ GITFAAS_DOMAIN: DOMAIN });
+    const late = `late-${suffix}.example.test`;
+    const image = await fixtureImage('echo');
+    // Claimed through gw after the watcher started.
+    const claimed = await call(gw, 'POST', '/system/functions', { service: 'late', image, namespace: bob, envVars: { VERSION: 'late' }, annotations: { 'com.gitfaas.domain': late } });
+    assert.equal(claimed.status, 202, claimed.text);
+    await waitFor('the watcher to route the new domain', async () => (await request(watcher.url, late, '/')).status === 200, 60_000, 100);
+    assert.equal((await request(watcher.url, late, '/')).json().version, 'late');
+    const grab = await fetch(`${watcher.url}/system/functions`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` },
+      body: JSON.stringify({ service: 'grab2', image, namespace: alice, annotations: { 'com.gitfaas.domain': late } }),
+    });
+    assert.equal(grab.status, 409);
+    assert.equal(await grab.text(), `domain ${late} is held by late.${bob}\n`);
+    // Dropped through gw: the watcher frees it too.
+    assert.equal((await call(gw, 'DELETE', '/system/functions', { functionName: 'late', namespace: bob })).status, 202);
+    await waitFor('the watcher to free the domain', async () => (await request(watcher.url, late, '/')).status === 404, 60_000, 100);
+  });
+
   test('removing the holder frees the domain', async () => {
     assert.equal((await call(gw, 'DELETE', '/system/functions', { functionName: 'echo', namespace: alice })).status, 202);
     const gone = await at(custom, '/x');

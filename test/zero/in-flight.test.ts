@@ -17,9 +17,10 @@ before(async () => {
 after(() => gw?.stop());
 
 test('a call in flight longer than zero-duration keeps the function up', async () => {
-  await deployAndWait(gw, { service: 'slow', image, labels: zeroLabels('1s') });
-  // Four zero-durations, with the idler looking ten times a second.
-  const slow = invoke(gw, `slow.${gw.namespace}/long?sleep=4000`);
+  await deployAndWait(gw, { service: 'slow', image, labels: zeroLabels('2s') });
+  // Three zero-durations, with the idler looking ten times a second (2 s of slack for the
+  // call to reach the gateway on a loaded machine).
+  const slow = invoke(gw, `slow.${gw.namespace}/long?sleep=6000`);
   let done = false;
   const seen: number[] = [];
   void slow.finally(() => (done = true));

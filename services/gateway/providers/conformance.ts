@@ -2,7 +2,8 @@
 // a Kubernetes provider would call it the same way). It talks only through provider.ts.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ProviderError, type Provider, type ProviderErrorCode } from './provider.js';
+import { waitFor } from '../../../test/helpers/wait.js';
+import { ProviderError, type Endpoint, type FunctionChange, type Provider, type ProviderErrorCode } from './provider.js';
 
 export interface ConformanceSetup {
   provider: Provider;
@@ -10,8 +11,14 @@ export interface ConformanceSetup {
   image: string;
   /** A fresh namespace nobody else uses. */
   namespace: string;
+  /** A second provider against the same backend, as another gateway replica would hold; closed by cleanup. */
+  another(): Promise<Provider>;
+  /** Makes one replica die as a crash would (the backend starts or replaces it again). */
+  killReplica(endpoint: Endpoint): Promise<void>;
   cleanup(): Promise<void>;
 }
+
+const about = (name: string) => (c: FunctionChange) => ('function' in c ? c.function.name : c.name) === name;
 
 async function rejectsWith(work: Promise<unknown>, code: ProviderErrorCode): Promise<void> {
   await assert.rejects(work, (err: unknown) => err instanceof ProviderError && err.code === code);
@@ -90,6 +97,79 @@ export function providerConformance(backend: string, setup: () => Promise<Confor
     await rejectsWith(provider.updateSecret({ name: 'nope', namespace, value: 'w' }), 'not_found');
     await provider.removeSecret('k', namespace);
     assert.deepEqual(await provider.listSecrets(namespace), []);
+  });
+
+  test(`${backend}: the feed tells this and another gateway of added, changed, ready and removed, and replays to a late subscriber`, async () => {
+    const { provider, image, namespace } = s;
+    const other = await s.another();
+    const here: FunctionChange[] = [];
+    const there: FunctionChange[] = [];
+    const offHere = provider.onChange((c) => about('feed')(c) && here.push(c));
+    const offThere = other.onChange((c) => about('feed')(c) && there.push(c));
+    await provider.deploy({ service: 'feed', image, namespace, annotations: { v: '1' } });
+    // This gateway's own writes are in its feed by the time the call returns.
+    assert.equal(here[0]?.kind, 'added');
+    assert.ok(here.some((c) => c.kind === 'ready' && c.ready === 1));
+    // The other gateway learns it from the backend's watch.
+    await waitFor('the other gateway to see feed ready', async () => there.some((c) => c.kind === 'ready' && c.ready === 1), 60_000);
+    assert.equal(there[0]?.kind, 'added');
+    await provider.update({ service: 'feed', image, namespace, annotations: { v: '2' } });
+    const changedV2 = (c: FunctionChange) => c.kind === 'changed' && c.function.annotations?.v === '2';
+    assert.ok(here.some(changedV2));
+    await waitFor('the other gateway to see the update', async () => there.some(changedV2), 60_000);
+    const replay: FunctionChange[] = [];
+    other.onChange((c) => about('feed')(c) && replay.push(c))();
+    assert.equal(replay[0]?.kind, 'added');
+    assert.equal(replay[0]?.kind === 'added' && replay[0].function.annotations?.v, '2');
+    assert.deepEqual(replay[1], { kind: 'ready', name: 'feed', namespace, ready: 1 });
+    await provider.remove('feed', namespace);
+    assert.deepEqual(here.at(-1), { kind: 'removed', name: 'feed', namespace });
+    await waitFor('the other gateway to see the removal', async () => there.at(-1)?.kind === 'removed', 60_000);
+    offHere();
+    offThere();
+    const after = here.length;
+    await provider.deploy({ service: 'feed', image, namespace });
+    await provider.remove('feed', namespace);
+    assert.equal(here.length, after, 'an unsubscribed listener hears nothing more');
+  });
+
+  test(`${backend}: waitUntilReady resolves at once, on scale-up (here and on another gateway), and rejects on timeout, abort, unknown and removal`, async () => {
+    const { provider, image, namespace } = s;
+    const other = await s.another();
+    await provider.deploy({ service: 'wait', image, namespace });
+    assert.equal((await provider.waitUntilReady('wait', namespace, { timeoutMs: 1000 })).length, 1);
+    await rejectsWith(provider.waitUntilReady('ghost', namespace, { timeoutMs: 1000 }), 'not_found');
+    await provider.scale('wait', namespace, 0);
+    await rejectsWith(provider.waitUntilReady('wait', namespace, { timeoutMs: 200 }), 'timeout');
+    const abort = new AbortController();
+    const aborted = provider.waitUntilReady('wait', namespace, { timeoutMs: 60_000, signal: abort.signal });
+    abort.abort(new Error('caller gone'));
+    await assert.rejects(aborted, /caller gone/);
+    await waitFor('the other gateway to see wait at zero', async () => other.endpoints('wait', namespace)?.length === 0, 60_000);
+    const waitingHere = provider.waitUntilReady('wait', namespace, { timeoutMs: 60_000 });
+    const waitingThere = other.waitUntilReady('wait', namespace, { timeoutMs: 60_000 });
+    await provider.scale('wait', namespace, 1);
+    assert.equal((await waitingHere).length, 1);
+    assert.equal((await waitingThere).length, 1);
+    await provider.scale('wait', namespace, 0);
+    const removed = rejectsWith(provider.waitUntilReady('wait', namespace, { timeoutMs: 60_000 }), 'not_found');
+    await provider.remove('wait', namespace);
+    await removed;
+  });
+
+  test(`${backend}: a replica that dies leaves the endpoints, the feed says so, and it comes back`, async () => {
+    const { provider, image, namespace } = s;
+    await provider.deploy({ service: 'crash', image, namespace });
+    const readies: number[] = [];
+    const off = provider.onChange((c) => c.kind === 'ready' && c.name === 'crash' && readies.push(c.ready));
+    await s.killReplica(provider.endpoints('crash', namespace)![0]);
+    await waitFor('the dead replica to leave the endpoints', async () => readies.includes(0), 60_000);
+    const back = await provider.waitUntilReady('crash', namespace, { timeoutMs: 60_000 });
+    assert.equal(back.length, 1);
+    assert.equal((await fetch(back[0].url)).status, 200);
+    assert.equal(readies.at(-1), 1);
+    off();
+    await provider.remove('crash', namespace);
   });
 
   test(`${backend}: remove takes the function away`, async () => {

@@ -3,59 +3,14 @@
 // (faas-provider/types); no Docker or Kubernetes type crosses this file. Docker
 // (docker/) and Kubernetes (kubernetes/) implement it side by side and pass the same
 // conformance suite.
+import type { FunctionDeployment, FunctionStatus, LogMessage, Secret } from '../../../shared/openfaas-types.js';
 
-export interface FunctionResources {
-  /** Kubernetes-style quantity, e.g. "128Mi", "1Gi". */
-  memory?: string;
-  /** Kubernetes-style quantity, e.g. "500m", "1". */
-  cpu?: string;
-}
-
-/** The body of POST/PUT /system/functions (OpenFaaS FunctionDeployment). */
-export interface FunctionDeployment {
-  service: string;
-  image: string;
-  namespace?: string;
-  envProcess?: string;
-  envVars?: Record<string, string>;
-  constraints?: string[];
-  secrets?: string[];
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  limits?: FunctionResources;
-  requests?: FunctionResources;
-  readOnlyRootFilesystem?: boolean;
-}
+// The wire types are shared with the deployer and the queue-worker (shared/); re-exported
+// here so backends import the whole contract from one file.
+export type { FunctionDeployment, FunctionResources, FunctionStatus, FunctionUsage, LogMessage, Secret } from '../../../shared/openfaas-types.js';
 
 /** A deployment whose namespace has been settled by the gateway. */
 export type NamespacedDeployment = FunctionDeployment & { namespace: string };
-
-export interface FunctionUsage {
-  cpu?: number;
-  totalMemoryBytes?: number;
-}
-
-/** GET /system/functions items (OpenFaaS FunctionStatus). */
-export interface FunctionStatus {
-  name: string;
-  image: string;
-  namespace: string;
-  envProcess?: string;
-  envVars?: Record<string, string>;
-  constraints?: string[];
-  secrets?: string[];
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  limits?: FunctionResources;
-  requests?: FunctionResources;
-  readOnlyRootFilesystem?: boolean;
-  invocationCount: number;
-  /** Desired replicas. OpenFaaS omits the key at 0 (omitempty); the HTTP layer does too. */
-  replicas: number;
-  availableReplicas: number;
-  createdAt?: string;
-  usage?: FunctionUsage;
-}
 
 /** One ready replica the gateway can send a request to. */
 export interface Endpoint {
@@ -73,21 +28,6 @@ export interface LogRequest {
   tail?: number;
   since?: Date;
   signal: AbortSignal;
-}
-
-/** One line of GET /system/logs (faas-provider/logs.Message). */
-export interface LogMessage {
-  name: string;
-  namespace: string;
-  instance: string;
-  timestamp: string;
-  text: string;
-}
-
-export interface Secret {
-  name: string;
-  namespace: string;
-  value?: string;
 }
 
 export type ProviderErrorCode = 'invalid' | 'not_found' | 'conflict' | 'image' | 'timeout' | 'unavailable';
@@ -133,29 +73,11 @@ export interface Provider {
   createSecret(secret: Secret): Promise<void>;
   updateSecret(secret: Secret): Promise<void>;
   removeSecret(name: string, namespace: string): Promise<void>;
-  /** Stops watching the backend; leaves the replicas running. */
-  close(): Promise<void>;
-}
-
-/**
- * What changed about one function, as a backend sees it (its own writes and everyone
- * else's: another gateway replica, kubectl, a replica dying). `added` and `changed` carry
- * the function's status as `get` would answer it; `ready` says how many replicas now take
- * traffic.
- */
-export type FunctionChange =
-  | { kind: 'added' | 'changed'; function: FunctionStatus }
-  | { kind: 'removed'; name: string; namespace: string }
-  | { kind: 'ready'; name: string; namespace: string; ready: number };
-
-/**
- * The change feed and readiness wait a second backend and several gateways need (issue 9
- * §1). To be merged into Provider once the Docker backend implements it.
- */
-export interface ProviderFeed {
   /**
    * Calls `listener` for every change from now on, synchronously and in order; returns the
-   * unsubscribe function. A new subscriber is first told `added` for every function known.
+   * unsubscribe function. A new subscriber is first told `added` for every function known
+   * (and `ready` for those with ready replicas), so it sees what it would have seen had it
+   * been there from the start. Backends build it on change-feed.ts.
    */
   onChange(listener: (change: FunctionChange) => void): () => void;
   /**
@@ -164,4 +86,21 @@ export interface ProviderFeed {
    * or removed meanwhile, timeout after `timeoutMs`, and the signal's reason when aborted.
    */
   waitUntilReady(name: string, namespace: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<readonly Endpoint[]>;
+  /** Stops watching the backend; leaves the replicas running. Pending waits reject (unavailable). */
+  close(): Promise<void>;
 }
+
+/**
+ * What changed about one function, as a backend sees it (its own writes and everyone
+ * else's: another gateway replica, kubectl, a replica dying). `added` and `changed` carry
+ * the function's status as `get` would answer it (`changed` only when more than the replica
+ * counters moved); `ready` says how many replicas now take traffic, whenever that number
+ * changes.
+ */
+export type FunctionChange =
+  | { kind: 'added' | 'changed'; function: FunctionStatus }
+  | { kind: 'removed'; name: string; namespace: string }
+  | { kind: 'ready'; name: string; namespace: string; ready: number };
+
+/** The feed part of the contract alone, for code that needs nothing else. */
+export type ProviderFeed = Pick<Provider, 'onChange' | 'waitUntilReady'>;

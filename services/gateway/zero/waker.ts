@@ -6,7 +6,7 @@
 // call 502 with the backend's reason, as soon as the backend gives up.
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../../../shared/logger.js';
-import type { Endpoint, Provider, ProviderFeed } from '../providers/provider.js';
+import { ProviderError, type Endpoint, type Provider } from '../providers/provider.js';
 
 /** One call the proxy hands over because its function has no ready replica. */
 export interface HeldCall {
@@ -22,7 +22,7 @@ export interface HeldCall {
 }
 
 export interface WakerOptions {
-  provider: Provider & Partial<ProviderFeed>;
+  provider: Provider;
   /** GITFAAS_WAKE_QUEUE_LIMIT */
   queueLimit: number;
   /** The function timeout: the longest a call is held. */
@@ -39,9 +39,6 @@ interface Wake {
 class WakeTimeout extends Error {
   override name = 'WakeTimeout';
 }
-
-/** How often readiness is looked at when the provider has no change feed to wait on. */
-const POLL_MS = 5;
 
 export class Waker {
   private readonly wakes = new Map<string, Wake>();
@@ -122,35 +119,24 @@ export class Waker {
     return endpoints;
   }
 
-  /** Ready endpoints as soon as there are some; rejects when `scaled` fails first. */
+  /** Ready endpoints as soon as there are some (the provider's readiness wait); rejects when `scaled` fails first. */
   private ready(name: string, namespace: string, deadline: number, scaled: Promise<void> | undefined): Promise<readonly Endpoint[]> {
-    const { provider } = this.opts;
-    return new Promise((resolve, reject) => {
-      let done = false;
-      scaled?.catch((err: unknown) => {
-        if (!done) {
-          done = true;
-          reject(err);
-        }
+    const stop = new AbortController();
+    const waited = this.opts.provider
+      .waitUntilReady(name, namespace, { timeoutMs: Math.max(1, deadline - Date.now()), signal: stop.signal })
+      .catch((err: unknown) => {
+        if (err instanceof ProviderError && err.code === 'timeout') throw new WakeTimeout(`no replica was ready within ${this.opts.timeoutMs / 1000} s`);
+        if (err instanceof ProviderError && err.code === 'not_found') throw new Error(`function "${name}.${namespace}" was removed`);
+        throw err;
       });
-      const look = (): void => {
-        if (done) return;
-        const endpoints = provider.endpoints(name, namespace);
-        if (endpoints === undefined) {
-          done = true;
-          return reject(new Error(`function "${name}.${namespace}" was removed`));
-        }
-        if (endpoints.length > 0) {
-          done = true;
-          return resolve(endpoints);
-        }
-        if (Date.now() >= deadline) {
-          done = true;
-          return reject(new WakeTimeout(`no replica was ready within ${this.opts.timeoutMs / 1000} s`));
-        }
-        setTimeout(look, POLL_MS);
-      };
-      look();
-    });
+    if (scaled === undefined) return waited;
+    const failed = scaled.then(
+      () => new Promise<never>(() => undefined),
+      (err: unknown) => {
+        stop.abort(err);
+        throw err;
+      },
+    );
+    return Promise.race([waited, failed]);
   }
 }

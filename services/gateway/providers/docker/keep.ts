@@ -10,7 +10,8 @@
 import type Docker from 'dockerode';
 import type { ReplicaCache, Replica } from './replicas.js';
 
-export type KeepMode = 'paused' | 'stopped' | 'removed';
+export const KEEP_MODES = ['paused', 'stopped', 'removed'] as const;
+export type KeepMode = (typeof KEEP_MODES)[number];
 
 /** Seconds a stopping replica gets to finish after SIGTERM (nothing is in flight by then). */
 const STOP_GRACE_S = 5;

@@ -14,9 +14,11 @@ import { ReplicaCache, type Replica } from './replicas.js';
 import { SecretStore } from './secrets.js';
 import { cloneOptions, createOptions, initialReplicas, validateDeployment } from './spec.js';
 import { desired, generationNow, newest, notFound, status } from './status.js';
+import { ChangeFeed } from '../change-feed.js';
 import {
   ProviderError,
   type Endpoint,
+  type FunctionChange,
   type FunctionStatus,
   type LogMessage,
   type LogRequest,
@@ -52,6 +54,7 @@ export class DockerProvider implements Provider {
   private readonly docker: Docker;
   private readonly cache: ReplicaCache;
   private readonly secrets: SecretStore;
+  private readonly feed: ChangeFeed;
   private readonly locks = new Map<string, Promise<unknown>>();
   /**
    * What the last replica of a function that failed to start printed (the container itself is
@@ -62,7 +65,16 @@ export class DockerProvider implements Provider {
 
   private constructor(private readonly opts: DockerProviderOptions) {
     this.docker = opts.docker ?? dockerEngine(opts.socketPath);
-    this.cache = new ReplicaCache(this.docker, opts.log, opts.functionHost, opts.instance ?? 'default');
+    this.feed = new ChangeFeed(
+      (name, namespace) => this.endpoints(name, namespace),
+      (err) => opts.log.error({ err }, 'a change-feed listener failed'),
+    );
+    // Every change to the cache (this gateway's writes and Docker's events: another gateway
+    // on the engine, a replica dying or coming back) reaches the feed.
+    this.cache = new ReplicaCache(this.docker, opts.log, opts.functionHost, opts.instance ?? 'default', (name, namespace) => {
+      const fn = this.cache.get(name, namespace);
+      this.feed.observe(name, namespace, fn && status(fn));
+    });
     this.secrets = new SecretStore(path.join(opts.stateDir, 'secrets'));
   }
 
@@ -103,7 +115,16 @@ export class DockerProvider implements Provider {
   }
 
   async close(): Promise<void> {
+    this.feed.close();
     await this.cache.close();
+  }
+
+  onChange(listener: (change: FunctionChange) => void): () => void {
+    return this.feed.onChange(listener);
+  }
+
+  waitUntilReady(name: string, namespace: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<readonly Endpoint[]> {
+    return this.feed.waitUntilReady(name, namespace, options);
   }
 
   endpoints(name: string, namespace: string): readonly Endpoint[] | undefined {

@@ -52,6 +52,8 @@ export class ReplicaCache {
     private readonly functionHost: string,
     /** Only this instance's containers are listed, watched and restarted. */
     private readonly instance: string,
+    /** Told, synchronously, whenever anything about a function's replicas changed (the change feed listens). */
+    private readonly touched: (name: string, namespace: string) => void = () => undefined,
   ) {}
 
   /** Reads every gitfaas container from Docker, then follows Docker's events. */
@@ -174,6 +176,7 @@ export class ReplicaCache {
       if (r.ready && !r.leaving && !r.kept && r.running && r.url && r.role === 'replica') endpoints.push({ id: r.id, url: r.url });
     }
     fn.endpoints = endpoints;
+    this.touched(replica.name, replica.namespace);
   }
 
   /** Forgets a container gitfaas removed (its destroy event may come later). */
@@ -185,8 +188,10 @@ export class ReplicaCache {
     const fn = this.functions.get(k);
     if (!fn) return;
     fn.replicas.delete(id);
-    if (fn.replicas.size === 0) this.functions.delete(k);
-    else this.refresh(replica);
+    if (fn.replicas.size === 0) {
+      this.functions.delete(k);
+      this.touched(replica.name, replica.namespace);
+    } else this.refresh(replica);
   }
 
   /** Rebuilds the picture from Docker; starts again replicas found stopped. */

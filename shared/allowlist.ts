@@ -1,13 +1,15 @@
-// Which repository owners may build here: GITFAAS_CUSTOMERS (inline) or
+// Which repository owners may build here (webhooks) or sign in (dashboard): GITFAAS_CUSTOMERS (inline) or
 // GITFAAS_CUSTOMERS_FILE (one login per line, '#' comments), compared case-insensitively
 // as GitHub and GitLab logins are. A plain `alice` allows alice on both hosts;
 // `github:alice` or `gitlab:alice` allows her on that host only. The file is re-read
 // whenever its mtime or size changes, so an operator edits it without a restart; if it
 // becomes unreadable, nobody is allowed (fail closed) and the reason is logged.
 import { statSync, readFileSync } from 'node:fs';
-import type { Logger } from '../../shared/logger.js';
-import type { Scm } from '../../shared/names.js';
-import type { WebhooksConfig } from './config.js';
+import type { Logger } from './logger.js';
+import type { Scm } from './names.js';
+
+/** Where the allowed logins come from (the webhooks' and the dashboard's configs both read GITFAAS_CUSTOMERS[_FILE]). */
+export type CustomersSource = { kind: 'anyone' } | { kind: 'list'; logins: string } | { kind: 'file'; path: string };
 
 export function parseLogins(text: string): Set<string> {
   return new Set(
@@ -27,7 +29,7 @@ function listed(logins: Set<string>, login: string, scm: Scm): boolean {
   return logins.has(lower) || logins.has(`${scm}:${lower}`);
 }
 
-export function createAllowlist(source: WebhooksConfig['customers'], log: Logger): Allowlist {
+export function createAllowlist(source: CustomersSource, log: Logger): Allowlist {
   if (source.kind === 'anyone') {
     log.warn('neither GITFAAS_CUSTOMERS nor GITFAAS_CUSTOMERS_FILE is set: every repository owner may build');
     return { allows: () => true };
