@@ -19,6 +19,7 @@ import {
 } from '../../shared/config.js';
 import { DEFAULT_NAMESPACE, dnsLabelProblem, isDnsLabel } from '../../shared/names.js';
 import { asyncGatewayEnv, asyncGatewaySettings } from './async-config.js';
+import { autoscaleEnv, autoscaleProblem, autoscaleSettings } from './autoscale/config.js';
 import { DASHBOARD_SECRET_VARS, dashboardEnv, dashboardSettings } from '../dashboard/config.js';
 
 const namespaceVar = z
@@ -68,6 +69,11 @@ const schema = z
     GITFAAS_METRICS: booleanVar(true),
     ...asyncGatewayEnv,
     ...dashboardEnv,
+    ...autoscaleEnv,
+  })
+  .superRefine((env, ctx) => {
+    const problem = autoscaleProblem(env);
+    if (problem) ctx.addIssue({ code: 'custom', path: [problem.variable], message: problem.message });
   })
   .transform((env) => ({
     bind: env.GITFAAS_BIND,
@@ -98,6 +104,8 @@ const schema = z
     async: asyncGatewaySettings(env),
     /** The web dashboard at /ui/ (services/dashboard). */
     dashboard: dashboardSettings(env),
+    /** The autoscaler (services/gateway/autoscale): GITFAAS_AUTOSCALE*. */
+    autoscale: autoscaleSettings(env),
   }));
 
 export type GatewayConfig = z.output<typeof schema>;

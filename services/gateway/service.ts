@@ -11,6 +11,7 @@ import type { RunningService } from '../../shared/run-service.js';
 import { CallStats } from '../dashboard/call-stats.js';
 import { createDashboard } from '../dashboard/dashboard.js';
 import { createApp } from './app.js';
+import { startAutoscaling } from './autoscale/start.js';
 import { startGatewayAsync } from './async-service.js';
 import type { GatewayConfig } from './config.js';
 import { ClaimingProvider, DomainClaims } from './domains.js';
@@ -63,7 +64,9 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   const dashboard = createDashboard({ ...config, settings: config.dashboard, provider, invocations, callStats, asyncLink: asyncSide.link, log: log.child({ component: 'dashboard' }) });
   const registry = deps.registry ?? new Registry();
   if (!deps.registry) collectDefaultMetrics({ register: registry });
-  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, registry, observers: [callStats], extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
+  const autoscaling = startAutoscaling({ settings: config.autoscale, provider, instance: config.instance, maxReplicas: config.maxReplicas, log: log.child({ component: 'autoscaler' }) });
+  const observers = autoscaling.observer ? [callStats, autoscaling.observer] : [callStats];
+  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, registry, observers, explainScaling: autoscaling.explain, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
   const listener = getRequestListener(app.fetch);
   const byHost = hostRoutes({ domain: config.domain, bareLabels: config.bareLabels, trustProxy: config.trustProxy, claims, provider, proxy, log });
   const server = createServer((req, res) => {
@@ -79,6 +82,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
       resolve();
     });
   }).catch((err) => {
+    void autoscaling.stop();
     void provider.close();
     void asyncSide.stop();
     throw new Error(`cannot listen on ${config.bind}:${config.port} (${(err as Error).message}): set GITFAAS_GATEWAY_PORT or GITFAAS_BIND`, { cause: err });
@@ -100,6 +104,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
       const cut = setTimeout(() => server.closeAllConnections(), 5_000);
       await closed;
       clearTimeout(cut);
+      await autoscaling.stop();
       await upstreams.close();
       await asyncSide.stop();
       await dashboard.stop();
