@@ -40,6 +40,8 @@ interface FunctionState {
   since: number;
   history: Need[];
   lastScale?: Explanation['lastScale'];
+  /** The count last seen or set by the autoscaler: another value was set by someone else. */
+  seen?: number;
   /** What was last logged: logs say a decision when it changes. */
   logged?: string;
   scaling?: Promise<void>;
@@ -137,6 +139,13 @@ export class Autoscaler {
       this.states.set(fn, state);
     }
     if (state.scaling) return; // the previous decision is still being carried out
+    // A count set by someone else (the scale API, the waker) is kept for a whole stable
+    // window before the autoscaler scales it down: a fresh watch.
+    if (state.seen !== undefined && state.seen !== f.replicas) {
+      state.since = now;
+      state.history = [];
+    }
+    state.seen = f.replicas;
     const owned = f.labels?.[OWNER_LABEL] !== undefined && settings.quotaReplicas < this.opts.maxReplicas;
     const limit = owned ? settings.quotaReplicas : this.opts.maxReplicas;
     const limitName = owned ? 'the quota replicasPerFunction (GITFAAS_QUOTA_REPLICAS)' : 'GITFAAS_MAX_REPLICAS';
@@ -156,6 +165,7 @@ export class Autoscaler {
     if (d.replicas !== f.replicas) {
       const from = f.replicas;
       const to = d.replicas;
+      state.seen = to;
       state.lastScale = { from, to, reason: d.reason, at: new Date(now).toISOString() };
       const scaling = this.opts.provider
         .scale(f.name, f.namespace, to)
