@@ -41,6 +41,8 @@ export interface AppOptions {
   observers?: CallObserver[];
   /** The process's one metrics registry, served at /metrics; made here when not given. */
   registry?: Registry;
+  /** The autoscaler's explanation of a function's replica count, shown by GET /system/function/<name>. */
+  explainScaling?: (name: string, namespace: string) => Promise<object | undefined>;
   /** More route groups, mounted at the root before the 404 handler. */
   extraRoutes?: Hono<any>[];
   /** Holds calls to a function at zero while it wakes (zero/waker.ts); without it they get 503. */
@@ -97,7 +99,7 @@ export function createApp(opts: AppOptions): GatewayApp {
   );
   app.use('/metrics', auth);
   app.get('/metrics', async (c) => c.text(await metrics.metrics(), 200, { 'Content-Type': metrics.contentType }));
-  app.route('/', systemRoutes({ provider, invocations, defaultNamespace: config.defaultNamespace, maxReplicas: config.maxReplicas, version: GATEWAY_VERSION }));
+  app.route('/', systemRoutes({ provider, invocations, defaultNamespace: config.defaultNamespace, maxReplicas: config.maxReplicas, version: GATEWAY_VERSION, explainScaling: opts.explainScaling }));
   app.all('/function/*', (c) => {
     proxy(c.env.incoming, c.env.outgoing);
     return RESPONSE_ALREADY_SENT;

@@ -21,6 +21,7 @@ import { DEFAULT_NAMESPACE, dnsLabelProblem, isDnsLabel } from '../../shared/nam
 import { loadBackendConfig, type BackendConfig } from './providers/backends.js';
 import { asyncGatewayEnv, asyncGatewaySettings } from './async-config.js';
 import { zeroEnv, zeroSettings } from './zero/config.js';
+import { autoscaleEnv, autoscaleProblem, autoscaleSettings } from './autoscale/config.js';
 import { DASHBOARD_SECRET_VARS, dashboardEnv, dashboardSettings } from '../dashboard/config.js';
 
 const namespaceVar = z
@@ -69,6 +70,11 @@ const schema = z
     ...asyncGatewayEnv,
     ...dashboardEnv,
     ...zeroEnv,
+    ...autoscaleEnv,
+  })
+  .superRefine((env, ctx) => {
+    const problem = autoscaleProblem(env);
+    if (problem) ctx.addIssue({ code: 'custom', path: [problem.variable], message: problem.message });
   })
   .transform((env) => ({
     bind: env.GITFAAS_BIND,
@@ -99,6 +105,8 @@ const schema = z
     dashboard: dashboardSettings(env),
     /** The idler and the waker (zero/): GITFAAS_ZERO_TICK_MS, GITFAAS_WAKE_QUEUE_LIMIT. */
     zero: zeroSettings(env),
+    /** The autoscaler (services/gateway/autoscale): GITFAAS_AUTOSCALE*. */
+    autoscale: autoscaleSettings(env),
   }));
 
 export type GatewayConfig = z.output<typeof schema> & {

@@ -11,6 +11,7 @@ import type { RunningService } from '../../shared/run-service.js';
 import { CallStats } from '../dashboard/call-stats.js';
 import { createDashboard } from '../dashboard/dashboard.js';
 import { createApp } from './app.js';
+import { startAutoscaling } from './autoscale/start.js';
 import { startGatewayAsync } from './async-service.js';
 import type { GatewayConfig } from './config.js';
 import { ClaimingProvider, DomainClaims } from './domains.js';
@@ -62,7 +63,9 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   const registry = deps.registry ?? new Registry();
   if (!deps.registry) collectDefaultMetrics({ register: registry });
   const zero = startScaleToZero(config.zero, provider, config.functionTimeoutMs, log.child({ component: 'zero' }));
-  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, registry, observers: [callStats, zero.activity], waker: zero.waker, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
+  const autoscaling = startAutoscaling({ settings: config.autoscale, provider, instance: config.instance, maxReplicas: config.maxReplicas, log: log.child({ component: 'autoscaler' }) });
+  const observers = autoscaling.observer ? [callStats, zero.activity, autoscaling.observer] : [callStats, zero.activity];
+  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, registry, observers, waker: zero.waker, explainScaling: autoscaling.explain, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
   const listener = getRequestListener(app.fetch);
   const byHost = hostRoutes({ domain: config.domain, bareLabels: config.bareLabels, trustProxy: config.trustProxy, claims, provider, proxy, log });
   const server = createServer((req, res) => {
@@ -78,6 +81,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
       resolve();
     });
   }).catch((err) => {
+    void autoscaling.stop();
     void provider.close();
     void asyncSide.stop();
     void zero.stop();
@@ -100,6 +104,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
       const cut = setTimeout(() => server.closeAllConnections(), 5_000);
       await closed;
       clearTimeout(cut);
+      await autoscaling.stop();
       await zero.stop();
       proxy.close();
       stopClaims();
