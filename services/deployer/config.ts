@@ -1,6 +1,6 @@
 // Deployer configuration, read once from the environment (docs/configuration.md, "Deployer").
-import path from 'node:path';
 import { z } from 'zod';
+import { adminCredentialsEnv, adminPasswordFile } from '../../shared/admin-credentials.js';
 import { bareLabelsVar } from '../../shared/owner-labels.js';
 import { DEFAULT_BUILD_HISTORY_TTL_MS } from '../../shared/build-history.js';
 import { DEFAULT_BUILD_LOG_TTL_MS } from '../../shared/build-logs.js';
@@ -33,8 +33,7 @@ const schema = z
     GITFAAS_DEPLOYER_CONCURRENCY: positiveIntVar(4),
     GITFAAS_GATEWAY_URL: urlVar('http://127.0.0.1:8080'),
     GITFAAS_PUBLIC_URL: urlVar().optional(),
-    GITFAAS_ADMIN_USER: z.string().min(1, 'expected a user name').default('admin'),
-    GITFAAS_ADMIN_PASSWORD: z.string().optional(),
+    ...adminCredentialsEnv,
     GITFAAS_DEPLOY_READY_TIMEOUT_MS: durationMsVar(120_000),
     GITFAAS_BUILD_LOG_TTL: durationVar(DEFAULT_BUILD_LOG_TTL_MS),
     GITFAAS_BUILD_HISTORY_TTL: durationVar(DEFAULT_BUILD_HISTORY_TTL_MS),
@@ -72,7 +71,7 @@ const schema = z
       adminUser: env.GITFAAS_ADMIN_USER,
       /** Given, or read from the gateway's generated file when first needed. */
       adminPassword: env.GITFAAS_ADMIN_PASSWORD,
-      adminPasswordFile: path.join(env.GITFAAS_STATE_DIR, 'admin-password'),
+      adminPasswordFile: adminPasswordFile(env.GITFAAS_STATE_DIR),
       readyTimeoutMs: env.GITFAAS_DEPLOY_READY_TIMEOUT_MS,
       /** The deployer writes the deploy section of the build log and ends it. */
       buildLogTtlMs: env.GITFAAS_BUILD_LOG_TTL,

@@ -12,7 +12,7 @@ import { claimDeploy, isSuperseded, seqKey, supersededText } from '../../shared/
 import { tenancyProblems, type Quotas } from '../../shared/tenancy.js';
 import { deployFailure, fitDescription } from './deploy-failure.js';
 import type { FunctionStatus } from '../../shared/openfaas-types.js';
-import type { GatewayClient } from './gateway-client.js';
+import type { GatewayClient } from '../../shared/gateway-client.js';
 import { LABEL, heldByAnotherRepository, staleFunctions, toDeployment } from './deployment.js';
 import { missingSecrets } from './missing-secrets.js';
 import { recordLive, rolledBack } from './rollback-hold.js';

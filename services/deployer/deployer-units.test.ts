@@ -5,7 +5,7 @@ import type { BuildJob } from '../../shared/jobs.js';
 import { LABEL, heldByAnotherRepository, staleFunctions, toDeployment } from './deployment.js';
 import { loadDeployerConfig } from './config.js';
 import { functionUrlFor } from './function-url.js';
-import { GatewayClient } from './gateway-client.js';
+import { GatewayClient } from '../../shared/gateway-client.js';
 
 const build: BuildJob = {
   kind: 'push',

@@ -3,7 +3,7 @@
 // does not is not deployed: without this check the Docker provider's bind mount would
 // create an empty directory in the secret's place and the function would start broken.
 import type { DeployJob } from '../../shared/jobs.js';
-import type { GatewayClient } from './gateway-client.js';
+import type { GatewayClient } from '../../shared/gateway-client.js';
 
 /** One line per function naming secrets its namespace lacks; empty when all exist. */
 export async function missingSecrets(job: DeployJob, gateway: Pick<GatewayClient, 'secretNames'>): Promise<Record<string, string>> {

@@ -2,7 +2,7 @@
 // the function answers a request through the gateway. "Answers" means any HTTP answer
 // from the function itself: 502/503/504 (and no answer) are the gateway saying it could not
 // reach a replica; a 4xx or 500 from the handler still proves the new code is up.
-import type { GatewayClient } from './gateway-client.js';
+import type { GatewayClient } from '../../shared/gateway-client.js';
 
 const NOT_ANSWERING = new Set([0, 502, 503, 504]);
 

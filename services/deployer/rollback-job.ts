@@ -10,7 +10,7 @@ import type { Logger } from '../../shared/logger.js';
 import { AGGREGATE_CONTEXT, type StatusReporter } from '../../shared/status.js';
 import { seqKey } from '../../shared/supersede.js';
 import { toDeployment } from './deployment.js';
-import type { GatewayClient } from './gateway-client.js';
+import type { GatewayClient } from '../../shared/gateway-client.js';
 import { waitUntilAnswering } from './readiness.js';
 import { withRepoLock } from './repo-lock.js';
 

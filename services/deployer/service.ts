@@ -13,7 +13,7 @@ import { hostClients } from '../../shared/status-router.js';
 import type { DeployerConfig } from './config.js';
 import { runDeploy, type DeployOutcome } from './deploy-job.js';
 import { functionUrlFor } from './function-url.js';
-import { GatewayClient } from './gateway-client.js';
+import { GatewayClient } from '../../shared/gateway-client.js';
 import { startRollbackWorker } from './rollback-worker.js';
 
 export async function startDeployer(config: DeployerConfig, log: Logger): Promise<RunningService> {

@@ -1,10 +1,8 @@
 // Gateway configuration, read once from the environment (see docs/configuration.md).
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
+import { adminCredentialsEnv, adminPassword } from '../../shared/admin-credentials.js';
 import { bareLabelsVar } from '../../shared/owner-labels.js';
 import {
-  ConfigError,
   bindVar,
   booleanVar,
   durationMsVar,
@@ -55,8 +53,7 @@ const schema = z
     GITFAAS_LOG_LEVEL: logLevelVar,
     GITFAAS_LOG_FORMAT: logFormatVar,
     GITFAAS_STATE_DIR: stateDirVar,
-    GITFAAS_ADMIN_USER: z.string().min(1, 'expected a user name').default('admin'),
-    GITFAAS_ADMIN_PASSWORD: z.string().optional(),
+    ...adminCredentialsEnv,
     GITFAAS_DEFAULT_NAMESPACE: namespaceVar,
     GITFAAS_FUNCTION_TIMEOUT_MS: durationMsVar(60_000),
     GITFAAS_MAX_REPLICAS: positiveIntVar(20),
@@ -83,7 +80,7 @@ const schema = z
     logFormat: env.GITFAAS_LOG_FORMAT,
     stateDir: env.GITFAAS_STATE_DIR,
     adminUser: env.GITFAAS_ADMIN_USER,
-    adminPassword: env.GITFAAS_ADMIN_PASSWORD ?? readGeneratedPassword(env.GITFAAS_STATE_DIR),
+    adminPassword: adminPassword(env.GITFAAS_ADMIN_PASSWORD, env.GITFAAS_STATE_DIR),
     defaultNamespace: env.GITFAAS_DEFAULT_NAMESPACE,
     functionTimeoutMs: env.GITFAAS_FUNCTION_TIMEOUT_MS,
     maxReplicas: env.GITFAAS_MAX_REPLICAS,
@@ -114,25 +111,7 @@ export type GatewayConfig = z.output<typeof schema> & {
   provider: BackendConfig;
 };
 
-/** The password setup.sh generates when neither GITFAAS_ADMIN_PASSWORD nor _FILE is set. */
-export function adminPasswordFile(stateDir: string): string {
-  return path.join(stateDir, 'admin-password');
-}
-
-function readGeneratedPassword(stateDir: string): string {
-  const file = adminPasswordFile(stateDir);
-  let password: string;
-  try {
-    password = readFileSync(file, 'utf8').trim();
-  } catch (err) {
-    throw new ConfigError(
-      `no admin password: set GITFAAS_ADMIN_PASSWORD or GITFAAS_ADMIN_PASSWORD_FILE, or run scripts/setup.sh to generate ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-      { cause: err },
-    );
-  }
-  if (!password) throw new ConfigError(`${file} is empty: set GITFAAS_ADMIN_PASSWORD or delete the file and run scripts/setup.sh`);
-  return password;
-}
+export { adminPasswordFile } from '../../shared/admin-credentials.js';
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const config = parseEnv(schema, withSecrets(env, ['GITFAAS_ADMIN_PASSWORD', ...DASHBOARD_SECRET_VARS]));

@@ -1,14 +1,15 @@
-// Reads a function's annotations through the gateway (GET /system/function/NAME?namespace=NS,
-// admin basic auth), cached for a few seconds so a burst of calls to one function costs
-// one lookup. A failed lookup falls back to the defaults: retries must not depend on it.
-import { request, type Dispatcher } from 'undici';
+// Reads a function's annotations through the gateway (GET /system/function/NAME?namespace=NS
+// through the shared REST client), cached for a few seconds so a burst of calls to one
+// function costs one lookup. A failed lookup falls back to the defaults: retries must not
+// depend on it.
+import { GatewayClient } from '../../shared/gateway-client.js';
 import type { Logger } from '../../shared/logger.js';
 
 type Annotations = Record<string, string> | undefined;
 
 export class AnnotationCache {
   private readonly entries = new Map<string, { at: number; value: Promise<Annotations> }>();
-  private readonly auth: string;
+  private readonly gateway: GatewayClient;
 
   constructor(
     private readonly opts: {
@@ -16,11 +17,11 @@ export class AnnotationCache {
       user: string;
       password: string;
       ttlMs: number;
-      dispatcher: Dispatcher;
       log: Logger;
     },
   ) {
-    this.auth = `Basic ${Buffer.from(`${opts.user}:${opts.password}`).toString('base64')}`;
+    // One quick attempt: a call waiting on its retry policy must not wait on the gateway long.
+    this.gateway = new GatewayClient({ url: opts.gatewayUrl, user: opts.user, password: opts.password, passwordFile: '', timeoutMs: 5_000, retryDelaysMs: [] });
   }
 
   get(name: string, namespace: string): Promise<Annotations> {
@@ -35,23 +36,9 @@ export class AnnotationCache {
   }
 
   private async fetch(name: string, namespace: string): Promise<Annotations> {
-    const url = `${this.opts.gatewayUrl}/system/function/${encodeURIComponent(name)}?namespace=${encodeURIComponent(namespace)}`;
     try {
-      const res = await request(url, {
-        headers: { authorization: this.auth },
-        dispatcher: this.opts.dispatcher,
-        headersTimeout: 5_000,
-        bodyTimeout: 5_000,
-      });
-      if (res.statusCode !== 200) {
-        await res.body.dump();
-        if (res.statusCode !== 404) {
-          this.opts.log.warn({ fn: `${name}.${namespace}`, status: res.statusCode }, 'cannot read function annotations; using default retry policy');
-        }
-        return undefined;
-      }
-      const status = (await res.body.json()) as { annotations?: Record<string, string> };
-      return status.annotations ?? {};
+      const status = await this.gateway.get(name, namespace);
+      return status ? (status.annotations ?? {}) : undefined;
     } catch (err) {
       this.opts.log.warn({ err, fn: `${name}.${namespace}` }, 'cannot read function annotations; using default retry policy');
       return undefined;

@@ -1,11 +1,9 @@
 // Queue-worker configuration, read once from the environment (see docs/configuration.md,
 // "Async / queue-worker"). The stream variables are shared with the gateway
 // (shared/async-config.ts): both must name the same streams.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
+import { adminCredentialsEnv, adminPassword } from '../../shared/admin-credentials.js';
 import {
-  ConfigError,
   durationMsVar,
   logLevelVar,
   logFormatVar,
@@ -45,8 +43,7 @@ const schema = z
     GITFAAS_LOG_FORMAT: logFormatVar,
     GITFAAS_STATE_DIR: stateDirVar,
     GITFAAS_GATEWAY_URL: urlVar('http://127.0.0.1:8080'),
-    GITFAAS_ADMIN_USER: z.string().min(1, 'expected a user name').default('admin'),
-    GITFAAS_ADMIN_PASSWORD: z.string().optional(),
+    ...adminCredentialsEnv,
     GITFAAS_ASYNC_CONSUMER: consumerNameVar,
     GITFAAS_QUEUE_WORKER_MAX_INFLIGHT: positiveIntVar(50),
     GITFAAS_QUEUE_WORKER_MAX_ACK_PENDING: positiveIntVar(10_000),
@@ -77,7 +74,7 @@ const schema = z
     streams: asyncStreamSettings(env),
     gatewayUrl: env.GITFAAS_GATEWAY_URL.replace(/\/+$/, ''),
     adminUser: env.GITFAAS_ADMIN_USER,
-    adminPassword: env.GITFAAS_ADMIN_PASSWORD ?? readGeneratedPassword(env.GITFAAS_STATE_DIR),
+    adminPassword: adminPassword(env.GITFAAS_ADMIN_PASSWORD, env.GITFAAS_STATE_DIR, 'the worker reads function annotations through /system'),
     consumer: env.GITFAAS_ASYNC_CONSUMER,
     maxInflight: env.GITFAAS_QUEUE_WORKER_MAX_INFLIGHT,
     maxAckPending: env.GITFAAS_QUEUE_WORKER_MAX_ACK_PENDING,
@@ -101,21 +98,6 @@ const schema = z
   }));
 
 export type QueueWorkerConfig = z.output<typeof schema>;
-
-/** The gateway's generated admin password (scripts/setup.sh), used when none is given. */
-function readGeneratedPassword(stateDir: string): string {
-  const file = path.join(stateDir, 'admin-password');
-  try {
-    const password = readFileSync(file, 'utf8').trim();
-    if (password) return password;
-  } catch (err) {
-    throw new ConfigError(
-      `no gateway admin password (the worker reads function annotations through /system): set GITFAAS_ADMIN_PASSWORD or GITFAAS_ADMIN_PASSWORD_FILE, or run scripts/setup.sh to generate ${file}`,
-      { cause: err },
-    );
-  }
-  throw new ConfigError(`${file} is empty: set GITFAAS_ADMIN_PASSWORD or run scripts/setup.sh`);
-}
 
 export function loadQueueWorkerConfig(env: Env = process.env): QueueWorkerConfig {
   return parseEnv(schema, withSecrets(env, ['GITFAAS_ADMIN_PASSWORD']));

@@ -65,7 +65,6 @@ export async function startQueueWorker(config: QueueWorkerConfig, log: Logger): 
     user: config.adminUser,
     password: config.adminPassword,
     ttlMs: config.annotationCacheMs,
-    dispatcher,
     log,
   });
   const recover = async () => {

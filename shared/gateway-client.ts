@@ -1,8 +1,10 @@
-// The gateway's OpenFaaS REST API, as faas-cli uses it: deploy is PUT /system/functions
-// (update) and POST on 404 (create); remove is DELETE with {functionName, namespace}.
+// The gateway's OpenFaaS REST API, as faas-cli uses it, for every service that calls it
+// (the deployer, the queue-worker): deploy is PUT /system/functions (update) and POST on
+// 404 (create); remove is DELETE with {functionName, namespace}; scale, secrets, get, list.
 // Admin basic auth; the password is read from the gateway's state file if not given.
 import { readFile } from 'node:fs/promises';
-import type { FunctionDeployment, FunctionStatus } from '../../shared/openfaas-types.js';
+import { adminAuthHeader } from './admin-credentials.js';
+import type { FunctionDeployment, FunctionStatus } from './openfaas-types.js';
 
 export class GatewayError extends Error {
   override name = 'GatewayError';
@@ -21,7 +23,7 @@ export interface GatewayClientOptions {
   passwordFile: string;
   /** Per-request timeout. */
   timeoutMs?: number;
-  /** Waits between attempts when the gateway cannot be reached at all. */
+  /** Waits between attempts when the gateway cannot be reached at all; [] for one attempt. */
   retryDelaysMs?: number[];
 }
 
@@ -43,7 +45,7 @@ export class GatewayClient {
         );
       }
     }
-    this.authHeader = `Basic ${Buffer.from(`${this.options.user}:${password}`).toString('base64')}`;
+    this.authHeader = adminAuthHeader(this.options.user, password);
     return this.authHeader;
   }
 
@@ -110,6 +112,16 @@ export class GatewayClient {
     }
     if (!res.ok) return this.fail(res, `get ${name}.${namespace}`);
     return (await res.json()) as FunctionStatus;
+  }
+
+  /** Sets a function's replica count (POST /system/scale-function/NAME). */
+  async scale(name: string, namespace: string, replicas: number): Promise<void> {
+    const res = await this.call('POST', `/system/scale-function/${encodeURIComponent(name)}`, { serviceName: name, namespace, replicas });
+    if (res.ok) {
+      await res.body?.cancel();
+      return;
+    }
+    return this.fail(res, `scale ${name}.${namespace} to ${replicas}`);
   }
 
   /** The names of the secrets in a namespace (the gateway never returns values). */
