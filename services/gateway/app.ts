@@ -13,6 +13,7 @@ import { GatewayMetrics } from './metrics.js';
 import { ProviderError, type Provider, type ProviderErrorCode } from './providers/provider.js';
 import type { CallObserver } from './proxy-call.js';
 import { createProxy, type ProxyHandler } from './proxy.js';
+import type { Waker } from './zero/waker.js';
 import { systemRoutes } from './system-routes.js';
 import { Upstreams } from './upstreams.js';
 
@@ -40,8 +41,12 @@ export interface AppOptions {
   observers?: CallObserver[];
   /** The process's one metrics registry, served at /metrics; made here when not given. */
   registry?: Registry;
+  /** The autoscaler's explanation of a function's replica count, shown by GET /system/function/<name>. */
+  explainScaling?: (name: string, namespace: string) => Promise<object | undefined>;
   /** More route groups, mounted at the root before the 404 handler. */
   extraRoutes?: Hono<any>[];
+  /** Holds calls to a function at zero while it wakes (zero/waker.ts); without it they get 503. */
+  waker?: Waker;
 }
 
 export interface GatewayApp {
@@ -74,7 +79,7 @@ export function createApp(opts: AppOptions): GatewayApp {
     gatewayMetrics.register(metrics, provider);
     observers.push(gatewayMetrics);
   }
-  const proxy = createProxy({ provider, upstreams, observers, defaultNamespace: config.defaultNamespace, timeoutMs: config.functionTimeoutMs, log });
+  const proxy = createProxy({ provider, upstreams, observers, defaultNamespace: config.defaultNamespace, timeoutMs: config.functionTimeoutMs, log, waker: opts.waker });
 
   const app = new Hono<{ Bindings: HttpBindings }>();
   const auth = basicAuth(config.adminUser, config.adminPassword);
@@ -99,7 +104,7 @@ export function createApp(opts: AppOptions): GatewayApp {
   );
   app.use('/metrics', auth);
   app.get('/metrics', async (c) => c.text(await metrics.metrics(), 200, { 'Content-Type': metrics.contentType }));
-  app.route('/', systemRoutes({ provider, invocations, defaultNamespace: config.defaultNamespace, maxReplicas: config.maxReplicas, version: GATEWAY_VERSION }));
+  app.route('/', systemRoutes({ provider, invocations, defaultNamespace: config.defaultNamespace, maxReplicas: config.maxReplicas, version: GATEWAY_VERSION, explainScaling: opts.explainScaling }));
   app.all('/function/*', (c) => {
     proxy(c.env.incoming, c.env.outgoing);
     return RESPONSE_ALREADY_SENT;

@@ -20,7 +20,7 @@ test('defaults: loopback, port 8080, user admin, namespace openfaas-fn, 60 s tim
   assert.equal(config.adminPassword, 'pw');
   assert.equal(config.defaultNamespace, 'openfaas-fn');
   assert.equal(config.functionTimeoutMs, 60_000);
-  assert.deepEqual(config.provider, { name: 'docker', settings: { socketPath: '/var/run/docker.sock', functionHost: '127.0.0.1' } });
+  assert.deepEqual(config.provider, { name: 'docker', settings: { socketPath: '/var/run/docker.sock', functionHost: '127.0.0.1', keep: 'paused' } });
   assert.equal(config.domain, 'localhost');
   assert.equal(config.trustProxy, false);
   assert.equal(config.instance, 'default');
@@ -67,9 +67,17 @@ test('per-call metrics are on unless GITFAAS_METRICS=false', () => {
   assert.equal(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_METRICS: 'false' }).metrics, false);
 });
 
+test('scale to zero: idler tick and wake queue limit, defaults and bad values', () => {
+  assert.deepEqual(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x' }).zero, { tickMs: 5000, wakeQueueLimit: 1000 });
+  assert.deepEqual(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_ZERO_TICK_MS: '200', GITFAAS_WAKE_QUEUE_LIMIT: '3' }).zero, { tickMs: 200, wakeQueueLimit: 3 });
+  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_WAKE_QUEUE_LIMIT: '0' }), /GITFAAS_WAKE_QUEUE_LIMIT/);
+  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_ZERO_TICK_MS: 'soon' }), /GITFAAS_ZERO_TICK_MS/);
+});
+
 test('GITFAAS_PROVIDER picks the backend, whose own variables are checked by its own schema', () => {
-  const docker = loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_PROVIDER: 'docker', GITFAAS_DOCKER_SOCKET: '/run/d.sock', GITFAAS_FUNCTION_HOST: '127.0.0.2' });
-  assert.deepEqual(docker.provider, { name: 'docker', settings: { socketPath: '/run/d.sock', functionHost: '127.0.0.2' } });
+  const docker = loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_PROVIDER: 'docker', GITFAAS_DOCKER_SOCKET: '/run/d.sock', GITFAAS_FUNCTION_HOST: '127.0.0.2', GITFAAS_ZERO_KEEP: 'stopped' });
+  assert.deepEqual(docker.provider, { name: 'docker', settings: { socketPath: '/run/d.sock', functionHost: '127.0.0.2', keep: 'stopped' } });
+  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_ZERO_KEEP: 'frozen' }), /GITFAAS_ZERO_KEEP: expected one of paused, stopped, removed/);
   assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_PROVIDER: 'nomad' }), /GITFAAS_PROVIDER: expected one of docker/);
   assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_FUNCTION_HOST: 'localhost' }), /GITFAAS_FUNCTION_HOST: expected an IP address/);
   assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_DOCKER_SOCKET: '' }), /GITFAAS_DOCKER_SOCKET/);

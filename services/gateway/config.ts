@@ -18,6 +18,8 @@ import {
 import { DEFAULT_NAMESPACE, dnsLabelProblem, isDnsLabel } from '../../shared/names.js';
 import { loadBackendConfig, type BackendConfig } from './providers/backends.js';
 import { asyncGatewayEnv, asyncGatewaySettings } from './async-config.js';
+import { zeroEnv, zeroSettings } from './zero/config.js';
+import { autoscaleEnv, autoscaleProblem, autoscaleSettings } from './autoscale/config.js';
 import { DASHBOARD_SECRET_VARS, dashboardEnv, dashboardSettings } from '../dashboard/config.js';
 
 const namespaceVar = z
@@ -64,6 +66,12 @@ const schema = z
     GITFAAS_METRICS: booleanVar(true),
     ...asyncGatewayEnv,
     ...dashboardEnv,
+    ...zeroEnv,
+    ...autoscaleEnv,
+  })
+  .superRefine((env, ctx) => {
+    const problem = autoscaleProblem(env);
+    if (problem) ctx.addIssue({ code: 'custom', path: [problem.variable], message: problem.message });
   })
   .transform((env) => ({
     bind: env.GITFAAS_BIND,
@@ -92,6 +100,10 @@ const schema = z
     async: asyncGatewaySettings(env),
     /** The web dashboard at /ui/ (services/dashboard). */
     dashboard: dashboardSettings(env),
+    /** The idler and the waker (zero/): GITFAAS_ZERO_TICK_MS, GITFAAS_WAKE_QUEUE_LIMIT. */
+    zero: zeroSettings(env),
+    /** The autoscaler (services/gateway/autoscale): GITFAAS_AUTOSCALE*. */
+    autoscale: autoscaleSettings(env),
   }));
 
 export type GatewayConfig = z.output<typeof schema> & {

@@ -4,11 +4,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../shared/logger.js';
-import { observeStart, plain, ProxyCall, type CallContext, type CallObserver } from './proxy-call.js';
+import { observe, observeStart, plain, ProxyCall, type CallContext, type CallObserver } from './proxy-call.js';
 import { forwardHeaders, type RequestFacts } from './proxy-headers.js';
 import type { Endpoint, Provider } from './providers/provider.js';
 import { awaitReplica, DesiredReplicas, scaledToZero } from './proxy-wait.js';
 import type { Upstreams } from './upstreams.js';
+import type { Waker } from './zero/waker.js';
 
 export type { CallObserver } from './proxy-call.js';
 
@@ -20,6 +21,8 @@ export interface ProxyOptions {
   defaultNamespace: string;
   timeoutMs: number;
   log: Logger;
+  /** Holds calls to a function with no ready replica (at zero: wakes it); without it they get 503. */
+  waker?: Waker;
 }
 
 /** The /function/* handler; `forward` calls a function already resolved (owner subdomains, custom domains). */
@@ -63,7 +66,8 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
     if (endpoints === undefined) return plain(res, 404, `function "${name}" not found in namespace "${namespace}"\n`);
     observeStart(starters, fn);
     if (endpoints.length === 0) {
-      if (desired.of(fn) === 0) return scaledToZero(ctx, res, fn, started);
+      // A function being woken stays with the waker, so its queue limit holds for the whole wake.
+      if (desired.of(fn) === 0 || opts.waker?.isWaking(fn)) return hold(req, res, name, namespace, fn, path, started);
       return awaitReplica(waitCtx, req, res, name, namespace, fn, started, (ready) => send(req, res, name, namespace, fn, path, started, ready));
     }
     send(req, res, name, namespace, fn, path, started, endpoints);
@@ -76,5 +80,18 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
     cursors.set(fn, cursor + 1);
     const call = new ProxyCall(ctx, req, res, name, namespace, fn, cursor, facts.callId!, started, path, headers, facts.hasBody);
     call.send(endpoints[cursor % endpoints.length]);
+  }
+
+  function hold(req: IncomingMessage, res: ServerResponse, name: string, namespace: string, fn: string, path: string, started: number): void {
+    const refuse = (status: number, text: string, retryAfterSeconds?: number): void => {
+      observe(ctx.observers, fn, status, started);
+      if (status === 499 || res.headersSent) return;
+      if (retryAfterSeconds !== undefined) res.setHeader('retry-after', String(retryAfterSeconds));
+      plain(res, status, text);
+    };
+    if (opts.waker === undefined) return scaledToZero(ctx, res, fn, started);
+    // Whatever the caller sends waits in the socket (backpressure) until a replica is there.
+    req.pause();
+    opts.waker.hold({ name, namespace, fn, res, refuse, resume: (endpoints) => send(req, res, name, namespace, fn, path, started, endpoints) });
   }
 }

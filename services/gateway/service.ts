@@ -11,6 +11,7 @@ import type { RunningService } from '../../shared/run-service.js';
 import { CallStats } from '../dashboard/call-stats.js';
 import { createDashboard } from '../dashboard/dashboard.js';
 import { createApp } from './app.js';
+import { startAutoscaling } from './autoscale/start.js';
 import { startGatewayAsync } from './async-service.js';
 import type { GatewayConfig } from './config.js';
 import { ClaimingProvider, DomainClaims } from './domains.js';
@@ -20,6 +21,7 @@ import { startBackend } from './providers/backends.js';
 import type { Provider } from './providers/provider.js';
 import { FUNCTION_PREFIX } from './proxy.js';
 import { Upstreams } from './upstreams.js';
+import { startScaleToZero } from './zero/wire.js';
 
 export interface GatewayDeps {
   provider?: Provider;
@@ -32,6 +34,8 @@ export interface RunningGateway extends RunningService {
   url: string;
   provider: Provider;
   server: Server;
+  /** Wakes started by this gateway (scale to zero and back, zero/). */
+  wakeCount(): number;
 }
 
 export async function startGateway(config: GatewayConfig, log: Logger, deps: GatewayDeps = {}): Promise<RunningGateway> {
@@ -58,7 +62,10 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   const dashboard = createDashboard({ ...config, settings: config.dashboard, provider, invocations, callStats, asyncLink: asyncSide.link, log: log.child({ component: 'dashboard' }) });
   const registry = deps.registry ?? new Registry();
   if (!deps.registry) collectDefaultMetrics({ register: registry });
-  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, registry, observers: [callStats], extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
+  const zero = startScaleToZero(config.zero, provider, config.functionTimeoutMs, log.child({ component: 'zero' }));
+  const autoscaling = startAutoscaling({ settings: config.autoscale, provider, instance: config.instance, maxReplicas: config.maxReplicas, log: log.child({ component: 'autoscaler' }) });
+  const observers = autoscaling.observer ? [callStats, zero.activity, autoscaling.observer] : [callStats, zero.activity];
+  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, registry, observers, waker: zero.waker, explainScaling: autoscaling.explain, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
   const listener = getRequestListener(app.fetch);
   const byHost = hostRoutes({ domain: config.domain, bareLabels: config.bareLabels, trustProxy: config.trustProxy, claims, provider, proxy, log });
   const server = createServer((req, res) => {
@@ -74,8 +81,10 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
       resolve();
     });
   }).catch((err) => {
+    void autoscaling.stop();
     void provider.close();
     void asyncSide.stop();
+    void zero.stop();
     throw new Error(`cannot listen on ${config.bind}:${config.port} (${(err as Error).message}): set GITFAAS_GATEWAY_PORT or GITFAAS_BIND`, { cause: err });
   });
   // After listening, a server still emits 'error' (e.g. EMFILE on accept): logged, never fatal.
@@ -95,6 +104,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
       const cut = setTimeout(() => server.closeAllConnections(), 5_000);
       await closed;
       clearTimeout(cut);
+      await autoscaling.stop();
+      await zero.stop();
       proxy.close();
       stopClaims();
       await upstreams.close();
@@ -102,5 +113,5 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
       await dashboard.stop();
       if (!deps.provider) await provider.close();
     })());
-  return { url, provider, server, stop };
+  return { url, provider, server, stop, wakeCount: () => zero.waker.wakeCount };
 }

@@ -13,6 +13,8 @@ export interface SystemRouteOptions {
   defaultNamespace: string;
   maxReplicas: number;
   version: string;
+  /** The autoscaler's explanation, added to GET /system/function/<name> as `autoscaling`. */
+  explainScaling?: (name: string, namespace: string) => Promise<object | undefined>;
 }
 
 /** OpenFaaS omits `replicas` at 0 (omitempty); clients read the missing key as 0. */
@@ -64,7 +66,8 @@ export function systemRoutes(opts: SystemRouteOptions): Hono {
     const namespace = ns(undefined, c.req.query('namespace'));
     const status = await provider.get(name, namespace);
     if (!status) throw new HTTPException(404, { message: `function "${name}" not found in namespace "${namespace}"` });
-    return c.json(toJson(status, invocations));
+    const autoscaling = await opts.explainScaling?.(name, namespace).catch((err: Error) => ({ error: `the autoscaler's status cannot be read: ${err.message}` }));
+    return c.json(autoscaling ? { ...toJson(status, invocations), autoscaling } : toJson(status, invocations));
   });
 
   app.post('/system/scale-function/:name', async (c) => {

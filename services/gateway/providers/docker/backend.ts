@@ -16,5 +16,6 @@ export const dockerBackend: Backend<DockerConfig> = {
       maxReplicas: ctx.maxReplicas,
       drainTimeoutMs: ctx.drainTimeoutMs,
       isIdle: ctx.isIdle,
+      keep: config.keep,
     }),
 };

@@ -9,6 +9,7 @@ import * as L from './labels.js';
 import { ensureImage } from './image.js';
 import { containerLogs } from './logs.js';
 import { crashExcerpt, demuxDockerLog } from './crash-output.js';
+import { keepReplica, resumeReplica, type KeepMode } from './keep.js';
 import { ReplicaCache, type Replica } from './replicas.js';
 import { SecretStore } from './secrets.js';
 import { cloneOptions, createOptions, initialReplicas, validateDeployment } from './spec.js';
@@ -44,6 +45,8 @@ export interface DockerProviderOptions {
   drainTimeoutMs: number;
   /** True when no request is in flight to an endpoint (the proxy knows); drains leaving replicas. */
   isIdle?: (endpointId: string) => boolean;
+  /** What scaling to zero keeps (GITFAAS_ZERO_KEEP, keep.ts); default removed. */
+  keep?: KeepMode;
 }
 
 export class DockerProvider implements Provider {
@@ -176,17 +179,28 @@ export class DockerProvider implements Provider {
       if (!fn) throw notFound(name, namespace);
       const generation = newest(fn);
       const current = [...fn.replicas.values()].filter((r) => r.generation === generation && !r.leaving);
-      const running = current.filter((r) => r.role === 'replica');
+      const running = current.filter((r) => r.role === 'replica' && !r.kept);
+      const kept = current.filter((r) => r.role === 'replica' && r.kept);
       const parked = current.filter((r) => r.role === 'parked');
-      const template = (running[0] ?? parked[0])?.info;
+      const template = (running[0] ?? kept[0] ?? parked[0])?.info;
       if (!template) throw new ProviderError('unavailable', `function "${name}" in namespace "${namespace}" has no container to copy`);
       if (replicas > running.length) {
-        await this.startReplicas(Array.from({ length: replicas - running.length }, () => cloneOptions(template, 'replica')));
-        await this.retire(parked);
+        // Kept replicas come back first (far faster than new ones); a broken one is replaced.
+        const need = replicas - running.length;
+        const deadline = Date.now() + this.opts.startTimeoutMs;
+        const resumed = await Promise.all(kept.slice(0, need).map((r) => resumeReplica(this.docker, this.cache, r, deadline)));
+        const broken = kept.slice(0, need).filter((_, i) => !resumed[i]);
+        await this.startReplicas(Array.from({ length: need - resumed.filter(Boolean).length }, () => cloneOptions(template, 'replica')));
+        await this.retire([...parked, ...broken, ...kept.slice(need)]);
       } else if (replicas < running.length) {
-        if (replicas === 0) await this.createContainer(cloneOptions(template, 'parked'));
         // Replicas not yet serving go first.
         const extra = running.sort((a, b) => Number(a.ready) - Number(b.ready)).slice(0, running.length - replicas);
+        if (replicas === 0) {
+          await this.createContainer(cloneOptions(template, 'parked'));
+          const keep = this.opts.keep ?? 'removed';
+          const last = extra.pop();
+          if (last && (keep === 'removed' || !(await this.keep(last, keep)))) extra.push(last);
+        }
         await this.retire(extra);
       }
     });
@@ -341,6 +355,12 @@ export class DockerProvider implements Provider {
     const headline = output.headline ? `: ${output.headline}` : '';
     const excerpt = output.lines.length ? `\nits output:\n${output.lines.join('\n')}` : '';
     return new ProviderError('timeout', `replica of "${info?.Config.Labels?.[L.FUNCTION] ?? id}" ${what}${headline}${excerpt}`);
+  }
+
+  /** Keeps one replica at zero (keep.ts); false when Docker would not pause or stop it. */
+  private keep(replica: Replica, mode: 'paused' | 'stopped'): Promise<boolean> {
+    const deadline = Date.now() + this.opts.drainTimeoutMs;
+    return keepReplica(this.docker, this.cache, replica, mode, this.opts.isIdle ?? (() => true), deadline);
   }
 
   /** Takes replicas out of traffic, lets their in-flight requests finish, removes them. */

@@ -23,6 +23,11 @@ export interface Replica {
   restarts: number;
   /** Exit code of the last time it died, from Docker's die event. */
   exitCode?: number;
+  /**
+   * Kept at zero (keep.ts): paused or stopped, no traffic, no restart, not counted as
+   * desired. Docker's record of it: paused, or stopped beside a parked container.
+   */
+  kept?: 'paused' | 'stopped';
 }
 
 export interface FunctionReplicas {
@@ -146,9 +151,10 @@ export class ReplicaCache {
       ready: false,
       leaving: false,
       restarts: 0,
+      ...(info.State.Paused ? { kept: 'paused' as const } : {}),
     };
     replica.info = info;
-    replica.running = info.State.Running && !info.State.Restarting;
+    replica.running = info.State.Running && !info.State.Restarting && !info.State.Paused;
     replica.url = replica.running && port ? `http://${this.functionHost}:${port}` : undefined;
     if (!replica.running) replica.ready = false;
     this.byId.set(info.Id, replica);
@@ -167,7 +173,7 @@ export class ReplicaCache {
     if (!fn) return;
     const endpoints: Endpoint[] = [];
     for (const r of fn.replicas.values()) {
-      if (r.ready && !r.leaving && r.running && r.url && r.role === 'replica') endpoints.push({ id: r.id, url: r.url });
+      if (r.ready && !r.leaving && !r.kept && r.running && r.url && r.role === 'replica') endpoints.push({ id: r.id, url: r.url });
     }
     fn.endpoints = endpoints;
     this.touched(replica.name, replica.namespace);
@@ -193,14 +199,37 @@ export class ReplicaCache {
     const containers = await this.docker.listContainers({ all: true, filters: { label: L.instanceFilter(this.instance) } });
     const seen = new Set(containers.map((c) => c.Id));
     for (const id of [...this.byId.keys()]) if (!seen.has(id)) this.drop(id);
-    await Promise.all(
-      containers.map(async (c) => {
-        const replica = await this.add(c.Id);
-        if (!replica || replica.role !== 'replica' || replica.leaving) return;
-        if (replica.running) void this.ready(replica.id);
-        else this.restartLater(replica);
-      }),
-    );
+    const added = await Promise.all(containers.map((c) => this.add(c.Id)));
+    this.markKept();
+    for (const replica of added) {
+      if (!replica || replica.role !== 'replica' || replica.leaving || replica.kept) continue;
+      if (replica.running) void this.ready(replica.id);
+      else this.restartLater(replica);
+    }
+  }
+
+  /** A stopped replica beside a parked container of its generation was kept at zero (keep.ts), not crashed. */
+  private markKept(): void {
+    for (const fn of this.functions.values()) {
+      const parked = new Set<number>();
+      for (const r of fn.replicas.values()) if (r.role === 'parked') parked.add(r.generation);
+      for (const r of fn.replicas.values()) if (r.role === 'replica' && !r.running && !r.kept && parked.has(r.generation)) r.kept = 'stopped';
+    }
+  }
+
+  /** Takes a replica out of traffic and keeps it from being restarted: it is being kept at zero. */
+  keep(id: string, as: 'paused' | 'stopped'): void {
+    const replica = this.byId.get(id);
+    if (!replica) return;
+    replica.kept = as;
+    replica.ready = false;
+    this.refresh(replica);
+  }
+
+  /** A kept replica counts again; it gets traffic once `ready` has probed it. */
+  unkeep(id: string): void {
+    const replica = this.byId.get(id);
+    if (replica) replica.kept = undefined;
   }
 
   private async watch(): Promise<void> {
@@ -262,7 +291,7 @@ export class ReplicaCache {
     replica.running = false;
     replica.ready = false;
     this.refresh(replica);
-    if (!replica.leaving && replica.role === 'replica' && !this.closed) this.restartLater(replica);
+    if (!replica.leaving && !replica.kept && replica.role === 'replica' && !this.closed) this.restartLater(replica);
   }
 
   /** A replica that died on its own is started again, with a growing back-off. */
@@ -271,7 +300,7 @@ export class ReplicaCache {
     replica.restarts += 1;
     this.log.warn({ fn: `${replica.name}.${replica.namespace}`, container: replica.id.slice(0, 12), delay }, 'replica stopped; starting it again');
     setTimeout(() => {
-      if (this.closed || replica.leaving || this.byId.get(replica.id) !== replica || replica.running) return;
+      if (this.closed || replica.leaving || replica.kept || this.byId.get(replica.id) !== replica || replica.running) return;
       this.docker
         .getContainer(replica.id)
         .start()

@@ -17,7 +17,7 @@ export function newest(fn: FunctionReplicas): number {
 export function desired(fn: FunctionReplicas): number {
   const generation = newest(fn);
   let n = 0;
-  for (const r of fn.replicas.values()) if (r.generation === generation && r.role === 'replica' && !r.leaving) n += 1;
+  for (const r of fn.replicas.values()) if (r.generation === generation && r.role === 'replica' && !r.leaving && !r.kept) n += 1;
   return n;
 }
 
