@@ -109,7 +109,7 @@ export function normaliseGitLabEvent(eventHeader: string, payload: unknown): Git
     const mr = parse(MergeRequestHook, payload, 'Merge Request Hook');
     const attrs = mr.object_attributes;
     // A merge request from another project (a fork) runs that project's code.
-    const fork = attrs.source_project_id != null && attrs.source_project_id !== mr.project.id;
+    const fork = attrs.source_project_id != null && attrs.target_project_id != null && attrs.source_project_id !== attrs.target_project_id;
     const mrSource = () => ({
       ...sourceOf(mr.project, attrs.last_commit.id, attrs.source_branch, { ...mr.project, ...attrs.source }),
       pullRequest: attrs.iid,
