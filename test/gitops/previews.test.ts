@@ -18,7 +18,8 @@ describe('pull request previews (GitHub)', () => {
   let stack: GitOpsStack;
 
   before(async () => {
-    stack = await startGitOpsStack({ env: { GITFAAS_PREVIEW_SWEEP_INTERVAL: '1s' } });
+    // A small preview allowance, so the last test can go over it with three functions.
+    stack = await startGitOpsStack({ env: { GITFAAS_PREVIEW_SWEEP_INTERVAL: '1s', GITFAAS_QUOTA_PREVIEW_FUNCTIONS: '2' } });
   });
   after(async () => {
     // The deployer first: its sweep scheduler must not recreate keys after the clean-up.
@@ -121,5 +122,23 @@ describe('pull request previews (GitHub)', () => {
     await new PreviewStore(stack.redis, stack.prefix).setLastPush({ scm: 'github', repoId: repo.payloadRepo.id, pullRequest: 7 }, Date.now() - 8 * 24 * 3600_000);
     await waitFor('the idle preview to be swept', async () => ((await stack.call('idle-pr7')).status === 404 ? true : undefined), 60_000, 250);
     await waitFor('the comment to say why', async () => (/no push for the preview lifetime/.test(stickies(repo, 7)[0]?.body ?? '') ? true : undefined), 30_000, 250);
+  });
+
+  test('a pull request over the preview allowance fails with the quota named, and deploys nothing', async () => {
+    const repo = await stack.newRepo('many');
+    stack.github.comments.addPullRequest(fullName(repo), 8);
+    const sha = await repo.commit({
+      'stack.yml': stackYml({ one: { lang: 'node20', handler: './one' }, two: { lang: 'node20', handler: './two' }, three: { lang: 'node20', handler: './three' } }),
+      'one/handler.js': nodeHandler('1'),
+      'two/handler.js': nodeHandler('2'),
+      'three/handler.js': nodeHandler('3'),
+    });
+    assert.equal((await deliverPr(repo, 8, sha, 'opened')).status, 202);
+    const status = await settled(sha);
+    assert.equal(status.state, 'failure', statuses(sha));
+    assert.match(status.description!, /quota previewFunctions: .* would run 3 preview functions, the quota is 2/);
+    assert.equal(stack.github.statusesFor(sha, 'gitfaas/two').at(-1)?.state, 'failure');
+    for (const fn of ['one-pr8', 'two-pr8', 'three-pr8']) assert.equal((await stack.call(fn)).status, 404);
+    assert.match(stickies(repo, 8)[0]?.body ?? '', /No preview for .*GITFAAS_QUOTA_PREVIEW_FUNCTIONS/);
   });
 });
