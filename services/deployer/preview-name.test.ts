@@ -38,3 +38,25 @@ test('the sticky comment carries the marker and each preview URL and state', () 
   assert.match(body, /\| api \| \[api-pr3\]\(https:\/\/o\.example\.com\/api-pr3\) \| live \|/);
   assert.match(body, /\| b \| `b-pr3` \| failed: x \\\| y \|/);
 });
+
+test('production never takes a preview for its own: not collected, not replaced, labels not forgeable', async () => {
+  const { toDeployment, staleFunctions, heldByAnotherRepository } = await import('./deployment.js');
+  const { previewLabels, isPreviewOf } = await import('./preview-name.js');
+  const source = {
+    scm: 'github' as const, owner: 'Alice', repo: 'fns', fullName: 'Alice/fns', repoId: 42, cloneUrl: 'https://github.com/Alice/fns.git',
+    private: false, sha: 'a'.repeat(40), branch: 'main', defaultBranch: 'main', namespace: 'gh-alice',
+  };
+  const build = { kind: 'push' as const, deliveryId: 'd', seq: 1, receivedAt: '2026-01-01T00:00:00Z', source };
+  const fn = { name: 'api', image: 'r/api@sha256:1', envVars: {}, labels: {}, annotations: {}, secrets: [] };
+  const preview = toDeployment({ ...fn, name: 'api-pr3' }, build);
+  preview.labels = { ...preview.labels, ...previewLabels({ ...source, pullRequest: 3 }, 'api') };
+  const live = [{ name: 'api-pr3', namespace: 'gh-alice', labels: preview.labels, image: fn.image, replicas: 1, availableReplicas: 1, invocationCount: 0 }];
+  assert.deepEqual(staleFunctions(live as never, build, new Set(['api'])), [], 'a production push does not collect previews');
+  assert.match(heldByAnotherRepository(live as never, build, 'api-pr3') ?? '', /held by a preview of pull request #3 of Alice\/fns/);
+  assert.ok(isPreviewOf(live[0]!, source, 3));
+  assert.ok(!isPreviewOf(live[0]!, source, 4));
+  assert.ok(!isPreviewOf(live[0]!, { scm: 'gitlab', repoId: 42 }, 3));
+  const forged = toDeployment({ ...fn, labels: { 'com.openfaas.cloud.preview': 'true', 'com.openfaas.cloud.preview.pr': '3' } }, build);
+  assert.equal(forged.labels?.['com.openfaas.cloud.preview'], undefined);
+  assert.equal(forged.labels?.['com.openfaas.cloud.preview.pr'], undefined);
+});
