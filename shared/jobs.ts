@@ -29,6 +29,11 @@ export const SourceRef = z.object({
   installationId: z.number().int().optional(),
   /** Pull/merge request number for pull_request events. */
   pullRequest: z.number().int().optional(),
+  /**
+   * A pull request whose head lives in another repository (a fork): its code would run
+   * with the owner's secrets, so it gets a preview only where GITFAAS_PREVIEW_FORKS allows.
+   */
+  fork: z.boolean().optional(),
   /** Owner's namespace (shared/names.ts ownerNamespace). */
   namespace: z.string().min(1),
 });
@@ -121,3 +126,22 @@ export const RollbackResult = z.object({
   live: z.record(z.string(), z.string()).default({}),
 });
 export type RollbackResult = z.infer<typeof RollbackResult>;
+
+export const PREVIEWS_QUEUE = 'previews';
+
+/**
+ * Work on pull/merge request previews besides deploying them (docs/gitops.md, "Previews"):
+ * removing a pull request's previews when it is closed or merged, and the periodic sweep
+ * that removes those without a push for GITFAAS_PREVIEW_TTL.
+ */
+export const PreviewJob = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('remove'),
+    /** The pull request's repository and head, as the closing event named them. */
+    source: SourceRef.extend({ pullRequest: z.number().int() }),
+    reason: z.enum(['closed', 'merged']),
+    requestedAt: z.string(),
+  }),
+  z.object({ kind: z.literal('sweep') }),
+]);
+export type PreviewJob = z.infer<typeof PreviewJob>;

@@ -289,27 +289,18 @@ export async function buildCommit(job: BuildJob, deps: BuildCommitDeps): Promise
 
     const functions = built.map((b) => b.fn);
     const took = formatDuration(Date.now() - started);
-    if (job.kind === 'pull_request') {
-      for (const b of built) {
-        await report({ context: fnContext(b.fn.name), state: 'success', description: `built, not deployed: pull request (${formatDuration(b.buildMs + b.pushMs)})`, targetUrl: logUrl });
-      }
-      const prText = `built ${functions.length} function(s) in ${took}, not deployed: pull request`;
-      await report({ context: AGGREGATE_CONTEXT, state: 'success', description: prText, targetUrl: logUrl, details: { title: prText, summary: stageSummary() } });
-      buildLog.line(`built in ${took}; pull request: not deployed`);
-      for (const b of built) await recordFunction(b.fn.name, { state: 'not-deployed', detail: 'pull request', image: b.fn.image });
-      await record((h) => h.setState(buildId, 'success', prText));
-      log.info({ functions: functions.map((f) => f.name), stages }, 'built (pull request, not deployed)');
-      return (outcome = { outcome: 'built', functions, logUrl });
-    }
+    // A pull request's build goes to the deployer too: it decides whether the pull request
+    // gets previews (services/deployer/preview-deploy.ts) and ends the statuses either way.
+    const deploying = job.kind === 'pull_request' ? 'deploying preview' : 'deploying';
     for (const b of built) {
-      await report({ context: fnContext(b.fn.name), state: 'running', description: `built in ${formatDuration(b.buildMs + b.pushMs)}, deploying`, targetUrl: logUrl });
+      await report({ context: fnContext(b.fn.name), state: 'running', description: `built in ${formatDuration(b.buildMs + b.pushMs)}, ${deploying}`, targetUrl: logUrl });
     }
     await report({
       context: AGGREGATE_CONTEXT,
       state: 'running',
-      description: `built in ${took}, deploying`,
+      description: `built in ${took}, ${deploying}`,
       targetUrl: logUrl,
-      details: { title: `built in ${took}, deploying`, summary: stageSummary() },
+      details: { title: `built in ${took}, ${deploying}`, summary: stageSummary() },
     });
     await record((h) => h.setDeployable(buildId, functions));
     await record((h) => h.setState(buildId, 'deploying'));

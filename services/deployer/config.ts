@@ -22,6 +22,7 @@ import { GITHUB_SECRET_VARS, githubEnvShape, githubSettings } from '../../shared
 import { GITLAB_SECRET_VARS, gitlabEnvShape, gitlabSettings } from '../../shared/gitlab.js';
 import { isDnsLabel } from '../../shared/names.js';
 import { quotaEnvShape, quotasFromEnv } from '../../shared/tenancy.js';
+import { previewEnvShape, previewSettings } from './preview-config.js';
 
 const schema = z
   .object({
@@ -50,6 +51,7 @@ const schema = z
     ...githubEnvShape,
     ...gitlabEnvShape,
     ...quotaEnvShape,
+    ...previewEnvShape,
   })
   .transform((env) => {
     const gatewayUrl = env.GITFAAS_GATEWAY_URL.replace(/\/+$/, '');
@@ -68,6 +70,8 @@ const schema = z
         ? { name: env.GITFAAS_DOMAIN, scheme: env.GITFAAS_DOMAIN_SCHEME, port: env.GITFAAS_DOMAIN_PORT, bareLabels: env.GITFAAS_BARE_LABELS }
         : undefined,
       quotas: quotasFromEnv(env),
+      /** Pull/merge request previews (preview-config.ts). */
+      previews: previewSettings(env),
       adminUser: env.GITFAAS_ADMIN_USER,
       /** Given, or read from the gateway's generated file when first needed. */
       adminPassword: env.GITFAAS_ADMIN_PASSWORD,

@@ -15,6 +15,8 @@ import type { FunctionStatus } from '../../shared/openfaas-types.js';
 import type { GatewayClient } from '../../shared/gateway-client.js';
 import { LABEL, heldByAnotherRepository, staleFunctions, toDeployment } from './deployment.js';
 import { missingSecrets } from './missing-secrets.js';
+import { deployPreviews, type PreviewDeps } from './preview-deploy.js';
+import { isPreview } from './preview-name.js';
 import { recordLive, rolledBack } from './rollback-hold.js';
 import type { FunctionUrl } from './function-url.js';
 import { waitUntilAnswering } from './readiness.js';
@@ -37,6 +39,8 @@ export interface DeployDeps {
   openLog?: (token: string) => BuildLog;
   /** What went live, for rollbacks, and the rollback hold (shared/deploy-history.ts). */
   deployHistory?: DeployHistory;
+  /** Pull/merge request previews (preview-deploy.ts); without them a pull request is built only. */
+  previews?: PreviewDeps;
 }
 
 export type DeployOutcome =
@@ -61,8 +65,10 @@ function stageSummary(stages: Record<string, number>, deployMs?: number): string
 function quotaProblems(job: DeployJob, deps: DeployDeps, existing: FunctionStatus[]): string[] {
   const { source } = job.build;
   const names = new Set(job.functions.map((f) => f.name));
+  // Previews count against their own allowance (preview-deploy.ts), not this one.
   const others = existing.filter(
     (fn) =>
+      !isPreview(fn) &&
       !names.has(fn.name) &&
       !(fn.labels?.[LABEL.scm] === source.scm && fn.labels?.[LABEL.repoId] === String(source.repoId)),
   );
@@ -73,6 +79,8 @@ function quotaProblems(job: DeployJob, deps: DeployDeps, existing: FunctionStatu
     quotas: deps.quotas,
   });
 }
+
+export type DeployTrail = ReturnType<typeof deployTrail>;
 
 /** What a deploy leaves behind besides statuses: lines in the build log and the build's record. */
 function deployTrail(job: DeployJob, deps: DeployDeps, log: Logger) {
@@ -139,6 +147,9 @@ async function deploy(
   const log = deps.log.child({ repo: source.fullName, sha: source.sha, seq: build.seq });
   const each = (fn: (f: BuiltFunction) => StatusUpdate) => Promise.all(job.functions.map((f) => report(fn(f))));
 
+  if (build.kind === 'pull_request' && deps.previews && source.pullRequest !== undefined) {
+    return deployPreviews(job, { ...deps, previews: deps.previews }, trail, report);
+  }
   if (build.kind === 'pull_request') {
     const reason = 'built; pull requests are not deployed';
     await each((f) => ({ context: `${AGGREGATE_CONTEXT}/${f.name}`, state: 'success', description: `${reason}`, targetUrl: job.logUrl }));

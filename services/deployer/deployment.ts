@@ -3,6 +3,7 @@
 // plus the repository id that scopes garbage collection to one repository.
 import type { BuildJob, BuiltFunction } from '../../shared/jobs.js';
 import type { FunctionDeployment, FunctionStatus } from '../../shared/openfaas-types.js';
+import { PREVIEW_LABEL, isPreview } from './preview-name.js';
 
 export const LABEL = {
   owner: 'com.openfaas.cloud.git-owner',
@@ -26,9 +27,10 @@ export function toDeployment(fn: BuiltFunction, build: BuildJob, now = new Date(
     ...(fn.limits ? { limits: fn.limits } : {}),
     ...(fn.requests ? { requests: fn.requests } : {}),
     ...(fn.readOnlyRootFilesystem !== undefined ? { readOnlyRootFilesystem: fn.readOnlyRootFilesystem } : {}),
-    // Ours last: stack.yml cannot forge the labels garbage collection trusts.
+    // Ours last: stack.yml cannot forge the labels garbage collection trusts, nor pass a
+    // production function off as a preview (preview-deploy.ts adds those after this).
     labels: {
-      ...fn.labels,
+      ...withoutPreviewLabels(fn.labels),
       [LABEL.owner]: source.owner,
       [LABEL.repo]: source.repo,
       [LABEL.sha]: source.sha,
@@ -38,6 +40,10 @@ export function toDeployment(fn: BuiltFunction, build: BuildJob, now = new Date(
       [LABEL.repoId]: String(source.repoId),
     },
   };
+}
+
+function withoutPreviewLabels(labels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).filter(([key]) => !key.toLowerCase().startsWith(PREVIEW_LABEL.preview)));
 }
 
 /**
@@ -50,6 +56,9 @@ export function heldByAnotherRepository(existing: FunctionStatus[], build: Build
   const { source } = build;
   const live = existing.find((fn) => fn.name === name && (fn.namespace ?? source.namespace) === source.namespace);
   const labels = live?.labels;
+  if (live && isPreview(live)) {
+    return `the name "${name}" is held by a preview of pull request #${labels?.[PREVIEW_LABEL.pr]} of ${labels?.[PREVIEW_LABEL.repo]}: rename the function, or close that pull request`;
+  }
   if (!labels?.[LABEL.repoId]) return undefined;
   if (labels[LABEL.scm] === source.scm && labels[LABEL.repoId] === String(source.repoId)) return undefined;
   const holder = `${labels[LABEL.owner] ?? source.owner}/${labels[LABEL.repo] ?? `repository ${labels[LABEL.repoId]}`}`;
@@ -60,7 +69,8 @@ export function heldByAnotherRepository(existing: FunctionStatus[], build: Build
 }
 
 /**
- * Functions this repository deployed earlier that its stack.yml no longer lists. Only
+ * Functions this repository deployed earlier that its stack.yml no longer lists (previews
+ * excepted: they go with their pull request, services/deployer/preview-remove.ts). Only
  * functions carrying this repository's scm and id (and owner) qualify: a function of
  * another repository, or one deployed by hand, is never touched.
  */
@@ -72,6 +82,8 @@ export function staleFunctions(existing: FunctionStatus[], build: BuildJob, keep
       fn.labels?.[LABEL.scm] === source.scm &&
       fn.labels?.[LABEL.repoId] === String(source.repoId) &&
       fn.labels?.[LABEL.owner]?.toLowerCase() === source.owner.toLowerCase() &&
+      // Previews of the repository's pull requests are not its production functions.
+      !isPreview(fn) &&
       !keep.has(fn.name),
   );
 }

@@ -14,12 +14,16 @@ import type { DeployerConfig } from './config.js';
 import { runDeploy, type DeployOutcome } from './deploy-job.js';
 import { functionUrlFor } from './function-url.js';
 import { GatewayClient } from '../../shared/gateway-client.js';
+import { previewCommenter } from './preview-commenter.js';
+import { PreviewStore } from './preview-store.js';
+import { startPreviewWorker } from './preview-worker.js';
 import { startRollbackWorker } from './rollback-worker.js';
 
 export async function startDeployer(config: DeployerConfig, log: Logger): Promise<RunningService> {
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  const { reporter } = hostClients(config, redis, log, config.queuePrefix);
+  const hosts = hostClients(config, redis, log, config.queuePrefix);
+  const { reporter } = hosts;
   const gateway = new GatewayClient({
     url: config.gatewayUrl,
     user: config.adminUser,
@@ -30,6 +34,11 @@ export async function startDeployer(config: DeployerConfig, log: Logger): Promis
   const history = new BuildHistory(redis, config.queuePrefix, config.buildHistoryTtlMs);
   const openLog = (token: string) => new BuildLog(redis, config.queuePrefix, config.buildLogTtlMs, token);
   const deployHistory = new DeployHistory(redis, config.queuePrefix, config.deployHistoryCount);
+  const previews = {
+    settings: config.previews,
+    store: new PreviewStore(redis, config.queuePrefix),
+    commenter: previewCommenter(hosts, log.child({ component: 'preview-comment' })),
+  };
 
   const worker = new Worker<unknown, DeployOutcome>(
     DEPLOYS_QUEUE,
@@ -52,6 +61,7 @@ export async function startDeployer(config: DeployerConfig, log: Logger): Promis
           history,
           openLog,
           deployHistory,
+          previews,
         });
       } catch (err) {
         // Whatever stopped the deploy (Redis, the lock), the commit must not stay pending.
@@ -81,13 +91,17 @@ export async function startDeployer(config: DeployerConfig, log: Logger): Promis
     keyPrefix: config.queuePrefix,
     log: log.child({ component: 'rollback' }),
   });
+  const previewWorker = await startPreviewWorker(
+    { prefix: config.queuePrefix, concurrency: config.concurrency },
+    { gateway, redis, keyPrefix: config.queuePrefix, previews, lockWaitMs: config.readyTimeoutMs * 2 + 60_000, log: log.child({ component: 'previews' }) },
+  );
   log.info({ queue: DEPLOYS_QUEUE, prefix: config.queuePrefix, gateway: config.gatewayUrl }, 'deployer waiting for jobs');
 
   let stopping: Promise<void> | undefined;
   return {
     stop() {
       // close() lets the deploys in flight finish first.
-      stopping ??= Promise.all([worker.close(), rollbacks.close()]).then(() => {
+      stopping ??= Promise.all([worker.close(), rollbacks.close(), previewWorker.close()]).then(() => {
         redis.disconnect();
       });
       return stopping;

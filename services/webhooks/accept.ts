@@ -8,6 +8,7 @@ import type { Logger } from '../../shared/logger.js';
 import { AGGREGATE_CONTEXT, type StatusReporter } from '../../shared/status.js';
 import type { Allowlist } from '../../shared/allowlist.js';
 import { type BuildEnqueuer, RedisUnavailable } from './enqueue.js';
+import type { PreviewCloser } from './preview-close.js';
 
 export interface AcceptDeps {
   enqueuer: BuildEnqueuer;
@@ -16,10 +17,13 @@ export interface AcceptDeps {
   /** Where clone URLs may point (GITHUB_URL, GITLAB_URL, GITFAAS_GIT_HOSTS). */
   origins: GitOrigins;
   log: Logger;
+  /** Stores the removal of a closed pull request's previews. */
+  previews?: PreviewCloser;
 }
 
 export type Decision =
   | { action: 'build'; kind: BuildJob['kind']; source: SourceRef; pushedBy?: string }
+  | { action: 'close-preview'; reason: 'closed' | 'merged'; source: SourceRef & { pullRequest: number } }
   /** Nothing to build; `source` set when the commit should hear why. */
   | { action: 'skip'; reason: string; source?: SourceRef };
 
@@ -50,6 +54,17 @@ export async function acceptDecision(c: Context, deps: AcceptDeps, decision: Dec
     log.debug({ reason: decision.reason }, 'event ignored');
     if (decision.source) tellCommit(deps, decision.source, 'success', decision.reason, log);
     return c.json({ message: `ignored: ${decision.reason}` }, 202);
+  }
+  if (decision.action === 'close-preview') {
+    if (!deps.previews) return c.json({ message: 'ignored: previews are not handled by this receiver' }, 202);
+    try {
+      const jobId = await deps.previews.close(decision.source, decision.reason, deliveryId);
+      log.info({ repo: decision.source.fullName, pullRequest: decision.source.pullRequest, reason: decision.reason }, 'preview removal queued');
+      return c.json({ message: `preview removal queued: pull request ${decision.reason}`, jobId }, 202);
+    } catch (err) {
+      log.error({ err }, 'preview removal not stored');
+      return c.text('preview queue unavailable: redeliver this webhook later\n', 503);
+    }
   }
   try {
     const queued = await deps.enqueuer.enqueue(decision.kind, decision.source, deliveryId, { pushedBy: decision.pushedBy });

@@ -68,7 +68,27 @@ test('payloads without the fields read are invalid, unknown events skipped', () 
   delete noSha.pull_request.head.sha;
   assert.equal(decideGitHubEvent('pull_request', noSha).action, 'invalid');
   assert.equal(decideGitHubEvent('issues', { action: 'opened' }).action, 'skip');
+  const labelled = loadGitHubFixture('pull_request.synchronize');
+  labelled.action = 'labeled';
+  assert.equal(decideGitHubEvent('pull_request', labelled).action, 'skip');
+});
+
+test('a closed or merged pull request removes its previews; a fork is marked as one', () => {
   const closed = loadGitHubFixture('pull_request.synchronize');
   closed.action = 'closed';
-  assert.equal(decideGitHubEvent('pull_request', closed).action, 'skip');
+  const d = decideGitHubEvent('pull_request', closed);
+  assert.ok(d.action === 'close-preview');
+  assert.equal(d.reason, 'closed');
+  assert.equal(d.source.pullRequest, 2);
+  assert.equal(d.source.fork, undefined);
+  closed.pull_request.merged = true;
+  closed.pull_request.head.repo = null;
+  const merged = decideGitHubEvent('pull_request', closed);
+  assert.ok(merged.action === 'close-preview', 'a deleted fork does not keep its previews alive');
+  assert.equal(merged.reason, 'merged');
+  const fork = loadGitHubFixture('pull_request.synchronize');
+  fork.pull_request.head.repo.id = 999;
+  const f = decideGitHubEvent('pull_request', fork);
+  assert.ok(f.action === 'build');
+  assert.equal(f.source.fork, true);
 });

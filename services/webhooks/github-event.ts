@@ -6,6 +6,8 @@ import { ownerNamespace } from '../../shared/names.js';
 
 export type GitHubDecision =
   | { action: 'build'; kind: BuildJob['kind']; source: SourceRef; pushedBy?: string }
+  /** A pull request closed or merged: its previews go (services/deployer/preview-remove.ts). */
+  | { action: 'close-preview'; reason: 'closed' | 'merged'; source: SourceRef & { pullRequest: number } }
   /** Authentic and understood, but nothing to build; `source` set when the commit should hear why. */
   | { action: 'skip'; reason: string; source?: SourceRef }
   | { action: 'invalid'; reason: string };
@@ -36,7 +38,7 @@ interface PullRequestEvent {
   action: string;
   sender?: { login?: string };
   number: number;
-  pull_request: { head: { sha: string; ref: string; repo: Repo | null } };
+  pull_request: { merged?: boolean; head: { sha: string; ref: string; repo: Repo | null } };
   repository: Repo;
   installation?: { id: number };
 }
@@ -120,23 +122,29 @@ function decidePullRequest(payload: PullRequestEvent): GitHubDecision {
   if (!hasRepository(payload) || typeof payload.action !== 'string' || typeof pr?.head?.sha !== 'string') {
     return { action: 'invalid', reason: 'pull_request payload lacks action, pull_request.head or repository fields' };
   }
-  if (!PR_ACTIONS.has(payload.action)) return { action: 'skip', reason: `pull_request "${payload.action}" is not acted on` };
+  const closing = payload.action === 'closed';
+  if (!PR_ACTIONS.has(payload.action) && !closing) return { action: 'skip', reason: `pull_request "${payload.action}" is not acted on` };
+  if (typeof payload.number !== 'number') return { action: 'invalid', reason: 'pull_request payload lacks number' };
   const head = pr.head;
-  if (!head.repo) return { action: 'skip', reason: 'the pull request head repository no longer exists' };
   if (!/^[0-9a-f]{40}$/.test(head.sha)) return { action: 'invalid', reason: 'pull_request.head.sha is not a commit sha' };
   const repo = payload.repository;
   const mismatch = namesDisagree(repo, 'repository');
   if (mismatch) return { action: 'invalid', reason: mismatch };
+  // A closed pull request's fork may be gone already: its previews still go.
+  const headRepo = head.repo ?? (closing ? repo : null);
+  if (!headRepo) return { action: 'skip', reason: 'the pull request head repository no longer exists' };
   // A fork's branch names can repeat the base repository's, so fork heads get GitHub's
   // own pull ref: newest-commit-wins ordering keys on the branch and must not mix them.
-  const sameRepo = head.repo.id === repo.id;
-  const source: SourceRef = {
+  const sameRepo = head.repo !== null && headRepo.id === repo.id;
+  const source = {
     ...repoSource(repo, payload.installation?.id),
-    cloneUrl: head.repo.clone_url,
-    private: head.repo.private,
+    cloneUrl: headRepo.clone_url,
+    private: headRepo.private,
     sha: head.sha,
     branch: sameRepo ? head.ref : `pull/${payload.number}/head`,
     pullRequest: payload.number,
+    ...(sameRepo ? {} : { fork: true }),
   };
+  if (closing) return { action: 'close-preview', reason: pr.merged === true ? 'merged' : 'closed', source };
   return { action: 'build', kind: 'pull_request', source, ...pusher(payload.sender?.login) };
 }

@@ -61,6 +61,26 @@ test('merge request updates without new commits are ignored', () => {
   assert.equal(normaliseGitLabEvent('Merge Request Hook', payload).action, 'build');
 });
 
+test('a closed or merged merge request removes its previews; one from another project is a fork', () => {
+  const payload = load('merge_request.json');
+  assert.equal((normaliseGitLabEvent('Merge Request Hook', payload) as { source: { fork?: boolean } }).source.fork, undefined);
+  payload.object_attributes.action = 'merge';
+  payload.object_attributes.state = 'merged';
+  const merged = normaliseGitLabEvent('Merge Request Hook', payload);
+  assert.ok(merged.action === 'close-preview');
+  assert.equal(merged.reason, 'merged');
+  assert.equal(merged.source.pullRequest, 1);
+  payload.object_attributes.action = 'close';
+  payload.object_attributes.state = 'closed';
+  const closed = normaliseGitLabEvent('Merge Request Hook', payload);
+  assert.ok(closed.action === 'close-preview' && closed.reason === 'closed');
+  const fork = load('merge_request.json');
+  fork.object_attributes.source_project_id = 99;
+  const f = normaliseGitLabEvent('Merge Request Hook', fork);
+  assert.ok(f.action === 'build');
+  assert.equal(f.source.fork, true);
+});
+
 test('a malformed payload names the field', () => {
   const payload = load('push.json');
   delete payload.project.git_http_url;

@@ -36,6 +36,8 @@ const MergeRequestHook = z.object({
     oldrev: z.string().optional(),
     state: z.string(),
     source_branch: z.string(),
+    source_project_id: z.number().int().nullish(),
+    target_project_id: z.number().int().nullish(),
     source: Project.omit({ id: true }).partial({ default_branch: true }),
     last_commit: z.object({ id: z.string() }),
   }),
@@ -43,6 +45,8 @@ const MergeRequestHook = z.object({
 
 export type GitLabEvent =
   | { action: 'build'; kind: 'push' | 'pull_request'; source: SourceRef; pushedBy?: string }
+  /** A merge request closed or merged: its previews go (services/deployer/preview-remove.ts). */
+  | { action: 'close-preview'; reason: 'closed' | 'merged'; source: SourceRef & { pullRequest: number } }
   /** A push to another branch: no build, but the commit gets a status saying why. */
   | { action: 'skip'; source: SourceRef; reason: string }
   | { action: 'ignore'; reason: string };
@@ -104,13 +108,21 @@ export function normaliseGitLabEvent(eventHeader: string, payload: unknown): Git
   if (eventHeader === 'Merge Request Hook') {
     const mr = parse(MergeRequestHook, payload, 'Merge Request Hook');
     const attrs = mr.object_attributes;
+    // A merge request from another project (a fork) runs that project's code.
+    const fork = attrs.source_project_id != null && attrs.target_project_id != null && attrs.source_project_id !== attrs.target_project_id;
+    const mrSource = () => ({
+      ...sourceOf(mr.project, attrs.last_commit.id, attrs.source_branch, { ...mr.project, ...attrs.source }),
+      pullRequest: attrs.iid,
+      ...(fork ? { fork: true } : {}),
+    });
+    if (attrs.action === 'close' || attrs.action === 'merge') {
+      if (!/^[0-9a-f]{40}$/.test(attrs.last_commit.id)) return { action: 'ignore', reason: `merge request !${attrs.iid}: last_commit.id is not a commit sha` };
+      return { action: 'close-preview', reason: attrs.action === 'merge' ? 'merged' : 'closed', source: mrSource() };
+    }
     if (attrs.state !== 'opened' || !mergeRequestBuilds(attrs.action, attrs.oldrev)) {
       return { action: 'ignore', reason: `merge request !${attrs.iid} ${attrs.action ?? attrs.state}: nothing new to build` };
     }
-    const source = {
-      ...sourceOf(mr.project, attrs.last_commit.id, attrs.source_branch, { ...mr.project, ...attrs.source }),
-      pullRequest: attrs.iid,
-    };
+    const source = mrSource();
     const by = mr.user?.username;
     return { action: 'build', kind: 'pull_request', source, ...(by ? { pushedBy: by } : {}) };
   }

@@ -177,9 +177,13 @@ describe('GitHub webhook receiver', () => {
     const tag = pushPayload(allowed, sha());
     tag.ref = 'refs/tags/v1';
     assert.equal((await deliverGitHub(receiver.url, 'push', tag, secret)).status, 202);
+    const labelled = await deliverGitHub(receiver.url, 'pull_request', pullRequestPayload(allowed, sha(), 'changes', 'labeled'), secret);
+    assert.equal(labelled.status, 202);
+    assert.match(labelled.text, /ignored/);
+    // A closed pull request is not built: its previews' removal is queued instead.
     const closed = await deliverGitHub(receiver.url, 'pull_request', pullRequestPayload(allowed, sha(), 'changes', 'closed'), secret);
     assert.equal(closed.status, 202);
-    assert.match(closed.text, /ignored/);
+    assert.match(closed.text, /preview removal queued: pull request closed/);
   });
 
   test('a push to another branch builds nothing and the commit gets a success status saying why', async () => {

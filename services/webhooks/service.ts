@@ -19,6 +19,7 @@ import type { WebhooksConfig } from './config.js';
 import { BuildEnqueuer } from './enqueue.js';
 import { githubWebhookRoute } from './github-route.js';
 import { gitlabWebhookRoute } from './gitlab-route.js';
+import { PreviewCloser } from './preview-close.js';
 import { Reconciler, startReconciler } from './reconciler.js';
 
 export interface WebhooksOptions {
@@ -51,12 +52,13 @@ export async function startWebhooks(config: WebhooksConfig, log: Logger, options
   const rollbacks = new Queue(ROLLBACKS_QUEUE, { connection: enqueuer.redis, prefix: config.queuePrefix });
   rollbacks.on('error', () => {});
   const allowlist = createAllowlist(config.customers, log);
+  const previews = new PreviewCloser(enqueuer.redis, config.queuePrefix);
   if (!(await enqueuer.connected())) log.error('Redis (GITFAAS_REDIS_URL) is not reachable: webhooks get 503 until it is');
 
   const app = new Hono();
   app.get('/healthz', (c) => c.text('ok\n'));
-  app.route('/webhooks/github', githubWebhookRoute({ secrets: config.webhookSecrets, enqueuer, allowlist, reporter, origins: config.gitOrigins, log }));
-  app.route('/webhooks/gitlab', gitlabWebhookRoute({ secrets: config.gitlabWebhookSecrets, enqueuer, allowlist, reporter, origins: config.gitOrigins, log }));
+  app.route('/webhooks/github', githubWebhookRoute({ secrets: config.webhookSecrets, enqueuer, allowlist, reporter, origins: config.gitOrigins, log, previews }));
+  app.route('/webhooks/gitlab', gitlabWebhookRoute({ secrets: config.gitlabWebhookSecrets, enqueuer, allowlist, reporter, origins: config.gitOrigins, log, previews }));
   // The builder's build logs (GET /logs/<token>), linked from failed statuses.
   const logRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   logRedis.on('error', () => {});
@@ -87,6 +89,7 @@ export async function startWebhooks(config: WebhooksConfig, log: Logger, options
   }).catch(async (err) => {
     await deploys.close().catch(() => {});
     await rollbacks.close().catch(() => {});
+    await previews.stop();
     await enqueuer.close();
     logRedis.disconnect();
     throw err;
@@ -120,6 +123,7 @@ export async function startWebhooks(config: WebhooksConfig, log: Logger, options
         });
         await deploys.close().catch(() => {});
         await rollbacks.close().catch(() => {});
+        await previews.stop();
         await enqueuer.close();
         logRedis.disconnect();
       })();

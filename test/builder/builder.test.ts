@@ -182,20 +182,20 @@ describe('a push', () => {
     assert.equal((await res.json()).greeting, 'bonjour, ada');
   });
 
-  test('a pull request is built, not deployed, with success statuses that say so', async () => {
+  test('a pull request is built and handed to the deployer, which decides on its previews', async () => {
     const sha = await repo.commit({ 'hello/handler.js': nodeHandler('hi') }, 'pr change');
     const source = h.source(repo, sha, { branch: 'feature', pullRequest: 7 });
     const { state } = await h.finished(await h.enqueue(source, 'pull_request'));
     assert.equal(state, 'completed');
     for (const fn of ['hello', 'py', 'docker']) {
       const last = h.reporter.last(sha, `${AGGREGATE_CONTEXT}/${fn}`)!;
-      assert.equal(last.state, 'success');
-      assert.match(last.description, /^built, not deployed: pull request/);
+      assert.equal(last.state, 'running');
+      assert.match(last.description, /deploying preview$/);
     }
     const aggregate = h.reporter.last(sha, AGGREGATE_CONTEXT)!;
-    assert.equal(aggregate.state, 'success');
-    assert.match(aggregate.description, /not deployed: pull request/);
-    assert.equal(await h.deployJob(source, 'pull_request'), undefined);
+    assert.match(aggregate.description, /deploying preview$/);
+    const deploy = await h.deployJob(source, 'pull_request');
+    assert.ok(deploy, 'a deploy job for the pull request');
   });
 });
 

@@ -9,6 +9,7 @@ import { createPublicKey, createVerify, generateKeyPairSync, randomBytes, type K
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FakeOAuth, type OAuthClientRegistration } from './oauth.js';
+import { createGitHubComments, type GitHubComments } from './github-comments.js';
 
 export interface RecordedCall {
   method: string;
@@ -79,6 +80,8 @@ export interface FakeGitHub {
   failNext(pathPattern: RegExp, status: number, count?: number): void;
   /** The OAuth web flow, when options.oauth is given: approveAs(login) picks who signs in. */
   oauth?: FakeOAuth;
+  /** Pull requests' issue comments (github-comments.ts). */
+  comments: GitHubComments;
   stop(): Promise<void>;
 }
 
@@ -154,6 +157,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const failures: { pattern: RegExp; status: number; count: number }[] = [];
   let nextCheckRunId = 1000;
   const oauth = options.oauth ? new FakeOAuth(options.oauth, 'gho_') : undefined;
+  const comments = createGitHubComments();
   const appKey = options.app
     ? typeof options.app.publicKey === 'string'
       ? createPublicKey(options.app.publicKey)
@@ -197,6 +201,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         });
       }
       if (!authorisedForRepo(auth)) return send(res, 401, { message: 'Bad credentials' });
+      if (comments.route(req.method ?? '', url, body, res, `http://127.0.0.1:${(server.address() as AddressInfo).port}`)) return;
 
       m = /^\/repos\/([^/]+)\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(path);
       if (m && req.method === 'POST') {
@@ -313,6 +318,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       failures.push({ pattern, status, count });
     },
     oauth,
+    comments,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FakeOAuth, type OAuthClientRegistration } from './oauth.js';
+import { createGitLabNotes, type GitLabNotes } from './gitlab-notes.js';
 
 export interface GitLabStatus {
   projectId: string;
@@ -32,6 +33,8 @@ export interface FakeGitLab {
   latestFor(sha: string): Map<string, GitLabStatus>;
   /** The OAuth web flow, when options.oauth is given: approveAs(login) picks who signs in. */
   oauth?: FakeOAuth;
+  /** Merge request notes (gitlab-notes.ts). */
+  notes: GitLabNotes;
   stop(): Promise<void>;
 }
 
@@ -81,6 +84,7 @@ export async function startFakeGitLab(options: { token: string; oauth?: OAuthCli
   const projects = new Map<number, { id: number; pathWithNamespace: string }>();
   const branches = new Map<number, Map<string, string>>();
   const failures: { pattern: RegExp; status: number; count: number }[] = [];
+  const notes = createGitLabNotes();
   const latestFor = (sha: string) => {
     const latest = new Map<string, GitLabStatus>();
     for (const status of statuses) if (status.sha === sha) latest.set(status.name, status);
@@ -95,6 +99,10 @@ export async function startFakeGitLab(options: { token: string; oauth?: OAuthCli
       if (failure) {
         failure.count -= 1;
         return send(res, failure.status, { message: 'injected failure' });
+      }
+      if (/\/merge_requests\//.test(url.pathname)) {
+        const body = req.method === 'GET' ? {} : await readBody(req);
+        if (notes.route(req.method ?? '', url, body, res, `http://127.0.0.1:${(server.address() as AddressInfo).port}`)) return;
       }
       const branchRoute = /^\/api\/v4\/projects\/(\d+)\/repository\/branches\/(.+)$/.exec(url.pathname);
       if (branchRoute && req.method === 'GET') {
@@ -140,6 +148,7 @@ export async function startFakeGitLab(options: { token: string; oauth?: OAuthCli
     statuses,
     latestFor,
     oauth,
+    notes,
     addProject: (project) => void projects.set(project.id, project),
     setBranch(projectId, branch, sha) {
       if (!branches.has(projectId)) branches.set(projectId, new Map());

@@ -150,7 +150,7 @@ describe('GitOps from GitHub, end to end', () => {
     });
   });
 
-  test('a pull request gets status checks and deploys nothing', async () => {
+  test('a pull request gets status checks and deploys nothing in production (only a preview)', async () => {
     const repo = await stack.newRepo('pr');
     const sha = await repo.commit({
       'stack.yml': stackYml({ 'pr-fn': { lang: 'node20', handler: './pr-fn' } }),
@@ -160,7 +160,7 @@ describe('GitOps from GitHub, end to end', () => {
     assert.equal(res.status, 202, res.text);
     const aggregate = await settled(sha);
     assert.equal(aggregate.state, 'success', describeStatuses(sha));
-    assert.match(aggregate.description!, /not deployed/);
+    assert.match(aggregate.description!, /preview/);
     const fn = stack.github.statusesFor(sha, 'gitfaas/pr-fn');
     assert.equal(fn.at(-1)?.state, 'success');
     assert.equal((await stack.call('pr-fn')).status, 404);

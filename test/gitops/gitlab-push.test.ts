@@ -100,7 +100,7 @@ describe('GitOps from GitLab, end to end', () => {
       assert.equal((await stack.call('hello', repo.namespace)).text, 'hello from gitlab v3');
     });
 
-    test('a merge request builds, gets statuses, and deploys nothing', async () => {
+    test('a merge request builds, gets statuses, and deploys nothing in production (only previews)', async () => {
       const sha = await repo.commit({
         'stack.yml': stackYml({ hello: { lang: 'node20', handler: './hello' }, 'mr-fn': { lang: 'node20', handler: './mr' } }),
         'mr/handler.js': nodeHandler('from a merge request'),
@@ -109,7 +109,7 @@ describe('GitOps from GitLab, end to end', () => {
       assert.equal(res.status, 202, res.text);
       const aggregate = await settled(sha);
       assert.equal(aggregate.state, 'success', describeStatuses(sha));
-      assert.match(aggregate.description!, /not deployed/);
+      assert.match(aggregate.description!, /preview/);
       assert.equal(statusesFor(sha, 'gitfaas/mr-fn').at(-1)?.state, 'success');
       assert.equal(aggregate.ref, undefined, 'a merge request status names no branch ref');
       assert.equal((await stack.call('mr-fn', repo.namespace)).status, 404);
