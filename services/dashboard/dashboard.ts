@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { Redis } from 'ioredis';
 import type { Logger } from '../../shared/logger.js';
+import type { OwnerTokens } from '../../shared/owner-tokens.js';
 import type { Invocations } from '../gateway/invocations.js';
 import { ProviderError, type Provider } from '../gateway/providers/provider.js';
 import type { NatsLink } from '../../shared/async-nats.js';
@@ -31,6 +32,8 @@ export interface DashboardOptions {
   defaultNamespace: string;
   maxReplicas: number;
   domain: string;
+  /** Owner API tokens, made and revoked on the secrets page. */
+  ownerTokens: OwnerTokens;
   /** The gateway's NATS connection and the async streams, for the async view. */
   asyncLink: NatsLink;
   async: { streams: AsyncStreamSettings };

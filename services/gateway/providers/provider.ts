@@ -87,7 +87,8 @@ export interface LogMessage {
 export interface Secret {
   name: string;
   namespace: string;
-  value?: string;
+  /** Text, or bytes (faas-cli's rawValue, e.g. --from-file). */
+  value?: string | Uint8Array;
 }
 
 export type ProviderErrorCode = 'invalid' | 'not_found' | 'conflict' | 'image' | 'timeout' | 'unavailable';
