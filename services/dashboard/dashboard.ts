@@ -16,6 +16,7 @@ import { authRoutes } from './auth-routes.js';
 import { buildRoutes } from './build-routes.js';
 import { sessionSecretFor, type DashboardSettings } from './config.js';
 import { functionRoutes } from './function-routes.js';
+import { secretRoutes } from './secret-routes.js';
 import { oauthHosts, oauthRoutes } from './oauth-routes.js';
 import { createAllowlist } from '../webhooks/allowlist.js';
 import { Sessions, type SessionEnv } from './session.js';
@@ -66,6 +67,7 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
   app.route('/', functionRoutes(opts));
   app.route('/', deployRoutes({ provider: opts.provider, redis: redisClient, queuePrefix: settings.queuePrefix }));
   app.route('/', buildRoutes({ redis: redisClient, queuePrefix: settings.queuePrefix }));
+  app.route('/', secretRoutes({ provider: opts.provider, ownerTokens: opts.ownerTokens }));
   app.route('/', asyncRoutes({ link: opts.asyncLink, streams: opts.async.streams }));
   app.all('/ui/api/*', (c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {
