@@ -159,9 +159,9 @@ describe('owner credentials', () => {
     assert.equal((await call('GET', '/system/functions', basic(alice, old))).status, 401, 'the old token is gone');
     assert.equal((await owner('GET', '/system/functions')).status, 200);
     assert.equal((await admin('DELETE', `/system/owner-tokens/${alice}`)).status, 202);
-    const after = await owner('GET', '/system/secrets');
-    assert.equal(after.status, 401);
-    assert.equal(after.text, 'unauthorized: wrong user or password\n');
+    const gone = await owner('GET', '/system/secrets');
+    assert.equal(gone.status, 401);
+    assert.equal(gone.text, 'unauthorized: wrong user or password\n');
     assert.equal((await admin('DELETE', `/system/owner-tokens/${alice}`)).status, 404);
   });
 
