@@ -22,6 +22,20 @@ function files(version: string, secret = 'api-key'): Record<string, string> {
   };
 }
 
+/** Which of the texts occur anywhere in a byte stream (also across chunk boundaries). */
+async function foundInStream(stream: NodeJS.ReadableStream, texts: string[]): Promise<string[]> {
+  const needles = texts.map((t) => Buffer.from(t));
+  const keep = Math.max(...needles.map((n) => n.length)) - 1;
+  const found = new Set<string>();
+  let tail = Buffer.alloc(0);
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const joined = Buffer.concat([tail, chunk]);
+    needles.forEach((needle, i) => joined.includes(needle) && found.add(texts[i]));
+    tail = joined.subarray(Math.max(0, joined.length - keep));
+  }
+  return texts.filter((t) => found.has(t));
+}
+
 describe('secrets named in stack.yml', () => {
   let stack: GitOpsStack;
   let repo: GitOpsRepo;
@@ -129,6 +143,13 @@ describe('secrets named in stack.yml', () => {
       assert.ok(!JSON.stringify(info.Config).includes(ownerValue), 'not in env, labels or any container setting');
       assert.equal(info.Mounts.find((m) => m.Destination === '/var/openfaas/secrets/db-pass')?.RW, false, 'mounted read-only');
     }
+    // Not in the image: its config, history, and every byte of `docker save` (the layers).
+    const image = docker.getImage(containers[0].Image);
+    assert.ok(!JSON.stringify(await image.inspect()).includes(ownerValue), 'not in the image config');
+    assert.ok(!JSON.stringify(await image.history()).includes(ownerValue), 'not in the image history');
+    // The handler's own line is the control: the search does find what a layer holds.
+    const control = "fs.readFileSync('/var/openfaas/secrets/db-pass'";
+    assert.deepEqual(await foundInStream(await image.get(), [control, ownerValue]), [control], 'in no image layer');
     const buildLog = status.target_url!.startsWith(stack.webhooks.url) ? status.target_url! : stack.github.statusesFor(sha, 'gitfaas').find((s) => s.target_url?.includes('/logs/'))!.target_url!;
     assert.ok(!(await (await fetch(buildLog)).text()).includes(ownerValue), 'not in the build log');
   });
