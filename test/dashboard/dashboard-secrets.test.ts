@@ -3,7 +3,7 @@
 // creates, updates and removes one, and makes an API token that is shown once and then
 // works as faas-cli's basic auth against /system/secrets until revoked. The value and the
 // token appear nowhere they should not: not in the page after saving, not in any dashboard
-// answer, not in another owner's reach.
+// answer, not in another owner's reach. The admin manages any namespace's secrets.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -139,5 +139,28 @@ describe('dashboard secrets page', { timeout: 300_000 }, () => {
     const creation = dashboardAnswers.filter((text) => text.includes(token));
     assert.equal(creation.length, 1, 'only the creation answer holds the token');
     for (const text of dashboardAnswers) assert.ok(!text.includes(first) && !text.includes(second), `no value in ${text.slice(0, 120)}`);
+  });
+  it('lets the admin pick any namespace and manage its secrets', async () => {
+    const { page } = browser;
+    const other = `gh-other-${randomBytes(3).toString('hex')}`;
+    const [user, password] = Buffer.from(gw.authHeader.slice('Basic '.length), 'base64').toString().split(/:(.*)/s);
+    await page.click('#logout');
+    await page.fill('#login-user', user);
+    await page.fill('#login-password', password);
+    await page.click('#login-submit');
+    await page.waitForSelector('#who');
+    await page.goto(`${gw.url}/ui/#/secrets`);
+    await page.fill('#secrets-namespace', ns);
+    await page.click('text=Open');
+    await page.waitForSelector('tr[data-secret="api-key"]');
+    await page.goto(`${gw.url}/ui/#/secrets?namespace=${other}`);
+    await page.waitForSelector('text=No secrets yet.');
+    await page.fill('#secret-name', 'admin-made');
+    await page.fill('#secret-value', first);
+    await page.click('#secret-create');
+    await page.waitForSelector('tr[data-secret="admin-made"]');
+    assert.equal(await readFile(secretFile('admin-made', other), 'utf8'), first);
+    await page.click('tr[data-secret="admin-made"] button.remove');
+    await page.waitForSelector('text=Secret admin-made removed.');
   });
 });
