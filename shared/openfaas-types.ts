@@ -64,6 +64,7 @@ export interface LogMessage {
 export interface Secret {
   name: string;
   namespace: string;
-  value?: string;
+  /** Text, or bytes (faas-cli's rawValue, e.g. --from-file). */
+  value?: string | Uint8Array;
 }
 

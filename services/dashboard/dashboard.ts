@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { Redis } from 'ioredis';
 import type { Logger } from '../../shared/logger.js';
+import type { OwnerTokens } from '../../shared/owner-tokens.js';
 import type { Invocations } from '../gateway/invocations.js';
 import { ProviderError, type Provider } from '../gateway/providers/provider.js';
 import type { NatsLink } from '../../shared/async-nats.js';
@@ -15,6 +16,7 @@ import { authRoutes } from './auth-routes.js';
 import { buildRoutes } from './build-routes.js';
 import { sessionSecretFor, type DashboardSettings } from './config.js';
 import { functionRoutes } from './function-routes.js';
+import { secretRoutes } from './secret-routes.js';
 import { oauthHosts, oauthRoutes } from './oauth-routes.js';
 import { createAllowlist } from '../../shared/allowlist.js';
 import { Sessions, type SessionEnv } from './session.js';
@@ -31,6 +33,8 @@ export interface DashboardOptions {
   defaultNamespace: string;
   maxReplicas: number;
   domain: string;
+  /** Owner API tokens, made and revoked on the secrets page. */
+  ownerTokens: OwnerTokens;
   /** The gateway's NATS connection and the async streams, for the async view. */
   asyncLink: NatsLink;
   async: { streams: AsyncStreamSettings };
@@ -63,6 +67,7 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
   app.route('/', functionRoutes(opts));
   app.route('/', deployRoutes({ provider: opts.provider, redis: redisClient, queuePrefix: settings.queuePrefix }));
   app.route('/', buildRoutes({ redis: redisClient, queuePrefix: settings.queuePrefix }));
+  app.route('/', secretRoutes({ provider: opts.provider, ownerTokens: opts.ownerTokens }));
   app.route('/', asyncRoutes({ link: opts.asyncLink, streams: opts.async.streams }));
   app.all('/ui/api/*', (c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {

@@ -2,18 +2,22 @@
 // backends plug in here; extra route groups (e.g. /async-function) mount with one line.
 import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../../shared/logger.js';
-import { basicAuth } from './auth.js';
+import type { OwnerTokens } from '../../shared/owner-tokens.js';
+import { basicAuth, systemAuth } from './auth.js';
 import { Invocations } from './invocations.js';
 import { GatewayMetrics } from './metrics.js';
 import { ProviderError, type Provider, type ProviderErrorCode } from './providers/provider.js';
 import type { CallObserver } from './proxy-call.js';
 import { createProxy, type ProxyHandler } from './proxy.js';
 import type { Waker } from './zero/waker.js';
+import { ownerRoutesOnly } from './owner-access.js';
+import { ownerTokenRoutes } from './owner-token-routes.js';
+import { secretRoutes } from './secret-routes.js';
 import { systemRoutes } from './system-routes.js';
 import { Upstreams } from './upstreams.js';
 
@@ -43,6 +47,8 @@ export interface AppOptions {
   registry?: Registry;
   /** The autoscaler's explanation of a function's replica count, shown by GET /system/function/<name>. */
   explainScaling?: (name: string, namespace: string) => Promise<object | undefined>;
+  /** Owner API tokens (Redis); without them /system takes the admin's credentials only. */
+  ownerTokens?: OwnerTokens;
   /** More route groups, mounted at the root before the 404 handler. */
   extraRoutes?: Hono<any>[];
   /** Holds calls to a function at zero while it wakes (zero/waker.ts); without it they get 503. */
@@ -90,7 +96,9 @@ export function createApp(opts: AppOptions): GatewayApp {
     const health = provider.health?.();
     return c.text(health && !health.ok ? `degraded: ${health.reason}\n` : 'OK\n');
   });
-  app.use('/system/*', auth);
+  // /system/* takes the admin's pair or an owner's token; owners reach only owner-access.ts's routes.
+  app.use('/system/*', systemAuth({ adminUser: config.adminUser, adminPassword: config.adminPassword, ownerTokens: opts.ownerTokens }) as MiddlewareHandler);
+  app.use('/system/*', ownerRoutesOnly() as MiddlewareHandler);
   // After auth, so an anonymous sender gets its 401 first; refuses by Content-Length before
   // reading, and stops a chunked body as soon as it passes the limit. /function/* is not
   // limited here: function bodies stream through the proxy.
@@ -105,6 +113,8 @@ export function createApp(opts: AppOptions): GatewayApp {
   app.use('/metrics', auth);
   app.get('/metrics', async (c) => c.text(await metrics.metrics(), 200, { 'Content-Type': metrics.contentType }));
   app.route('/', systemRoutes({ provider, invocations, defaultNamespace: config.defaultNamespace, maxReplicas: config.maxReplicas, version: GATEWAY_VERSION, explainScaling: opts.explainScaling }));
+  app.route('/', secretRoutes({ provider, defaultNamespace: config.defaultNamespace }));
+  if (opts.ownerTokens) app.route('/', ownerTokenRoutes(opts.ownerTokens));
   app.all('/function/*', (c) => {
     proxy(c.env.incoming, c.env.outgoing);
     return RESPONSE_ALREADY_SENT;

@@ -5,8 +5,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { Redis } from 'ioredis';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from '../../shared/logger.js';
+import { OwnerTokens } from '../../shared/owner-tokens.js';
 import type { RunningService } from '../../shared/run-service.js';
 import { CallStats } from '../dashboard/call-stats.js';
 import { createDashboard } from '../dashboard/dashboard.js';
@@ -57,15 +59,21 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   const provider = new ClaimingProvider(backend, claims);
   const asyncSide = startGatewayAsync(config.async, provider, config.defaultNamespace, log);
   const invocations = new Invocations();
+  // Owner API tokens live in the Redis the dashboard reads builds from (connected on first use).
+  let redis: Redis | undefined;
+  const ownerTokens = new OwnerTokens(
+    () => (redis ??= new Redis(config.dashboard.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 }).on('error', (err) => log.warn({ err }, 'owner tokens: redis error'))),
+    config.dashboard.queuePrefix,
+  );
   // This process's call figures for the dashboard: told of every call by the proxy.
   const callStats = new CallStats();
-  const dashboard = createDashboard({ ...config, settings: config.dashboard, provider, invocations, callStats, asyncLink: asyncSide.link, log: log.child({ component: 'dashboard' }) });
+  const dashboard = createDashboard({ ...config, settings: config.dashboard, provider, invocations, callStats, ownerTokens, asyncLink: asyncSide.link, log: log.child({ component: 'dashboard' }) });
   const registry = deps.registry ?? new Registry();
   if (!deps.registry) collectDefaultMetrics({ register: registry });
   const zero = startScaleToZero(config.zero, provider, config.functionTimeoutMs, log.child({ component: 'zero' }));
   const autoscaling = startAutoscaling({ settings: config.autoscale, provider, instance: config.instance, maxReplicas: config.maxReplicas, log: log.child({ component: 'autoscaler' }) });
   const observers = autoscaling.observer ? [callStats, zero.activity, autoscaling.observer] : [callStats, zero.activity];
-  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, registry, observers, waker: zero.waker, explainScaling: autoscaling.explain, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
+  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, registry, ownerTokens, observers, waker: zero.waker, explainScaling: autoscaling.explain, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
   const listener = getRequestListener(app.fetch);
   const byHost = hostRoutes({ domain: config.domain, bareLabels: config.bareLabels, trustProxy: config.trustProxy, claims, provider, proxy, log });
   const server = createServer((req, res) => {
@@ -111,6 +119,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
       await upstreams.close();
       await asyncSide.stop();
       await dashboard.stop();
+      redis?.disconnect();
       if (!deps.provider) await provider.close();
     })());
   return { url, provider, server, stop, wakeCount: () => zero.waker.wakeCount };

@@ -1,11 +1,13 @@
 // The OpenFaaS REST API under /system (paths, JSON field names and status codes as
 // faas-cli expects them; see docs/api.md).
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { stream } from 'hono/streaming';
 import type { Invocations } from './invocations.js';
 import type { FunctionStatus, Provider } from './providers/provider.js';
-import { DeleteBody, DeploymentBody, ScaleBody, SecretBody, parseBody, requireLabel, toDeployment } from './requests.js';
+import type { AuthEnv } from './auth.js';
+import { namespaceFor, principalOf } from './owner-access.js';
+import { DeleteBody, DeploymentBody, ScaleBody, parseBody, requireLabel, toDeployment } from './requests.js';
 
 export interface SystemRouteOptions {
   provider: Provider;
@@ -27,34 +29,34 @@ function toJson(status: FunctionStatus, invocations: Invocations): Record<string
 
 const ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'arm64', arm: 'armhf' };
 
-export function systemRoutes(opts: SystemRouteOptions): Hono {
+export function systemRoutes(opts: SystemRouteOptions): Hono<AuthEnv> {
   const { provider, invocations } = opts;
-  const app = new Hono();
-  const ns = (fromBody: string | undefined, query: string | undefined) =>
-    requireLabel('namespace', fromBody || query || opts.defaultNamespace);
+  const app = new Hono<AuthEnv>();
+  // Owner credentials act on their own namespace only (owner-access.ts); secrets are in secret-routes.ts.
+  const ns = (c: Context, fromBody: string | undefined, query: string | undefined) => namespaceFor(c, fromBody || query, opts.defaultNamespace);
 
   app.get('/system/functions', async (c) => {
-    const list = await provider.list(ns(undefined, c.req.query('namespace')));
+    const list = await provider.list(ns(c, undefined, c.req.query('namespace')));
     return c.json(list.map((s) => toJson(s, invocations)));
   });
 
   app.post('/system/functions', async (c) => {
     const body = await parseBody(c.req, DeploymentBody);
     requireLabel('function name', body.service);
-    await provider.deploy(toDeployment(body, ns(body.namespace, c.req.query('namespace'))));
+    await provider.deploy(toDeployment(body, ns(c, body.namespace, c.req.query('namespace'))));
     return c.body(null, 202);
   });
 
   app.put('/system/functions', async (c) => {
     const body = await parseBody(c.req, DeploymentBody);
     requireLabel('function name', body.service);
-    await provider.update(toDeployment(body, ns(body.namespace, c.req.query('namespace'))));
+    await provider.update(toDeployment(body, ns(c, body.namespace, c.req.query('namespace'))));
     return c.body(null, 202);
   });
 
   app.delete('/system/functions', async (c) => {
     const body = await parseBody(c.req, DeleteBody);
-    const namespace = ns(body.namespace, c.req.query('namespace'));
+    const namespace = ns(c, body.namespace, c.req.query('namespace'));
     requireLabel('function name', body.functionName);
     await provider.remove(body.functionName, namespace);
     invocations.forget(body.functionName, namespace);
@@ -63,7 +65,7 @@ export function systemRoutes(opts: SystemRouteOptions): Hono {
 
   app.get('/system/function/:name', async (c) => {
     const name = c.req.param('name');
-    const namespace = ns(undefined, c.req.query('namespace'));
+    const namespace = ns(c, undefined, c.req.query('namespace'));
     const status = await provider.get(name, namespace);
     if (!status) throw new HTTPException(404, { message: `function "${name}" not found in namespace "${namespace}"` });
     const autoscaling = await opts.explainScaling?.(name, namespace).catch((err: Error) => ({ error: `the autoscaler's status cannot be read: ${err.message}` }));
@@ -73,7 +75,7 @@ export function systemRoutes(opts: SystemRouteOptions): Hono {
   app.post('/system/scale-function/:name', async (c) => {
     const body = await parseBody(c.req, ScaleBody);
     const name = c.req.param('name');
-    const namespace = ns(body.namespace, c.req.query('namespace'));
+    const namespace = ns(c, body.namespace, c.req.query('namespace'));
     if (!Number.isInteger(body.replicas) || body.replicas < 0 || body.replicas > opts.maxReplicas) {
       throw new HTTPException(400, { message: `replicas must be a whole number from 0 to ${opts.maxReplicas}, got ${body.replicas}` });
     }
@@ -94,6 +96,8 @@ export function systemRoutes(opts: SystemRouteOptions): Hono {
   );
 
   app.get('/system/namespaces', async (c) => {
+    const who = principalOf(c);
+    if (who.role === 'owner') return c.json([who.namespace]);
     const all = new Set([opts.defaultNamespace, ...(await provider.namespaces())]);
     return c.json([...all].sort());
   });
@@ -101,7 +105,7 @@ export function systemRoutes(opts: SystemRouteOptions): Hono {
   app.get('/system/logs', async (c) => {
     const name = c.req.query('name');
     if (!name) throw new HTTPException(400, { message: 'the query parameter "name" is required' });
-    const namespace = ns(undefined, c.req.query('namespace'));
+    const namespace = ns(c, undefined, c.req.query('namespace'));
     if (!(await provider.get(name, namespace))) throw new HTTPException(404, { message: `function "${name}" not found in namespace "${namespace}"` });
     const follow = c.req.query('follow') === 'true' || c.req.query('follow') === '1';
     const tailText = c.req.query('tail');
@@ -118,24 +122,6 @@ export function systemRoutes(opts: SystemRouteOptions): Hono {
         await out.write(`${JSON.stringify(message)}\n`);
       }
     });
-  });
-
-  app.get('/system/secrets', async (c) => c.json(await provider.listSecrets(ns(undefined, c.req.query('namespace')))));
-
-  for (const method of ['post', 'put'] as const) {
-    app[method]('/system/secrets', async (c) => {
-      const body = await parseBody(c.req, SecretBody);
-      const secret = { name: requireLabel('secret name', body.name), namespace: ns(body.namespace, c.req.query('namespace')), value: body.value ?? body.rawValue ?? '' };
-      if (method === 'post') await provider.createSecret(secret);
-      else await provider.updateSecret(secret);
-      return c.body(null, 202);
-    });
-  }
-
-  app.delete('/system/secrets', async (c) => {
-    const body = await parseBody(c.req, SecretBody);
-    await provider.removeSecret(requireLabel('secret name', body.name), ns(body.namespace, c.req.query('namespace')));
-    return c.body(null, 202);
   });
 
   return app;

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadGatewayConfig } from '../../services/gateway/config.js';
 import { startGateway } from '../../services/gateway/service.js';
-import { silentLogger } from '../../shared/logger.js';
+import { silentLogger, type Logger } from '../../shared/logger.js';
 import { waitFor } from './wait.js';
 
 export interface TestGateway {
@@ -16,6 +16,8 @@ export interface TestGateway {
   namespace: string;
   /** GITFAAS_INSTANCE: a gateway restarted with the same instance finds these containers again. */
   instance: string;
+  /** GITFAAS_STATE_DIR (secrets live under <stateDir>/secrets/<namespace>/<name>). */
+  stateDir: string;
   /** Stops the gateway and removes every function it deployed, in every namespace it touched. */
   stop(): Promise<void>;
 }
@@ -28,7 +30,8 @@ export function testInstance(): string {
   return `test-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
-export async function startTestGateway(opts: { env?: Record<string, string> } = {}): Promise<TestGateway> {
+/** log: the gateway's logger (default silent), for tests that read what it logged. */
+export async function startTestGateway(opts: { env?: Record<string, string>; log?: Logger } = {}): Promise<TestGateway> {
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-gw-'));
   const password = randomBytes(18).toString('base64url');
   const config = loadGatewayConfig({
@@ -41,7 +44,7 @@ export async function startTestGateway(opts: { env?: Record<string, string> } = 
     ...opts.env,
   });
   const namespace = `t-${randomBytes(5).toString('hex')}`;
-  const gateway = await startGateway(config, silentLogger());
+  const gateway = await startGateway(config, opts.log ?? silentLogger());
   const touched = new Set<string>([namespace]);
   const origDeploy = gateway.provider.deploy.bind(gateway.provider);
   gateway.provider.deploy = (deployment) => {
@@ -54,6 +57,7 @@ export async function startTestGateway(opts: { env?: Record<string, string> } = 
     authHeader: `Basic ${Buffer.from(`${config.adminUser}:${password}`).toString('base64')}`,
     namespace,
     instance: config.instance,
+    stateDir,
     stop: () =>
       (stopped ??= (async () => {
         try {

@@ -1,10 +1,11 @@
 // The dashboard's entry point: signs in, then routes by the URL's hash
-// (#/functions, #/function/NS/NAME, #/builds, #/build/ID, #/async).
+// (#/functions, #/function/NS/NAME, #/builds, #/build/ID, #/async, #/secrets).
 import { api, ApiError, errorBox, h, replace, setCsrf, whenSignedOut } from './dom.js';
 import { asyncPage } from './async-page.js';
 import { buildPage, buildsPage } from './builds-page.js';
 import { functionPage } from './function-page.js';
 import { functionsPage } from './functions-page.js';
+import { secretsPage } from './secrets-page.js';
 
 export interface Me {
   user: string;
@@ -77,7 +78,7 @@ function shell(me: Me): HTMLElement {
       'header',
       {},
       h('a', { href: '#/functions', class: 'brand' }, 'gitfaas'),
-      h('nav', {}, h('a', { href: '#/functions' }, 'Functions'), h('a', { href: '#/builds' }, 'Builds'), h('a', { href: '#/async' }, 'Async')),
+      h('nav', {}, h('a', { href: '#/functions' }, 'Functions'), h('a', { href: '#/builds' }, 'Builds'), h('a', { href: '#/async' }, 'Async'), h('a', { href: '#/secrets' }, 'Secrets')),
       h('span', { class: 'who', id: 'who' }, me.role === 'admin' ? `${me.user} (admin)` : `${me.user} · ${me.namespace}`),
       h('button', { id: 'logout', class: 'link', onclick: logout }, 'Sign out'),
     ),
@@ -98,6 +99,7 @@ async function route(me: Me, content: HTMLElement): Promise<void> {
     else if (parts[0] === 'builds') leave = await buildsPage(content, params);
     else if (parts[0] === 'build' && parts[1]) leave = await buildPage(content, parts[1]);
     else if (parts[0] === 'async') leave = await asyncPage(content);
+    else if (parts[0] === 'secrets') leave = await secretsPage(content, me, params);
     else leave = await functionsPage(content, me, params);
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 401)) replace(content, errorBox(err));

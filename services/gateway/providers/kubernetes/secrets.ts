@@ -9,7 +9,7 @@ import { ProviderError, type Secret } from '../provider.js';
 import { call, statusCode, toProviderError } from './errors.js';
 import * as L from './labels.js';
 
-const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+const b64 = (v: string | Uint8Array) => (typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v)).toString('base64');
 
 export class Secrets {
   private readonly core: CoreV1Api;
