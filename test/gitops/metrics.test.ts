@@ -1,0 +1,101 @@
+// The metrics of the build side, end to end: a push is held in the builds queue (the
+// builder paused) and seen there, then built and deployed; the builder's and deployer's
+// own listeners (GITFAAS_BUILDER_HEALTH_PORT, GITFAAS_DEPLOYER_HEALTH_PORT) then report
+// the build and deploy by result, the stage durations and push-to-live, and the gateway's
+// /metrics the calls to the new function under OpenFaaS's names.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { RunningDeployer } from '../../services/deployer/service.js';
+import { BUILDS_QUEUE, DEPLOYS_QUEUE } from '../../shared/jobs.js';
+import { nodeHandler, stackYml, startGitOpsStack, type GitOpsStack } from '../helpers/gitops-stack.js';
+import { registeredMetricNames } from '../deploy/metric-names.js';
+import { sampleValue, scrape } from '../helpers/prom-text.js';
+import { waitFor } from '../helpers/wait.js';
+
+describe('metrics of a push, from the queue to the live function', () => {
+  let stack: GitOpsStack;
+  let builderUrl: string;
+  let deployerUrl: string;
+
+  before(async () => {
+    stack = await startGitOpsStack({ env: { GITFAAS_BUILDER_HEALTH_PORT: '0', GITFAAS_DEPLOYER_HEALTH_PORT: '0' } });
+    builderUrl = stack.builder.healthUrl!;
+    deployerUrl = (stack.deployer as RunningDeployer).healthUrl!;
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  test('queue depth while the builder is paused; builds, deploys, stages and push-to-live once it ran; the calls at the gateway', async () => {
+    assert.ok(builderUrl && deployerUrl, 'both services serve a health and metrics listener');
+    assert.equal((await fetch(`${builderUrl}/healthz`)).status, 200);
+    assert.equal((await fetch(`${deployerUrl}/healthz`)).status, 200);
+
+    const repo = await stack.newRepo('metered');
+    const sha = await repo.commit({ 'stack.yml': stackYml({ meter: { lang: 'node20', handler: './meter' } }), 'meter/handler.js': nodeHandler('metered v1') });
+    // Paused, the builder takes no job: the push waits in the builds queue, where it is seen.
+    await stack.builder.worker.pause();
+    const pushed = await repo.push(sha);
+    assert.equal(pushed.status, 202, pushed.text);
+    const waiting = await waitFor('the push to wait in the builds queue, with an age', async () => {
+      const s = await scrape(`${builderUrl}/metrics`);
+      const age = sampleValue(s, 'gitfaas_builder_queue_oldest_waiting_seconds', { queue: BUILDS_QUEUE }) ?? 0;
+      return sampleValue(s, 'gitfaas_builder_queue_jobs', { queue: BUILDS_QUEUE, state: 'waiting' }) === 1 && age > 0 ? s : undefined;
+    }, 30_000, 200);
+    assert.equal(sampleValue(waiting, 'gitfaas_builder_builds_total', { result: 'deploying' }), undefined, 'nothing built yet');
+    stack.builder.worker.resume();
+
+    const status = await stack.settled(sha);
+    assert.equal(status.state, 'success', status.description);
+    assert.deepEqual(await stack.call('meter'), { status: 200, text: 'metered v1' });
+
+    const builder = await waitFor('the build counted', async () => {
+      const s = await scrape(`${builderUrl}/metrics`);
+      return sampleValue(s, 'gitfaas_builder_builds_total', { result: 'deploying' }) === 1 ? s : undefined;
+    }, 30_000, 200);
+    assert.equal(sampleValue(builder, 'gitfaas_builder_builds_total', { result: 'failed' }), undefined);
+    for (const stage of ['clone', 'build', 'push']) {
+      assert.equal(sampleValue(builder, 'gitfaas_builder_stage_seconds_count', { stage }), 1, `one ${stage} stage observed`);
+      assert.ok(sampleValue(builder, 'gitfaas_builder_stage_seconds_sum', { stage })! >= 0);
+      assert.equal(sampleValue(builder, 'gitfaas_builder_stage_seconds_bucket', { stage, le: '+Inf' }), 1);
+    }
+    assert.ok(sampleValue(builder, 'gitfaas_builder_stage_seconds_sum', { stage: 'build' })! > 0, 'a BuildKit build takes time');
+    assert.equal(sampleValue(builder, 'gitfaas_builder_queue_jobs', { queue: BUILDS_QUEUE, state: 'waiting' }), 0);
+    assert.equal(sampleValue(builder, 'gitfaas_builder_queue_oldest_waiting_seconds', { queue: BUILDS_QUEUE }), 0);
+    assert.equal(sampleValue(builder, 'gitfaas_builder_queue_jobs', { queue: BUILDS_QUEUE, state: 'completed' }), 1);
+
+    const deployer = await waitFor('the deploy counted', async () => {
+      const s = await scrape(`${deployerUrl}/metrics`);
+      return sampleValue(s, 'gitfaas_deployer_deploys_total', { result: 'deployed' }) === 1 ? s : undefined;
+    }, 30_000, 200);
+    assert.equal(sampleValue(deployer, 'gitfaas_deployer_stage_seconds_count', { stage: 'deploy' }), 1);
+    assert.equal(sampleValue(deployer, 'gitfaas_deployer_push_to_live_seconds_count'), 1);
+    const deploySeconds = sampleValue(deployer, 'gitfaas_deployer_stage_seconds_sum', { stage: 'deploy' })!;
+    const buildSeconds = ['clone', 'build', 'push'].reduce((sum, stage) => sum + sampleValue(builder, 'gitfaas_builder_stage_seconds_sum', { stage })!, 0);
+    const pushToLive = sampleValue(deployer, 'gitfaas_deployer_push_to_live_seconds_sum')!;
+    // Push-to-live holds the time queued (paused builder) and every stage.
+    const queued = sampleValue(waiting, 'gitfaas_builder_queue_oldest_waiting_seconds', { queue: BUILDS_QUEUE })!;
+    assert.ok(pushToLive >= deploySeconds + buildSeconds + queued - 0.5, `push-to-live ${pushToLive} s covers queued ${queued} + build ${buildSeconds} + deploy ${deploySeconds}`);
+    assert.equal(sampleValue(deployer, 'gitfaas_deployer_queue_jobs', { queue: DEPLOYS_QUEUE, state: 'completed' }), 1);
+
+    // The gateway: OpenFaaS's names for the calls made (the deployer's readiness calls count too, hence the difference).
+    const fn = `meter.${stack.namespace}`;
+    const scrapeGateway = () => scrape(`${stack.gateway.url}/metrics`, { authorization: stack.gateway.authHeader });
+    const before = await scrapeGateway();
+    for (let i = 0; i < 3; i++) assert.equal((await stack.call('meter')).status, 200);
+    const gateway = await scrapeGateway();
+    const grew = (name: string) => sampleValue(gateway, name, { function_name: fn, code: '200' })! - sampleValue(before, name, { function_name: fn, code: '200' })!;
+    assert.equal(grew('gateway_function_invocation_total'), 3);
+    assert.equal(grew('gateway_functions_seconds_count'), 3);
+    assert.equal(sampleValue(gateway, 'gateway_service_count', { function_name: fn }), 1);
+    assert.equal(sampleValue(gateway, 'gateway_service_ready_count', { function_name: fn }), 1);
+  });
+});
+
+test('every service\'s metrics fit in one registry (the single process of services/main.ts) without a clash', async () => {
+  // prom-client refuses a name registered twice, so this fails on any clash.
+  const names = await registeredMetricNames();
+  for (const prefix of ['gitfaas_builder_', 'gitfaas_deployer_', 'gitfaas_queue_worker_', 'gateway_', 'process_']) {
+    assert.ok([...names].some((n) => n.startsWith(prefix)), `${prefix}* present`);
+  }
+});
