@@ -4,12 +4,23 @@
 // the build and deploy by result, the stage durations and push-to-live, and the gateway's
 // /metrics the calls to the new function under OpenFaaS's names.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
 import type { RunningDeployer } from '../../services/deployer/service.js';
 import { BUILDS_QUEUE, DEPLOYS_QUEUE } from '../../shared/jobs.js';
 import { nodeHandler, stackYml, startGitOpsStack, type GitOpsStack } from '../helpers/gitops-stack.js';
 import { registeredMetricNames } from '../deploy/metric-names.js';
-import { sampleValue, scrape } from '../helpers/prom-text.js';
+import { deleteStreams, uniqueAsyncEnv } from '../async/support.js';
+import { testInstance } from '../helpers/gateway.js';
+import { metricFamilies, sampleValue, scrape } from '../helpers/prom-text.js';
+import { deleteKeys } from '../helpers/redis-keys.js';
+import { repoRoot } from '../helpers/repo-root.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('metrics of a push, from the queue to the live function', () => {
@@ -97,5 +108,61 @@ test('every service\'s metrics fit in one registry (the single process of servic
   const names = await registeredMetricNames();
   for (const prefix of ['gitfaas_builder_', 'gitfaas_deployer_', 'gitfaas_queue_worker_', 'gateway_', 'process_']) {
     assert.ok([...names].some((n) => n.startsWith(prefix)), `${prefix}* present`);
+  }
+});
+
+test('all in one process (dist/services/main.js), the gateway\'s /metrics serves every service\'s metrics, each family once', async () => {
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-main-metrics-'));
+  const prefix = `t-main-${randomBytes(4).toString('hex')}`;
+  const asyncEnv = uniqueAsyncEnv();
+  const child = spawn(process.execPath, [path.join(repoRoot(), 'dist/services/main.js')], {
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      ...asyncEnv,
+      GITFAAS_STATE_DIR: stateDir,
+      GITFAAS_ADMIN_PASSWORD: 'pw',
+      GITFAAS_GATEWAY_PORT: '0',
+      GITFAAS_WEBHOOKS_PORT: '0',
+      GITFAAS_INSTANCE: testInstance(),
+      GITFAAS_QUEUE_PREFIX: prefix,
+      GITFAAS_RECONCILE: 'false',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    let gatewayUrl: string | undefined;
+    const running = new Promise<void>((resolve, reject) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        const entry = JSON.parse(line) as { msg: string; service?: string; url?: string };
+        if (entry.service === 'gateway' && entry.msg === 'gateway listening') gatewayUrl = entry.url;
+        if (entry.msg === 'all services running') resolve();
+      });
+      void exited.then((code) => reject(new Error(`main.js exited (${code}) before it ran: ${stderr}`)));
+    });
+    await Promise.race([running, new Promise((_, reject) => setTimeout(() => reject(new Error('main.js did not start within 60 s')), 60_000))]);
+    assert.ok(gatewayUrl);
+    const res = await fetch(`${gatewayUrl}/metrics`, { headers: { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` } });
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    const families = metricFamilies(text);
+    assert.equal(new Set(families).size, families.length, 'no family twice');
+    for (const name of ['gateway_function_invocation_total', 'gitfaas_builder_builds_total', 'gitfaas_builder_queue_jobs', 'gitfaas_deployer_push_to_live_seconds', 'gitfaas_deployer_queue_jobs', 'gitfaas_queue_worker_consumer_pending', 'process_cpu_user_seconds_total']) {
+      assert.ok(families.includes(name), `${name} is served`);
+    }
+    // The queues and JetStream were really read: this run's (empty) queues and its consumers.
+    const samples = await scrape(`${gatewayUrl}/metrics`, { authorization: `Basic ${Buffer.from('admin:pw').toString('base64')}` });
+    assert.equal(sampleValue(samples, 'gitfaas_builder_queue_jobs', { queue: BUILDS_QUEUE, state: 'waiting' }), 0);
+    assert.equal(sampleValue(samples, 'gitfaas_queue_worker_consumer_pending', { consumer: asyncEnv.GITFAAS_ASYNC_CONSUMER }), 0);
+  } finally {
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, `main.js stops cleanly: ${stderr}`);
+    await deleteStreams({ stream: asyncEnv.GITFAAS_ASYNC_STREAM, deadStream: asyncEnv.GITFAAS_ASYNC_DEAD_STREAM });
+    const redis = new Redis('redis://127.0.0.1:6379');
+    await deleteKeys(redis, [`${prefix}:*`]);
+    redis.disconnect();
+    await rm(stateDir, { recursive: true, force: true });
   }
 });
