@@ -2,7 +2,8 @@
 // is loaded (and checked) before anything starts; services start in dependency order
 // (gateway first: the deployer and queue-worker call it) and stop in reverse. They share
 // one metrics registry, served at the gateway's /metrics; each service's names carry its
-// own prefix (gateway_*, gitfaas_builder_*, gitfaas_deployer_*, gitfaas_queue_worker_*).
+// own prefix (gateway_*, gitfaas_builder_*, gitfaas_deployer_*, gitfaas_queue_worker_*,
+// gitfaas_webhooks_*).
 import { isIPv6 } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Env } from '../shared/config.js';
@@ -57,7 +58,7 @@ async function startAll(config: AllConfig, log: Logger): Promise<RunningService>
     ['queue-worker', () => startQueueWorker(config.queueWorker, log.child({ service: 'queue-worker' }), { registry })],
     ['deployer', () => startDeployer(config.deployer, log.child({ service: 'deployer' }), { registry })],
     ['builder', () => startBuilder(config.builder, log.child({ service: 'builder' }), { registry })],
-    ['webhooks', () => startWebhooks(config.webhooks, log.child({ service: 'webhooks' }))],
+    ['webhooks', () => startWebhooks(config.webhooks, log.child({ service: 'webhooks' }), { registry })],
   ];
   const running: [string, RunningService][] = [];
   const stopAll = async () => {

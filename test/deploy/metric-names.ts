@@ -10,6 +10,7 @@ import { Invocations } from '../../services/gateway/invocations.js';
 import { GatewayMetrics } from '../../services/gateway/metrics.js';
 import type { Provider } from '../../services/gateway/providers/provider.js';
 import { registerQueueWorkerMetrics } from '../../services/queue-worker/metrics.js';
+import { countDeliveries } from '../../services/webhooks/metrics.js';
 import type { AsyncStreamSettings } from '../../shared/async-config.js';
 import { BUILDS_QUEUE, DEPLOYS_QUEUE } from '../../shared/jobs.js';
 
@@ -18,6 +19,7 @@ export async function registeredMetricNames(): Promise<Set<string>> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   new Invocations().register(registry);
+  countDeliveries(registry);
   // Only the names are read here, never collected: the provider is never called.
   new GatewayMetrics().register(registry, {} as Provider);
   const connection = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null };

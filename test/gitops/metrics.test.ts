@@ -89,6 +89,11 @@ describe('metrics of a push, from the queue to the live function', () => {
     assert.ok(pushToLive >= deploySeconds + buildSeconds + queued - 0.5, `push-to-live ${pushToLive} s covers queued ${queued} + build ${buildSeconds} + deploy ${deploySeconds}`);
     assert.equal(sampleValue(deployer, 'gitfaas_deployer_queue_jobs', { queue: DEPLOYS_QUEUE, state: 'completed' }), 1);
 
+    // The receiver, run alone here: its own /metrics, behind the admin credentials.
+    assert.equal((await fetch(`${stack.webhooks.url}/metrics`)).status, 401);
+    const webhooks = await scrape(`${stack.webhooks.url}/metrics`, { authorization: stack.gateway.authHeader });
+    assert.equal(sampleValue(webhooks, 'gitfaas_webhooks_deliveries_total', { host: 'github', code: '202' }), 1);
+
     // The gateway: OpenFaaS's names for the calls made (the deployer's readiness calls count too, hence the difference).
     const fn = `meter.${stack.namespace}`;
     const scrapeGateway = () => scrape(`${stack.gateway.url}/metrics`, { authorization: stack.gateway.authHeader });
@@ -106,7 +111,7 @@ describe('metrics of a push, from the queue to the live function', () => {
 test('every service\'s metrics fit in one registry (the single process of services/main.ts) without a clash', async () => {
   // prom-client refuses a name registered twice, so this fails on any clash.
   const names = await registeredMetricNames();
-  for (const prefix of ['gitfaas_builder_', 'gitfaas_deployer_', 'gitfaas_queue_worker_', 'gateway_', 'process_']) {
+  for (const prefix of ['gitfaas_builder_', 'gitfaas_deployer_', 'gitfaas_queue_worker_', 'gitfaas_webhooks_', 'gateway_', 'process_']) {
     assert.ok([...names].some((n) => n.startsWith(prefix)), `${prefix}* present`);
   }
 });
@@ -149,7 +154,7 @@ test('all in one process (dist/services/main.js), the gateway\'s /metrics serves
     const text = await res.text();
     const families = metricFamilies(text);
     assert.equal(new Set(families).size, families.length, 'no family twice');
-    for (const name of ['gateway_function_invocation_total', 'gitfaas_builder_builds_total', 'gitfaas_builder_queue_jobs', 'gitfaas_deployer_push_to_live_seconds', 'gitfaas_deployer_queue_jobs', 'gitfaas_queue_worker_consumer_pending', 'process_cpu_user_seconds_total']) {
+    for (const name of ['gateway_function_invocation_total', 'gitfaas_webhooks_deliveries_total', 'gitfaas_builder_builds_total', 'gitfaas_builder_queue_jobs', 'gitfaas_deployer_push_to_live_seconds', 'gitfaas_deployer_queue_jobs', 'gitfaas_queue_worker_consumer_pending', 'process_cpu_user_seconds_total']) {
       assert.ok(families.includes(name), `${name} is served`);
     }
     // The queues and JetStream were really read: this run's (empty) queues and its consumers.
