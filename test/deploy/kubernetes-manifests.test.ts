@@ -80,13 +80,21 @@ describe('deploy/kubernetes', () => {
     assert.ok(objects.length >= 20, `${objects.length} objects`);
     for (const o of objects) {
       await validate(o).catch((err: Error) => assert.fail(`${id(o)}: ${err.message}`));
-      if (o.kind !== 'Namespace' && !o.kind.startsWith('Cluster')) assert.equal(o.metadata.namespace, 'gitfaas', `${id(o)} lives in gitfaas`);
+      const ns = o.metadata.name.startsWith('buildkitd') ? 'gitfaas-build' : 'gitfaas';
+      if (o.kind !== 'Namespace' && !o.kind.startsWith('Cluster')) assert.equal(o.metadata.namespace, ns, `${id(o)} lives in ${ns}`);
     }
     const names = objects.map(id);
     assert.equal(new Set(names).size, names.length, 'no object twice');
     for (const want of ['Deployment/gateway', 'Service/gateway', 'Deployment/webhooks', 'Service/webhooks', 'Ingress/gitfaas', 'Deployment/builder', 'Deployment/buildkitd', 'Service/buildkitd', 'Deployment/deployer', 'Deployment/queue-worker', 'StatefulSet/redis', 'StatefulSet/nats', 'Deployment/registry', 'PersistentVolumeClaim/registry', 'ClusterRole/gitfaas-gateway']) {
       assert.ok(names.includes(want), `${want} is there`);
     }
+  });
+
+  test('Pod Security: "restricted" enforced on the platform\'s namespace; only buildkitd lives in the namespace that allows it less', () => {
+    const level = (name: string) => objects.find((o) => o.kind === 'Namespace' && o.metadata.name === name)?.metadata.labels?.['pod-security.kubernetes.io/enforce'];
+    assert.equal(level('gitfaas'), 'restricted');
+    assert.equal(level('gitfaas-build'), 'privileged');
+    assert.deepEqual(workloads(objects).filter((w) => w.metadata.namespace !== 'gitfaas').map(id), ['Deployment/buildkitd']);
   });
 
   test('the schema check can fail: a Deployment with a string for replicas is refused', async () => {
@@ -119,7 +127,7 @@ describe('deploy/kubernetes', () => {
       assert.ok(matches(w.spec.selector.matchLabels, w.spec.template.metadata.labels), `${id(w)}: selector matches its pod labels`);
     }
     for (const s of byKind(objects, 'Service')) {
-      const targets = workloads(objects).filter((w) => matches(s.spec.selector, w.spec.template.metadata.labels));
+      const targets = workloads(objects).filter((w) => w.metadata.namespace === s.metadata.namespace && matches(s.spec.selector, w.spec.template.metadata.labels));
       assert.equal(targets.length, 1, `${id(s)} selects exactly one workload's pods`);
       const ports = targets[0].spec.template.spec.containers.flatMap((c: any) => c.ports ?? []);
       for (const p of s.spec.ports) {
@@ -133,7 +141,7 @@ describe('deploy/kubernetes', () => {
     for (const ing of byKind(objects, 'Ingress')) {
       for (const rule of ing.spec.rules) {
         for (const p of rule.http.paths) {
-          const svc = byKind(objects, 'Service').find((s) => s.metadata.name === p.backend.service.name);
+          const svc = byKind(objects, 'Service').find((s) => s.metadata.name === p.backend.service.name && s.metadata.namespace === ing.metadata.namespace);
           assert.ok(svc, `${id(ing)}: Service ${p.backend.service.name} exists`);
           assert.ok(svc.spec.ports.some((sp: any) => sp.name === p.backend.service.port.name), `${id(ing)}: port ${p.backend.service.port.name} of ${id(svc)}`);
         }
@@ -148,9 +156,9 @@ describe('deploy/kubernetes', () => {
     const urls = [config.GITFAAS_REDIS_URL, config.GITFAAS_NATS_URL, config.GITFAAS_GATEWAY_URL, `http://${config.GITFAAS_REGISTRY}`, buildkit];
     for (const url of urls) {
       const u = new URL(url);
-      const m = /^([a-z0-9-]+)\.gitfaas\.svc\.cluster\.local$/.exec(u.hostname);
-      assert.ok(m, `${url} is a Service of the gitfaas namespace`);
-      const svc = byKind(objects, 'Service').find((s) => s.metadata.name === m[1]);
+      const m = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local$/.exec(u.hostname);
+      assert.ok(m, `${url} is a Service's cluster name`);
+      const svc = byKind(objects, 'Service').find((s) => s.metadata.name === m[1] && s.metadata.namespace === m[2]);
       assert.ok(svc, `${url}: Service ${m[1]} exists`);
       assert.ok(svc.spec.ports.some((p: any) => String(p.port) === u.port), `${url}: Service ${m[1]} has port ${u.port}`);
     }

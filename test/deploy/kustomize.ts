@@ -54,12 +54,12 @@ export async function buildKustomization(dir: string): Promise<Kustomization> {
 }
 
 function sameObject(a: K8sObject, b: K8sObject): boolean {
-  return a.kind === b.kind && a.metadata.name === b.metadata.name;
+  return a.kind === b.kind && a.metadata.name === b.metadata.name && (a.metadata.namespace ?? '') === (b.metadata?.namespace ?? '');
 }
 
 function applyPatch(objects: K8sObject[], patch: any): K8sObject[] {
   const i = objects.findIndex((o) => sameObject(o, patch));
-  if (i < 0) throw new Error(`patch targets ${patch.kind}/${patch.metadata?.name}, which the base does not have`);
+  if (i < 0) throw new Error(`patch targets ${patch.kind} ${patch.metadata?.namespace}/${patch.metadata?.name}, which the base does not have`);
   if (patch.$patch === 'delete') return objects.filter((_, j) => j !== i);
   objects[i] = merge(objects[i], patch, '') as K8sObject;
   return objects;
