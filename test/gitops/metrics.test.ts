@@ -106,6 +106,25 @@ describe('metrics of a push, from the queue to the live function', () => {
     assert.equal(sampleValue(gateway, 'gateway_service_count', { function_name: fn }), 1);
     assert.equal(sampleValue(gateway, 'gateway_service_ready_count', { function_name: fn }), 1);
   });
+
+  test('a build that fails is counted as failed, with no stage observed and no deploy', async () => {
+    const before = await scrape(`${builderUrl}/metrics`);
+    const repo = await stack.newRepo('broken');
+    const sha = await repo.commit({ 'stack.yml': 'version: 1.0\nfunctions:\n  hello: {lang: node20, handler: ./hello\n  other: x\n' });
+    assert.equal((await repo.push(sha)).status, 202);
+    assert.equal((await stack.settled(sha)).state, 'failure');
+    const after = await waitFor('the failed build counted', async () => {
+      const s = await scrape(`${builderUrl}/metrics`);
+      return sampleValue(s, 'gitfaas_builder_builds_total', { result: 'failed' }) === 1 ? s : undefined;
+    }, 30_000, 200);
+    for (const stage of ['clone', 'build', 'push']) {
+      assert.equal(sampleValue(after, 'gitfaas_builder_stage_seconds_count', { stage }), sampleValue(before, 'gitfaas_builder_stage_seconds_count', { stage }), `no ${stage} stage observed for a failed build`);
+    }
+    assert.equal(sampleValue(after, 'gitfaas_builder_queue_jobs', { queue: BUILDS_QUEUE, state: 'failed' }), 1);
+    const deployer = await scrape(`${deployerUrl}/metrics`);
+    assert.equal(sampleValue(deployer, 'gitfaas_deployer_deploys_total', { result: 'deployed' }), 1, 'no deploy for it');
+    assert.equal(sampleValue(deployer, 'gitfaas_deployer_push_to_live_seconds_count'), 1);
+  });
 });
 
 test('every service\'s metrics fit in one registry (the single process of services/main.ts) without a clash', async () => {
