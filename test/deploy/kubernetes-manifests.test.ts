@@ -6,12 +6,14 @@
 // (kubernetes-models checks types and required fields, not unknown field names: the checks
 // below read the fields that matter by name, so a misspelt one fails there.)
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { repoRoot } from '../helpers/repo-root.js';
 import { buildKustomization, containersOf, podSpecOf, splitImage, type K8sObject } from './kustomize.js';
+import { parseAllDocuments } from 'yaml';
 
 const root = repoRoot();
 const kube = path.join(root, 'deploy/kubernetes');
@@ -21,6 +23,12 @@ const PLATFORM_IMAGE = 'gitfaas/gitfaas';
  * rootless BuildKit needs setuid newuidmap and mounts in a user namespace.
  */
 const RELAXED: Record<string, string> = { buildkitd: 'rootless BuildKit: user namespaces through setuid helpers, mounts that RuntimeDefault seccomp refuses' };
+
+/** The kubectl binary, if this machine has one. */
+function kubectl(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(path.join(dir, 'kubectl'))) return path.join(dir, 'kubectl');
+  return undefined;
+}
 
 async function validate(o: K8sObject): Promise<void> {
   const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
@@ -253,6 +261,16 @@ describe('deploy/kubernetes', () => {
         assert.ok(tag && tag !== 'latest' && /\d/.test(tag), `${c.image}: a pinned version`);
         if (name === 'moby/buildkit') assert.equal(c.image, buildkitStage, 'buildkitd is the BuildKit version the image\'s buildctl comes from');
       }
+    }
+  });
+
+  test('kubectl kustomize (the real thing) builds base and overlay into the same objects as the reader these tests use', { skip: kubectl() ? false : 'kubectl is not installed here: the reader alone is checked' }, async () => {
+    for (const dir of ['', 'overlays/external-registry']) {
+      const built = parseAllDocuments(execFileSync(kubectl()!, ['kustomize', path.join(kube, dir)], { encoding: 'utf8' })).map((d) => d.toJS() as K8sObject);
+      const { objects: ours } = await buildKustomization(path.join(kube, dir));
+      const key = (o: K8sObject) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+      assert.deepEqual(built.map(key).sort(), ours.map(key).sort(), `${dir || 'base'}: the same objects`);
+      for (const o of built) assert.deepEqual(o, ours.find((x) => key(x) === key(o)), `${dir || 'base'}: ${key(o)} is the same`);
     }
   });
 

@@ -70,12 +70,14 @@ function merge(base: any, patch: any, key: string): any {
     const mergeKey = MERGE_KEYS[key];
     if (!mergeKey || !Array.isArray(base)) return patch;
     const out = [...base];
+    const added: any[] = [];
     for (const item of patch) {
       const j = out.findIndex((b) => b?.[mergeKey] === item?.[mergeKey]);
-      if (j < 0) out.push(item);
+      if (j < 0) added.push(item);
       else out[j] = merge(out[j], item, '');
     }
-    return out;
+    // kustomize puts the patch's new items first.
+    return [...added, ...out];
   }
   if (patch !== null && typeof patch === 'object') {
     const out = { ...(base ?? {}) };
