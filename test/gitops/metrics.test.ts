@@ -107,6 +107,17 @@ describe('metrics of a push, from the queue to the live function', () => {
     assert.equal(sampleValue(gateway, 'gateway_service_ready_count', { function_name: fn }), 1);
   });
 
+  test('an admin redeploy is a deploy, not a push: push-to-live leaves it out', async () => {
+    const res = await stack.admin('POST', '/system/builds/redeploy', { repository: `${stack.owner}/metered` });
+    assert.equal(res.status, 202, res.text);
+    const deployer = await waitFor('the redeploy counted', async () => {
+      const s = await scrape(`${deployerUrl}/metrics`);
+      return sampleValue(s, 'gitfaas_deployer_deploys_total', { result: 'deployed' }) === 2 ? s : undefined;
+    }, 120_000, 200);
+    assert.equal(sampleValue(deployer, 'gitfaas_deployer_stage_seconds_count', { stage: 'deploy' }), 2);
+    assert.equal(sampleValue(deployer, 'gitfaas_deployer_push_to_live_seconds_count'), 1);
+  });
+
   test('a build that fails is counted as failed, with no stage observed and no deploy', async () => {
     const before = await scrape(`${builderUrl}/metrics`);
     const repo = await stack.newRepo('broken');
@@ -122,7 +133,7 @@ describe('metrics of a push, from the queue to the live function', () => {
     }
     assert.equal(sampleValue(after, 'gitfaas_builder_queue_jobs', { queue: BUILDS_QUEUE, state: 'failed' }), 1);
     const deployer = await scrape(`${deployerUrl}/metrics`);
-    assert.equal(sampleValue(deployer, 'gitfaas_deployer_deploys_total', { result: 'deployed' }), 1, 'no deploy for it');
+    assert.equal(sampleValue(deployer, 'gitfaas_deployer_deploys_total', { result: 'deployed' }), 2, 'no deploy for it');
     assert.equal(sampleValue(deployer, 'gitfaas_deployer_push_to_live_seconds_count'), 1);
   });
 });
