@@ -1,7 +1,11 @@
 // All services in one process, the single-machine default (scripts/up.sh). Each config
 // is loaded (and checked) before anything starts; services start in dependency order
-// (gateway first: the deployer and queue-worker call it) and stop in reverse.
+// (gateway first: the deployer and queue-worker call it) and stop in reverse. They share
+// one metrics registry, served at the gateway's /metrics; each service's names carry its
+// own prefix (gateway_*, gitfaas_builder_*, gitfaas_deployer_*, gitfaas_queue_worker_*,
+// gitfaas_webhooks_*).
 import { isIPv6 } from 'node:net';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Env } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import { runService, type RunningService } from '../shared/run-service.js';
@@ -47,12 +51,14 @@ function loadAll(env: Env = process.env) {
 type AllConfig = ReturnType<typeof loadAll>;
 
 async function startAll(config: AllConfig, log: Logger): Promise<RunningService> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
   const steps: [string, () => Promise<RunningService>][] = [
-    ['gateway', () => startGateway(config.gateway, log.child({ service: 'gateway' }))],
-    ['queue-worker', () => startQueueWorker(config.queueWorker, log.child({ service: 'queue-worker' }))],
-    ['deployer', () => startDeployer(config.deployer, log.child({ service: 'deployer' }))],
-    ['builder', () => startBuilder(config.builder, log.child({ service: 'builder' }))],
-    ['webhooks', () => startWebhooks(config.webhooks, log.child({ service: 'webhooks' }))],
+    ['gateway', () => startGateway(config.gateway, log.child({ service: 'gateway' }), { registry })],
+    ['queue-worker', () => startQueueWorker(config.queueWorker, log.child({ service: 'queue-worker' }), { registry })],
+    ['deployer', () => startDeployer(config.deployer, log.child({ service: 'deployer' }), { registry })],
+    ['builder', () => startBuilder(config.builder, log.child({ service: 'builder' }), { registry })],
+    ['webhooks', () => startWebhooks(config.webhooks, log.child({ service: 'webhooks' }), { registry })],
   ];
   const running: [string, RunningService][] = [];
   const stopAll = async () => {

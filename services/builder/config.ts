@@ -1,4 +1,5 @@
 // Builder configuration, read once from the environment (see docs/configuration.md, "Builder").
+import { optionalPortVar } from '../../shared/health-listener.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -13,6 +14,7 @@ import {
   urlVar,
   withSecrets,
   type Env,
+  bindVar,
 } from '../../shared/config.js';
 import { DEFAULT_BUILD_HISTORY_TTL_MS } from '../../shared/build-history.js';
 import { DEFAULT_BUILD_LOG_TTL_MS } from '../../shared/build-logs.js';
@@ -47,6 +49,8 @@ const schema = z
     GITFAAS_STATE_DIR: stateDirVar,
     GITFAAS_REDIS_URL: redisUrlVar,
     GITFAAS_QUEUE_PREFIX: z.string().min(1, 'expected a non-empty prefix').default('gitfaas'),
+    GITFAAS_BIND: bindVar,
+    GITFAAS_BUILDER_HEALTH_PORT: optionalPortVar,
     GITFAAS_BUILDER_CONCURRENCY: positiveIntVar(2),
     GITFAAS_BUILD_PARALLELISM: positiveIntVar(4),
     GITFAAS_BUILD_TIMEOUT: durationVar(10 * 60_000),
@@ -90,6 +94,8 @@ const schema = z
     stateDir: env.GITFAAS_STATE_DIR,
     redisUrl: env.GITFAAS_REDIS_URL,
     queuePrefix: env.GITFAAS_QUEUE_PREFIX,
+    /** The /healthz and /metrics listener (shared/health-listener.ts); none when the port is unset. */
+    health: { bind: env.GITFAAS_BIND, port: env.GITFAAS_BUILDER_HEALTH_PORT },
     concurrency: env.GITFAAS_BUILDER_CONCURRENCY,
     parallelism: env.GITFAAS_BUILD_PARALLELISM,
     buildTimeoutMs: env.GITFAAS_BUILD_TIMEOUT,

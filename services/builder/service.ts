@@ -4,7 +4,9 @@ import path from 'node:path';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { dockerEngine } from '../../shared/docker-engine.js';
 import { Redis } from 'ioredis';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { BuildHistory } from '../../shared/build-history.js';
+import { startHealthListener } from '../../shared/health-listener.js';
 import { BUILDS_QUEUE, BuildJob, buildJobId, DEPLOYS_QUEUE, DeployJob } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
@@ -14,6 +16,7 @@ import { buildCommit, type BuildOutcome } from './build-commit.js';
 import { BuildctlImageBuilder } from './buildctl.js';
 import type { BuilderConfig } from './config.js';
 import { EngineImageBuilder, type ImageBuilder } from './engine-build.js';
+import { observeBuilds } from './metrics.js';
 import { removeStaleWorkDirs } from './work-dirs.js';
 
 export interface BuilderDeps {
@@ -22,11 +25,15 @@ export interface BuilderDeps {
   /** Credentials for private clones; by default the job's host's token. */
   cloneCredentials?: (source: BuildJob['source']) => Promise<{ username: string; password: string } | undefined>;
   builder?: ImageBuilder;
+  /** The process's metrics registry (services/main.ts shares one); made here when not given. */
+  registry?: Registry;
 }
 
 export interface RunningBuilder extends RunningService {
   /** The worker, for tests that wait on its events. */
   worker: Worker<BuildJob, BuildOutcome>;
+  /** The /healthz and /metrics listener's URL, when GITFAAS_BUILDER_HEALTH_PORT is set. */
+  healthUrl?: string;
 }
 
 export async function startBuilder(config: BuilderConfig, log: Logger, deps: BuilderDeps = {}): Promise<RunningBuilder> {
@@ -106,20 +113,33 @@ export async function startBuilder(config: BuilderConfig, log: Logger, deps: Bui
     },
     { connection: workerRedis, prefix: config.queuePrefix, concurrency: config.concurrency },
   );
+  const registry = deps.registry ?? new Registry();
+  if (!deps.registry) collectDefaultMetrics({ register: registry });
+  // Its own Queue on the builds queue, read only by the metrics (depth, oldest waiting job).
+  const builds = new Queue(BUILDS_QUEUE, { connection: redis, prefix: config.queuePrefix });
+  builds.on('error', () => {});
+  observeBuilds(registry, worker, builds);
   worker.on('error', (err) => log.error({ err }, 'worker error'));
   worker.on('failed', (job, err) => log.info({ jobId: job?.id, reason: err.message }, 'build job failed'));
   log.info({ queue: BUILDS_QUEUE, prefix: config.queuePrefix, concurrency: config.concurrency, buildkit: config.buildkitAddr ?? 'docker engine' }, 'builder ready');
+  const health = await startHealthListener({ settings: config.health, portVariable: 'GITFAAS_BUILDER_HEALTH_PORT', registry, log, healthy: () => redis.status === 'ready' }).catch(async (err) => {
+    await worker.close();
+    throw err;
+  });
 
   let stopped: Promise<void> | undefined;
   return {
     worker,
+    healthUrl: health?.url,
     stop() {
       stopped ??= (async () => {
         // Let running builds finish (worker.close waits for them); abort only what is left
         // when the process is being killed anyway.
         await worker.close();
         stopping.abort();
+        await health?.stop();
         await deploys.close();
+        await builds.close();
         await workerRedis.quit().catch(() => workerRedis.disconnect());
         await redis.quit().catch(() => redis.disconnect());
       })();

@@ -1,4 +1,6 @@
 // Deployer configuration, read once from the environment (docs/configuration.md, "Deployer").
+import { optionalPortVar } from '../../shared/health-listener.js';
+import path from 'node:path';
 import { z } from 'zod';
 import { adminCredentialsEnv, adminPasswordFile } from '../../shared/admin-credentials.js';
 import { bareLabelsVar } from '../../shared/owner-labels.js';
@@ -17,6 +19,7 @@ import {
   urlVar,
   withSecrets,
   type Env,
+  bindVar,
 } from '../../shared/config.js';
 import { GITHUB_SECRET_VARS, githubEnvShape, githubSettings } from '../../shared/github.js';
 import { GITLAB_SECRET_VARS, gitlabEnvShape, gitlabSettings } from '../../shared/gitlab.js';
@@ -31,6 +34,8 @@ const schema = z
     GITFAAS_STATE_DIR: stateDirVar,
     GITFAAS_REDIS_URL: redisUrlVar,
     GITFAAS_QUEUE_PREFIX: z.string().min(1, 'expected a non-empty prefix').default('gitfaas'),
+    GITFAAS_BIND: bindVar,
+    GITFAAS_DEPLOYER_HEALTH_PORT: optionalPortVar,
     GITFAAS_DEPLOYER_CONCURRENCY: positiveIntVar(4),
     GITFAAS_GATEWAY_URL: urlVar('http://127.0.0.1:8080'),
     GITFAAS_PUBLIC_URL: urlVar().optional(),
@@ -61,6 +66,8 @@ const schema = z
       stateDir: env.GITFAAS_STATE_DIR,
       redisUrl: env.GITFAAS_REDIS_URL,
       queuePrefix: env.GITFAAS_QUEUE_PREFIX,
+      /** The /healthz and /metrics listener (shared/health-listener.ts); none when the port is unset. */
+      health: { bind: env.GITFAAS_BIND, port: env.GITFAAS_DEPLOYER_HEALTH_PORT },
       concurrency: env.GITFAAS_DEPLOYER_CONCURRENCY,
       gatewayUrl,
       /** Base of the function URLs put on success statuses, without GITFAAS_DOMAIN. */

@@ -1,10 +1,12 @@
 // The deployer: a BullMQ worker on the deploys queue. Each job is re-validated, then
 // deployed through the gateway (deploy-job.ts); statuses go to the job's git host.
-import { UnrecoverableError, Worker } from 'bullmq';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { BuildHistory } from '../../shared/build-history.js';
 import { BuildLog } from '../../shared/build-logs.js';
 import { DeployHistory } from '../../shared/deploy-history.js';
+import { startHealthListener } from '../../shared/health-listener.js';
 import { DEPLOYS_QUEUE, DeployJob } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
@@ -17,9 +19,20 @@ import { GatewayClient } from '../../shared/gateway-client.js';
 import { previewCommenter } from './preview-commenter.js';
 import { PreviewStore } from './preview-store.js';
 import { startPreviewWorker } from './preview-worker.js';
+import { observeDeploys } from './metrics.js';
 import { startRollbackWorker } from './rollback-worker.js';
 
-export async function startDeployer(config: DeployerConfig, log: Logger): Promise<RunningService> {
+export interface DeployerDeps {
+  /** The process's metrics registry (services/main.ts shares one); made here when not given. */
+  registry?: Registry;
+}
+
+export interface RunningDeployer extends RunningService {
+  /** The /healthz and /metrics listener's URL, when GITFAAS_DEPLOYER_HEALTH_PORT is set. */
+  healthUrl?: string;
+}
+
+export async function startDeployer(config: DeployerConfig, log: Logger, deps: DeployerDeps = {}): Promise<RunningDeployer> {
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const hosts = hostClients(config, redis, log, config.queuePrefix);
@@ -78,6 +91,12 @@ export async function startDeployer(config: DeployerConfig, log: Logger): Promis
     },
     { connection: redis, prefix: config.queuePrefix, concurrency: config.concurrency },
   );
+  const registry = deps.registry ?? new Registry();
+  if (!deps.registry) collectDefaultMetrics({ register: registry });
+  // Its own Queue on the deploys queue, read only by the metrics (depth, oldest waiting job).
+  const deploys = new Queue(DEPLOYS_QUEUE, { connection: redis, prefix: config.queuePrefix });
+  deploys.on('error', () => {});
+  observeDeploys(registry, worker, deploys);
   worker.on('failed', (job, err) => log.error({ jobId: job?.id, err }, 'deploy job failed'));
   worker.on('completed', (job, result) => log.info({ jobId: job.id, ...result }, 'deploy job done'));
   worker.on('error', (err) => log.warn({ err: err.message }, 'deploy worker error'));
@@ -96,12 +115,18 @@ export async function startDeployer(config: DeployerConfig, log: Logger): Promis
     { gateway, redis, keyPrefix: config.queuePrefix, previews, lockWaitMs: config.readyTimeoutMs * 2 + 60_000, log: log.child({ component: 'previews' }) },
   );
   log.info({ queue: DEPLOYS_QUEUE, prefix: config.queuePrefix, gateway: config.gatewayUrl }, 'deployer waiting for jobs');
+  const health = await startHealthListener({ settings: config.health, portVariable: 'GITFAAS_DEPLOYER_HEALTH_PORT', registry, log, healthy: () => redis.status === 'ready' }).catch(async (err) => {
+    await Promise.all([worker.close(), rollbacks.close()]);
+    throw err;
+  });
 
   let stopping: Promise<void> | undefined;
   return {
+    healthUrl: health?.url,
     stop() {
       // close() lets the deploys in flight finish first.
-      stopping ??= Promise.all([worker.close(), rollbacks.close(), previewWorker.close()]).then(() => {
+      stopping ??= Promise.all([worker.close(), rollbacks.close(), health?.stop(), previewWorker.close()]).then(async () => {
+        await deploys.close();
         redis.disconnect();
       });
       return stopping;

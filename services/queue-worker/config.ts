@@ -1,6 +1,9 @@
 // Queue-worker configuration, read once from the environment (see docs/configuration.md,
 // "Async / queue-worker"). The stream variables are shared with the gateway
 // (shared/async-config.ts): both must name the same streams.
+import { optionalPortVar } from '../../shared/health-listener.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { adminCredentialsEnv, adminPassword } from '../../shared/admin-credentials.js';
 import {
@@ -13,6 +16,7 @@ import {
   urlVar,
   withSecrets,
   type Env,
+  bindVar,
 } from '../../shared/config.js';
 import { asyncStreamEnv, asyncStreamProblems, asyncStreamSettings } from '../../shared/async-config.js';
 import { callbackPolicy, callbackPolicyEnv, endpointOf } from '../../shared/callback-policy.js';
@@ -58,6 +62,8 @@ const schema = z
     GITFAAS_QUEUE_WORKER_CALLBACK_MIN_WAIT_MS: durationMsVar(1_000),
     GITFAAS_QUEUE_WORKER_CALLBACK_MAX_WAIT_MS: durationMsVar(30_000),
     GITFAAS_QUEUE_WORKER_ANNOTATION_CACHE_MS: durationMsVar(5_000),
+    GITFAAS_BIND: bindVar,
+    GITFAAS_QUEUE_WORKER_HEALTH_PORT: optionalPortVar,
   })
   .superRefine((env, ctx) => {
     for (const p of asyncStreamProblems(env)) ctx.addIssue({ code: 'custom', path: [p.path], message: p.message });
@@ -95,6 +101,8 @@ const schema = z
       policy: callbackPolicy(env, endpointOf(env.GITFAAS_GATEWAY_URL, 80), asyncStreamSettings(env).natsServers),
     },
     annotationCacheMs: env.GITFAAS_QUEUE_WORKER_ANNOTATION_CACHE_MS,
+    /** The /healthz and /metrics listener (shared/health-listener.ts); none when the port is unset. */
+    health: { bind: env.GITFAAS_BIND, port: env.GITFAAS_QUEUE_WORKER_HEALTH_PORT },
   }));
 
 export type QueueWorkerConfig = z.output<typeof schema>;

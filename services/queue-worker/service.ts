@@ -3,9 +3,11 @@
 // finish (a call waiting for a retry is handed back to JetStream at once), deliver the
 // callbacks in hand, flush acks, close.
 import type { JetStreamClient, NatsConnection } from 'nats';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { Agent } from 'undici';
 import { ensureAsyncStreams } from '../../shared/async-streams.js';
 import { NatsLink } from '../../shared/async-nats.js';
+import { startHealthListener } from '../../shared/health-listener.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
 import { AnnotationCache } from './annotations.js';
@@ -13,15 +15,23 @@ import { deliverCallback } from './callback.js';
 import { guardedConnector } from './callback-connector.js';
 import type { QueueWorkerConfig } from './config.js';
 import { callbackConsumerName, ensureConsumers } from './consumers.js';
+import { registerQueueWorkerMetrics } from './metrics.js';
 import { processCall } from './process-call.js';
 import { startPullLoop } from './pull-loop.js';
 
 export interface QueueWorker extends RunningService {
   /** Calls and callbacks held right now. */
   inflight(): { calls: number; callbacks: number };
+  /** The /healthz and /metrics listener's URL, when GITFAAS_QUEUE_WORKER_HEALTH_PORT is set. */
+  healthUrl?: string;
 }
 
-export async function startQueueWorker(config: QueueWorkerConfig, log: Logger): Promise<QueueWorker> {
+export interface QueueWorkerDeps {
+  /** The process's metrics registry (services/main.ts shares one); made here when not given. */
+  registry?: Registry;
+}
+
+export async function startQueueWorker(config: QueueWorkerConfig, log: Logger, deps: QueueWorkerDeps = {}): Promise<QueueWorker> {
   const s = config.streams;
   const consumerSettings = {
     consumer: config.consumer,
@@ -111,14 +121,30 @@ export async function startQueueWorker(config: QueueWorkerConfig, log: Logger): 
     usable: () => link.usable,
     handle: (msg) => deliverCallback(msg, callbackDispatcher, config.callback, log),
   });
+  const registry = deps.registry ?? new Registry();
+  if (!deps.registry) collectDefaultMetrics({ register: registry });
+  registerQueueWorkerMetrics(registry, {
+    manager: async () => (link.usable && link.connection ? link.connection.jetstreamManager() : undefined),
+    streams: s,
+    consumers: { calls: config.consumer, callbacks: callbackConsumerName(config.consumer) },
+    inflight: () => ({ calls: calls.inflight, callbacks: callbacks.inflight }),
+  });
+  const health = await startHealthListener({ settings: config.health, portVariable: 'GITFAAS_QUEUE_WORKER_HEALTH_PORT', registry, log, healthy: () => link.usable }).catch(async (err) => {
+    await calls.stop();
+    await callbacks.stop();
+    await link.close();
+    throw err;
+  });
   log.info({ stream: s.stream, consumer: config.consumer, maxInflight: config.maxInflight }, 'queue-worker started');
 
   let stopped: Promise<void> | undefined;
   return {
+    healthUrl: health?.url,
     inflight: () => ({ calls: calls.inflight, callbacks: callbacks.inflight }),
     stop: () =>
       (stopped ??= (async () => {
         isStopping = true;
+        await health?.stop();
         signalStop();
         await calls.stop();
         await callbacks.stop();

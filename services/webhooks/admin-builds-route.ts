@@ -25,7 +25,7 @@ export interface AdminBuildsDeps extends AdminActionDeps {
 }
 
 /** Basic auth with the admin password, read from its file on first use when not given. */
-function adminAuth(deps: AdminBuildsDeps): MiddlewareHandler {
+export function adminAuth(deps: Pick<AdminBuildsDeps, 'adminUser' | 'adminPassword' | 'adminPasswordFile'>): MiddlewareHandler {
   let check: MiddlewareHandler | undefined;
   return async (c, next) => {
     if (!check) {

@@ -7,12 +7,13 @@ import { serve } from '@hono/node-server';
 import { Queue } from 'bullmq';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { DeployHistory } from '../../shared/deploy-history.js';
 import { DEPLOYS_QUEUE, ROLLBACKS_QUEUE } from '../../shared/jobs.js';
 import type { Logger } from '../../shared/logger.js';
 import type { RunningService } from '../../shared/run-service.js';
 import { hostClients } from '../../shared/status-router.js';
-import { adminBuildsRoute } from './admin-builds-route.js';
+import { adminAuth, adminBuildsRoute } from './admin-builds-route.js';
 import { createAllowlist } from '../../shared/allowlist.js';
 import { buildLogRoute } from './build-log-route.js';
 import type { WebhooksConfig } from './config.js';
@@ -20,6 +21,7 @@ import { BuildEnqueuer } from './enqueue.js';
 import { githubWebhookRoute } from './github-route.js';
 import { gitlabWebhookRoute } from './gitlab-route.js';
 import { PreviewCloser } from './preview-close.js';
+import { countDeliveries } from './metrics.js';
 import { Reconciler, startReconciler } from './reconciler.js';
 
 export interface WebhooksOptions {
@@ -28,6 +30,12 @@ export interface WebhooksOptions {
    * builder's build-log route (GET /logs/<token>) are always mounted.
    */
   mounts?: { path: string; app: Hono }[];
+  /**
+   * The process's metrics registry (services/main.ts shares one and serves it at the
+   * gateway's /metrics). When not given, one is made here and served at GET /metrics on
+   * this listener, behind the admin credentials.
+   */
+  registry?: Registry;
 }
 
 export interface RunningWebhooks extends RunningService {
@@ -57,6 +65,13 @@ export async function startWebhooks(config: WebhooksConfig, log: Logger, options
 
   const app = new Hono();
   app.get('/healthz', (c) => c.text('ok\n'));
+  const registry = options.registry ?? new Registry();
+  if (!options.registry) {
+    collectDefaultMetrics({ register: registry });
+    const auth = adminAuth({ adminUser: config.adminUser, adminPassword: config.adminPassword, adminPasswordFile: config.adminPasswordFile });
+    app.get('/metrics', auth, async (c) => c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
+  }
+  app.use('/webhooks/*', countDeliveries(registry));
   app.route('/webhooks/github', githubWebhookRoute({ secrets: config.webhookSecrets, enqueuer, allowlist, reporter, origins: config.gitOrigins, log, previews }));
   app.route('/webhooks/gitlab', gitlabWebhookRoute({ secrets: config.gitlabWebhookSecrets, enqueuer, allowlist, reporter, origins: config.gitOrigins, log, previews }));
   // The builder's build logs (GET /logs/<token>), linked from failed statuses.
