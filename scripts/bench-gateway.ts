@@ -1,7 +1,8 @@
 // Benchmark: the same function called directly (its published port), through nginx (one
 // worker, keep-alive upstream: the baseline of a well-built proxy) and through the gateway,
 // with wrk at concurrency 50 and 1; and through a second gateway with GITFAAS_METRICS=false,
-// to print the metrics' cost (ratio with them on and off). Prints every round's figures (req/s, p50, p99), their
+// to print the metrics' cost (ratio with them on and off); and through a gateway of two
+// processes (GITFAAS_GATEWAY_PROCESSES=2) beside the one-process gateway. Prints every round's figures (req/s, p50, p99), their
 // medians, the ratios against the goals and the load average. The gateway runs as its own
 // process, as in production. The machine may be shared: read the load average beside the
 // figures, and prefer several rounds.
@@ -27,7 +28,8 @@ const SECONDS_C1 = Math.min(SECONDS, 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 // no-metrics: a second gateway with GITFAAS_METRICS=false, to show what the metrics cost.
-const TARGETS = ['direct', 'nginx', 'gitfaas', 'no-metrics'] as const;
+// two-procs: a gateway of two processes sharing the port (services/gateway/cluster/).
+const TARGETS = ['direct', 'nginx', 'gitfaas', 'no-metrics', 'two-procs'] as const;
 type Target = (typeof TARGETS)[number];
 
 const median = (values: number[]) => {
@@ -77,7 +79,7 @@ interface BenchGateway {
 }
 
 /** A gateway as its own process (as in production) with its own instance, and the echo function deployed on it. */
-async function startBenchGateway(image: string, metrics: boolean): Promise<BenchGateway> {
+async function startBenchGateway(image: string, metrics: boolean, processes = 1): Promise<BenchGateway> {
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-bench-'));
   const password = randomBytes(12).toString('hex');
   const port = await freePort();
@@ -86,7 +88,7 @@ async function startBenchGateway(image: string, metrics: boolean): Promise<Bench
   const auth = { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` };
   const nodeArgs = CPU_PROF && metrics ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [];
   const child = spawn(process.execPath, [...nodeArgs, process.env.BENCH_GATEWAY ?? path.join(repoRoot(), 'dist/services/gateway/main.js')], {
-    env: { ...process.env, GITFAAS_GATEWAY_PORT: String(port), GITFAAS_STATE_DIR: stateDir, GITFAAS_ADMIN_PASSWORD: password, GITFAAS_LOG_LEVEL: 'warn', GITFAAS_INSTANCE: testInstance(), GITFAAS_METRICS: String(metrics) },
+    env: { ...process.env, GITFAAS_GATEWAY_PORT: String(port), GITFAAS_STATE_DIR: stateDir, GITFAAS_ADMIN_PASSWORD: password, GITFAAS_LOG_LEVEL: 'warn', GITFAAS_INSTANCE: testInstance(), GITFAAS_METRICS: String(metrics), GITFAAS_GATEWAY_PROCESSES: String(processes) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -114,20 +116,22 @@ async function main(): Promise<void> {
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-bench-nginx-'));
   let gateway: BenchGateway | undefined;
   let bare: BenchGateway | undefined;
+  let two: BenchGateway | undefined;
   let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
   try {
     gateway = await startBenchGateway(image, true);
     bare = await startBenchGateway(image, false);
+    two = await startBenchGateway(image, true, 2);
     const direct = gateway.direct;
     nginx = await startNginx(path.join(stateDir, 'nginx'), await freePort(), new URL(direct));
-    const urls: Record<Target, string> = { direct: `${direct}/`, nginx: `${nginx.url}/`, gitfaas: gateway.fnUrl, 'no-metrics': bare.fnUrl };
+    const urls: Record<Target, string> = { direct: `${direct}/`, nginx: `${nginx.url}/`, gitfaas: gateway.fnUrl, 'no-metrics': bare.fnUrl, 'two-procs': two.fnUrl };
     await waitFor('nginx', async () => (await fetch(urls.nginx)).ok, 10000);
 
     console.log(`gitfaas gateway benchmark: wrk, ${RUNS} rounds of c=50 for ${SECONDS} s and c=1 for ${SECONDS_C1} s; ${os.cpus().length} CPUs, node ${process.version}, load average before: ${loadavg()}`);
     for (const t of TARGETS) await wrk(urls[t], 50, 2); // warm-up: JIT, pools, nginx's keep-alive connections
-    const rounds: Record<Target, { c50: Figures[]; c1: Figures[] }> = { direct: { c50: [], c1: [] }, nginx: { c50: [], c1: [] }, gitfaas: { c50: [], c1: [] }, 'no-metrics': { c50: [], c1: [] } };
-    const pids: Partial<Record<Target, number>> = { nginx: nginx.pid, gitfaas: gateway.pid, 'no-metrics': bare.pid };
-    const cpuPerCall: Record<Target, number[]> = { direct: [], nginx: [], gitfaas: [], 'no-metrics': [] };
+    const rounds: Record<Target, { c50: Figures[]; c1: Figures[] }> = { direct: { c50: [], c1: [] }, nginx: { c50: [], c1: [] }, gitfaas: { c50: [], c1: [] }, 'no-metrics': { c50: [], c1: [] }, 'two-procs': { c50: [], c1: [] } };
+    const pids: Partial<Record<Target, number>> = { nginx: nginx.pid, gitfaas: gateway.pid, 'no-metrics': bare.pid, 'two-procs': two.pid };
+    const cpuPerCall: Record<Target, number[]> = { direct: [], nginx: [], gitfaas: [], 'no-metrics': [], 'two-procs': [] };
     let rssPeak = 0;
     for (let i = 0; i < RUNS; i++) {
       for (const t of TARGETS) {
@@ -139,7 +143,7 @@ async function main(): Promise<void> {
         rounds[t].c1.push(await wrk(urls[t], 1, SECONDS_C1));
         const f = (x: Figures) => `${x.rps.toFixed(0)} req/s p50 ${x.p50.toFixed(3)} p99 ${x.p99.toFixed(3)} ms`;
         const cpu = pid ? `   proxy CPU ${cpuPerCall[t][i].toFixed(0)} µs/call` : '';
-        console.log(`round ${i + 1} ${t.padEnd(7)} c=50: ${f(rounds[t].c50[i])}   c=1: ${f(rounds[t].c1[i])}${cpu}   load ${loadavg()}`);
+        console.log(`round ${i + 1} ${t.padEnd(10)} c=50: ${f(rounds[t].c50[i])}   c=1: ${f(rounds[t].c1[i])}${cpu}   load ${loadavg()}`);
       }
     }
     const med = (t: Target, c: 'c50' | 'c1', field: keyof Figures) => median(rounds[t][c].map((f) => f[field]));
@@ -160,11 +164,16 @@ async function main(): Promise<void> {
     console.log(`c=1: gitfaas adds ${added.toFixed(3)} ms to direct's p50 (goal <= 0.15 ms: ${goal(added <= 0.15)}); nginx adds ${(med('nginx', 'c1', 'p50') - med('direct', 'c1', 'p50')).toFixed(3)} ms`);
     console.log(`p99 gitfaas/nginx: c=1 ${p99c1.toFixed(2)}x, c=50 ${p99c50.toFixed(2)}x (goal <= 2x: ${goal(p99c1 <= 2 && p99c50 <= 2)})`);
     console.log(`proxy CPU per call at c=50 (user+system, median): nginx ${median(cpuPerCall.nginx).toFixed(0)} µs, gitfaas ${median(cpuPerCall.gitfaas).toFixed(0)} µs (${(median(cpuPerCall.gitfaas) / median(cpuPerCall.nginx)).toFixed(2)}x)`);
+    const twoShare = med('two-procs', 'c50', 'rps') / med('gitfaas', 'c50', 'rps');
+    console.log(
+      `processes: 2 processes / 1 process req/s at c=50 = ${twoShare.toFixed(2)}x (${med('two-procs', 'c50', 'rps').toFixed(0)} vs ${med('gitfaas', 'c50', 'rps').toFixed(0)}); on ${os.cpus().length} CPUs shared with wrk and the function, a second process can only take what they leave idle (docs/performance.md)`,
+    );
     console.log(`gateway RSS after c=50 rounds: ${rssPeak.toFixed(0)} MB; load average after: ${loadavg()} (a shared machine makes every figure noisy)`);
   } finally {
     await nginx?.stop();
     await gateway?.stop();
     await bare?.stop();
+    await two?.stop();
     await rm(stateDir, { recursive: true, force: true });
   }
 }

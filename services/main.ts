@@ -9,6 +9,7 @@ import { loadBuilderConfig } from './builder/config.js';
 import { startBuilder } from './builder/service.js';
 import { loadDeployerConfig } from './deployer/config.js';
 import { startDeployer } from './deployer/service.js';
+import { startGatewayProcesses } from './gateway/cluster/primary.js';
 import { loadGatewayConfig } from './gateway/config.js';
 import { startGateway } from './gateway/service.js';
 import { loadQueueWorkerConfig } from './queue-worker/config.js';
@@ -48,7 +49,13 @@ type AllConfig = ReturnType<typeof loadAll>;
 
 async function startAll(config: AllConfig, log: Logger): Promise<RunningService> {
   const steps: [string, () => Promise<RunningService>][] = [
-    ['gateway', () => startGateway(config.gateway, log.child({ service: 'gateway' }))],
+    [
+      'gateway',
+      () =>
+        config.gateway.processes > 1
+          ? startGatewayProcesses({ count: config.gateway.processes, bind: config.gateway.bind, log: log.child({ service: 'gateway' }) })
+          : startGateway(config.gateway, log.child({ service: 'gateway' })),
+    ],
     ['queue-worker', () => startQueueWorker(config.queueWorker, log.child({ service: 'queue-worker' }))],
     ['deployer', () => startDeployer(config.deployer, log.child({ service: 'deployer' }))],
     ['builder', () => startBuilder(config.builder, log.child({ service: 'builder' }))],

@@ -66,3 +66,13 @@ test('per-call metrics are on unless GITFAAS_METRICS=false', () => {
   assert.equal(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x' }).metrics, true);
   assert.equal(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_METRICS: 'false' }).metrics, false);
 });
+
+test('gateway processes: auto is one per core but one, at least 1 and at most 8; a bad count names the variable', async () => {
+  const { autoProcesses } = await import('./cluster/processes.js');
+  assert.deepEqual([1, 2, 4, 16].map((cores) => autoProcesses(cores)), [1, 1, 3, 8]);
+  assert.equal(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'pw' }).processes, autoProcesses());
+  assert.equal(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'pw', GITFAAS_GATEWAY_PROCESSES: '3' }).processes, 3);
+  for (const bad of ['0', 'two', '1.5', '65']) {
+    assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'pw', GITFAAS_GATEWAY_PROCESSES: bad }), (err: unknown) => err instanceof ConfigError && /GITFAAS_GATEWAY_PROCESSES: expected "auto" or a whole number from 1 to 64/.test(err.message));
+  }
+});

@@ -19,6 +19,7 @@ import {
 } from '../../shared/config.js';
 import { DEFAULT_NAMESPACE, dnsLabelProblem, isDnsLabel } from '../../shared/names.js';
 import { asyncGatewayEnv, asyncGatewaySettings } from './async-config.js';
+import { gatewayProcessesVar } from './cluster/processes.js';
 import { DASHBOARD_SECRET_VARS, dashboardEnv, dashboardSettings } from '../dashboard/config.js';
 
 const namespaceVar = z
@@ -66,6 +67,7 @@ const schema = z
     GITFAAS_INSTANCE: instanceVar,
     GITFAAS_SYSTEM_BODY_LIMIT_BYTES: positiveIntVar(4 * 1024 * 1024),
     GITFAAS_METRICS: booleanVar(true),
+    GITFAAS_GATEWAY_PROCESSES: gatewayProcessesVar,
     ...asyncGatewayEnv,
     ...dashboardEnv,
   })
@@ -95,6 +97,8 @@ const schema = z
     systemBodyLimitBytes: env.GITFAAS_SYSTEM_BODY_LIMIT_BYTES,
     /** OpenFaaS's per-call metrics at /metrics (started, in flight, latency histogram, replicas). */
     metrics: env.GITFAAS_METRICS,
+    /** Gateway processes sharing the port (services/gateway/cluster/); 1 runs in this process. */
+    processes: env.GITFAAS_GATEWAY_PROCESSES,
     async: asyncGatewaySettings(env),
     /** The web dashboard at /ui/ (services/dashboard). */
     dashboard: dashboardSettings(env),

@@ -11,6 +11,7 @@ import type { RunningService } from '../../shared/run-service.js';
 import { CallStats } from '../dashboard/call-stats.js';
 import { createDashboard } from '../dashboard/dashboard.js';
 import { createApp } from './app.js';
+import { processPeers, type Peers } from './cluster/peers.js';
 import { startGatewayAsync } from './async-service.js';
 import type { GatewayConfig } from './config.js';
 import { ClaimingProvider, DomainClaims } from './domains.js';
@@ -26,6 +27,8 @@ export interface GatewayDeps {
   extraRoutes?: Hono<any>[];
   /** The process's metrics registry (services/main.ts shares one); made here when not given. */
   registry?: Registry;
+  /** The other gateway processes (cluster/); this process alone unless it runs as a cluster worker. */
+  peers?: Peers;
 }
 
 export interface RunningGateway extends RunningService {
@@ -57,13 +60,14 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
     throw err;
   });
   const asyncSide = startGatewayAsync(config.async, provider, config.defaultNamespace, log);
-  const invocations = new Invocations();
+  const peers = deps.peers ?? processPeers();
+  const invocations = new Invocations(peers);
   // This process's call figures for the dashboard: told of every call by the proxy.
   const callStats = new CallStats();
   const dashboard = createDashboard({ ...config, settings: config.dashboard, provider, invocations, callStats, asyncLink: asyncSide.link, log: log.child({ component: 'dashboard' }) });
   const registry = deps.registry ?? new Registry();
   if (!deps.registry) collectDefaultMetrics({ register: registry });
-  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, registry, observers: [callStats], extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
+  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, registry, peers, observers: [callStats], extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
   const listener = getRequestListener(app.fetch);
   const byHost = hostRoutes({ domain: config.domain, bareLabels: config.bareLabels, trustProxy: config.trustProxy, claims, provider, proxy, log });
   const server = createServer((req, res) => {

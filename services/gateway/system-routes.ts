@@ -33,6 +33,7 @@ export function systemRoutes(opts: SystemRouteOptions): Hono {
 
   app.get('/system/functions', async (c) => {
     const list = await provider.list(ns(undefined, c.req.query('namespace')));
+    await invocations.refresh();
     return c.json(list.map((s) => toJson(s, invocations)));
   });
 
@@ -64,6 +65,7 @@ export function systemRoutes(opts: SystemRouteOptions): Hono {
     const namespace = ns(undefined, c.req.query('namespace'));
     const status = await provider.get(name, namespace);
     if (!status) throw new HTTPException(404, { message: `function "${name}" not found in namespace "${namespace}"` });
+    await invocations.refresh();
     return c.json(toJson(status, invocations));
   });
 
