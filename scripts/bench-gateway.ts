@@ -1,7 +1,8 @@
 // Benchmark: the same function called directly (its published port), through nginx (one
 // worker, keep-alive upstream: the baseline of a well-built proxy) and through the gateway,
 // with wrk at concurrency 50 and 1; and through a second gateway with GITFAAS_METRICS=false,
-// to print the metrics' cost (ratio with them on and off). Prints every round's figures (req/s, p50, p99), their
+// to print the metrics' cost (ratio with them on and off); and through a gateway of two
+// processes (GITFAAS_GATEWAY_PROCESSES=2) beside the one-process gateway. Prints every round's figures (req/s, p50, p99), their
 // medians, the ratios against the goals and the load average. The gateway runs as its own
 // process, as in production. The machine may be shared: read the load average beside the
 // figures, and prefer several rounds. A last target, kubernetes, is a gateway with
@@ -31,7 +32,8 @@ const SECONDS_C1 = Math.min(SECONDS, 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 // no-metrics: a second gateway with GITFAAS_METRICS=false, to show what the metrics cost.
-const TARGETS = ['direct', 'nginx', 'gitfaas', 'no-metrics', 'kubernetes'] as const;
+// two-procs: a gateway of two processes sharing the port (services/gateway/cluster/).
+const TARGETS = ['direct', 'nginx', 'gitfaas', 'no-metrics', 'two-procs', 'kubernetes'] as const;
 type Target = (typeof TARGETS)[number];
 
 const median = (values: number[]) => {
@@ -81,7 +83,7 @@ interface BenchGateway {
 }
 
 /** A gateway as its own process (as in production) with its own instance, and the echo function deployed on it. */
-async function startBenchGateway(image: string, metrics: boolean, kubeconfig?: string): Promise<BenchGateway> {
+async function startBenchGateway(image: string, metrics: boolean, kubeconfig?: string, processes = 1): Promise<BenchGateway> {
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-bench-'));
   const password = randomBytes(12).toString('hex');
   const port = await freePort();
@@ -90,7 +92,7 @@ async function startBenchGateway(image: string, metrics: boolean, kubeconfig?: s
   const auth = { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` };
   const nodeArgs = CPU_PROF && metrics ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [];
   const child = spawn(process.execPath, [...nodeArgs, process.env.BENCH_GATEWAY ?? path.join(repoRoot(), 'dist/services/gateway/main.js')], {
-    env: { ...process.env, GITFAAS_GATEWAY_PORT: String(port), GITFAAS_STATE_DIR: stateDir, GITFAAS_ADMIN_PASSWORD: password, GITFAAS_LOG_LEVEL: 'warn', GITFAAS_INSTANCE: testInstance(), GITFAAS_METRICS: String(metrics), ...(kubeconfig ? { GITFAAS_PROVIDER: 'kubernetes', GITFAAS_KUBECONFIG: kubeconfig } : {}) },
+    env: { ...process.env, GITFAAS_GATEWAY_PORT: String(port), GITFAAS_STATE_DIR: stateDir, GITFAAS_ADMIN_PASSWORD: password, GITFAAS_LOG_LEVEL: 'warn', GITFAAS_INSTANCE: testInstance(), GITFAAS_METRICS: String(metrics), GITFAAS_GATEWAY_PROCESSES: String(processes), ...(kubeconfig ? { GITFAAS_PROVIDER: 'kubernetes', GITFAAS_KUBECONFIG: kubeconfig } : {}) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -124,22 +126,24 @@ async function main(): Promise<void> {
   let bare: BenchGateway | undefined;
   let kube: BenchGateway | undefined;
   let kubeApi: Awaited<ReturnType<typeof startKubeApi>> | undefined;
+  let two: BenchGateway | undefined;
   let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
   try {
     gateway = await startBenchGateway(image, true);
     bare = await startBenchGateway(image, false);
     kubeApi = await startKubeApi({});
     kube = await startBenchGateway(image, true, kubeApi.kubeconfigPath);
+    two = await startBenchGateway(image, true, undefined, 2);
     const direct = gateway.direct;
     nginx = await startNginx(path.join(stateDir, 'nginx'), await freePort(), new URL(direct));
-    const urls: Record<Target, string> = { direct: `${direct}/`, nginx: `${nginx.url}/`, gitfaas: gateway.fnUrl, 'no-metrics': bare.fnUrl, kubernetes: kube.fnUrl };
+    const urls: Record<Target, string> = { direct: `${direct}/`, nginx: `${nginx.url}/`, gitfaas: gateway.fnUrl, 'no-metrics': bare.fnUrl, 'two-procs': two.fnUrl, kubernetes: kube.fnUrl };
     await waitFor('nginx', async () => (await fetch(urls.nginx)).ok, 10000);
 
     console.log(`gitfaas gateway benchmark: wrk, ${RUNS} rounds of c=50 for ${SECONDS} s and c=1 for ${SECONDS_C1} s; ${os.cpus().length} CPUs, node ${process.version}, load average before: ${loadavg()}`);
     for (const t of TARGETS) await wrk(urls[t], 50, 2); // warm-up: JIT, pools, nginx's keep-alive connections
-    const rounds: Record<Target, { c50: Figures[]; c1: Figures[] }> = { direct: { c50: [], c1: [] }, nginx: { c50: [], c1: [] }, gitfaas: { c50: [], c1: [] }, 'no-metrics': { c50: [], c1: [] }, kubernetes: { c50: [], c1: [] } };
-    const pids: Partial<Record<Target, number>> = { nginx: nginx.pid, gitfaas: gateway.pid, 'no-metrics': bare.pid, kubernetes: kube.pid };
-    const cpuPerCall: Record<Target, number[]> = { direct: [], nginx: [], gitfaas: [], 'no-metrics': [], kubernetes: [] };
+    const rounds: Record<Target, { c50: Figures[]; c1: Figures[] }> = { direct: { c50: [], c1: [] }, nginx: { c50: [], c1: [] }, gitfaas: { c50: [], c1: [] }, 'no-metrics': { c50: [], c1: [] }, 'two-procs': { c50: [], c1: [] }, kubernetes: { c50: [], c1: [] } };
+    const pids: Partial<Record<Target, number>> = { nginx: nginx.pid, gitfaas: gateway.pid, 'no-metrics': bare.pid, 'two-procs': two.pid, kubernetes: kube.pid };
+    const cpuPerCall: Record<Target, number[]> = { direct: [], nginx: [], gitfaas: [], 'no-metrics': [], 'two-procs': [], kubernetes: [] };
     let rssPeak = 0;
     for (let i = 0; i < RUNS; i++) {
       for (const t of TARGETS) {
@@ -176,6 +180,10 @@ async function main(): Promise<void> {
     console.log(
       `providers: kubernetes/docker req/s at c=50 ${(kubeShare * 100).toFixed(1)}%, p50 at c=1 ${(med('kubernetes', 'c1', 'p50') / med('gitfaas', 'c1', 'p50')).toFixed(2)}x, CPU per call ${(median(cpuPerCall.kubernetes) / median(cpuPerCall.gitfaas)).toFixed(2)}x (goal: the same within noise, 90-110%: ${goal(kubeShare >= 0.9 && kubeShare <= 1.1)})`,
     );
+    const twoShare = med('two-procs', 'c50', 'rps') / med('gitfaas', 'c50', 'rps');
+    console.log(
+      `processes: 2 processes / 1 process req/s at c=50 = ${twoShare.toFixed(2)}x (${med('two-procs', 'c50', 'rps').toFixed(0)} vs ${med('gitfaas', 'c50', 'rps').toFixed(0)}); on ${os.cpus().length} CPUs shared with wrk and the function, a second process can only take what they leave idle (docs/performance.md)`,
+    );
     console.log(`gateway RSS after c=50 rounds: ${rssPeak.toFixed(0)} MB; load average after: ${loadavg()} (a shared machine makes every figure noisy)`);
   } finally {
     await nginx?.stop();
@@ -183,6 +191,7 @@ async function main(): Promise<void> {
     await bare?.stop();
     await kube?.stop();
     await kubeApi?.close();
+    await two?.stop();
     await rm(stateDir, { recursive: true, force: true });
   }
 }

@@ -13,6 +13,7 @@ import { loadBuilderConfig } from './builder/config.js';
 import { startBuilder } from './builder/service.js';
 import { loadDeployerConfig } from './deployer/config.js';
 import { startDeployer } from './deployer/service.js';
+import { startGatewayProcesses } from './gateway/cluster/primary.js';
 import { loadGatewayConfig } from './gateway/config.js';
 import { startGateway } from './gateway/service.js';
 import { loadQueueWorkerConfig } from './queue-worker/config.js';
@@ -54,7 +55,13 @@ async function startAll(config: AllConfig, log: Logger): Promise<RunningService>
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const steps: [string, () => Promise<RunningService>][] = [
-    ['gateway', () => startGateway(config.gateway, log.child({ service: 'gateway' }), { registry })],
+    [
+      'gateway',
+      () =>
+        config.gateway.processes > 1
+          ? startGatewayProcesses({ count: config.gateway.processes, bind: config.gateway.bind, log: log.child({ service: 'gateway' }), answers: { metrics: () => registry.getMetricsAsJSON() } })
+          : startGateway(config.gateway, log.child({ service: 'gateway' }), { registry }),
+    ],
     ['queue-worker', () => startQueueWorker(config.queueWorker, log.child({ service: 'queue-worker' }), { registry })],
     ['deployer', () => startDeployer(config.deployer, log.child({ service: 'deployer' }), { registry })],
     ['builder', () => startBuilder(config.builder, log.child({ service: 'builder' }), { registry })],

@@ -48,6 +48,7 @@ export function functionRoutes(opts: FunctionRouteOptions): Hono<SessionEnv> {
     const asked = c.req.query('namespace');
     const namespaces = asked ? [allowedNamespace(c, asked)] : await namespacesOf(c);
     const lists = await Promise.all(namespaces.map((ns) => provider.list(ns)));
+    await invocations.refresh();
     return lists
       .flat()
       .map((s) => summarise(s, invocations.total(s.name, s.namespace), callStats.figures(s.name, s.namespace)))
@@ -91,6 +92,7 @@ export function functionRoutes(opts: FunctionRouteOptions): Hono<SessionEnv> {
   app.get('/ui/api/functions/:namespace/:name', async (c) => {
     const status = await fn(c);
     const { name, namespace } = status;
+    await invocations.refresh();
     return c.json(detail(status, invocations.total(name, namespace), callStats.figures(name, namespace), callStats.series(name, namespace)));
   });
 

@@ -5,10 +5,11 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../../shared/logger.js';
 import type { OwnerTokens } from '../../shared/owner-tokens.js';
 import { basicAuth, systemAuth } from './auth.js';
+import { SoloPeers, type Peers } from './cluster/peers.js';
 import { Invocations } from './invocations.js';
 import { GatewayMetrics } from './metrics.js';
 import { ProviderError, type Provider, type ProviderErrorCode } from './providers/provider.js';
@@ -49,6 +50,8 @@ export interface AppOptions {
   explainScaling?: (name: string, namespace: string) => Promise<object | undefined>;
   /** Owner API tokens (Redis); without them /system takes the admin's credentials only. */
   ownerTokens?: OwnerTokens;
+  /** The other gateway processes of this host (cluster/), whose metrics /metrics adds up. */
+  peers?: Peers;
   /** More route groups, mounted at the root before the 404 handler. */
   extraRoutes?: Hono<any>[];
   /** Holds calls to a function at zero while it wakes (zero/waker.ts); without it they get 503. */
@@ -111,7 +114,13 @@ export function createApp(opts: AppOptions): GatewayApp {
     }),
   );
   app.use('/metrics', auth);
-  app.get('/metrics', async (c) => c.text(await metrics.metrics(), 200, { 'Content-Type': metrics.contentType }));
+  const peers = opts.peers ?? new SoloPeers();
+  peers.answer('metrics', () => metrics.getMetricsAsJSON());
+  // Several processes: every one's metrics, merged by each metric's aggregator (sum for
+  // counts, first for what all processes read from the backend alike).
+  const exposition = async (): Promise<string> =>
+    peers.size === 1 ? metrics.metrics() : AggregatorRegistry.aggregate((await peers.gather('metrics')) as Awaited<ReturnType<Registry['getMetricsAsJSON']>>[]).metrics();
+  app.get('/metrics', async (c) => c.text(await exposition(), 200, { 'Content-Type': metrics.contentType }));
   app.route('/', systemRoutes({ provider, invocations, defaultNamespace: config.defaultNamespace, maxReplicas: config.maxReplicas, version: GATEWAY_VERSION, explainScaling: opts.explainScaling }));
   app.route('/', secretRoutes({ provider, defaultNamespace: config.defaultNamespace }));
   if (opts.ownerTokens) app.route('/', ownerTokenRoutes(opts.ownerTokens));

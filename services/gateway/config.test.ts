@@ -82,3 +82,13 @@ test('GITFAAS_PROVIDER picks the backend, whose own variables are checked by its
   assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_FUNCTION_HOST: 'localhost' }), /GITFAAS_FUNCTION_HOST: expected an IP address/);
   assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_DOCKER_SOCKET: '' }), /GITFAAS_DOCKER_SOCKET/);
 });
+
+test('gateway processes: auto is one per core but one, at least 1 and at most 8; a bad count names the variable', async () => {
+  const { autoProcesses } = await import('./cluster/processes.js');
+  assert.deepEqual([1, 2, 4, 16].map((cores) => autoProcesses(cores)), [1, 1, 3, 8]);
+  assert.equal(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'pw' }).processes, autoProcesses());
+  assert.equal(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'pw', GITFAAS_GATEWAY_PROCESSES: '3' }).processes, 3);
+  for (const bad of ['0', 'two', '1.5', '65']) {
+    assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'pw', GITFAAS_GATEWAY_PROCESSES: bad }), (err: unknown) => err instanceof ConfigError && /GITFAAS_GATEWAY_PROCESSES: expected "auto" or a whole number from 1 to 64/.test(err.message));
+  }
+});

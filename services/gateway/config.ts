@@ -20,6 +20,7 @@ import { loadBackendConfig, type BackendConfig } from './providers/backends.js';
 import { asyncGatewayEnv, asyncGatewaySettings } from './async-config.js';
 import { zeroEnv, zeroSettings } from './zero/config.js';
 import { autoscaleEnv, autoscaleProblem, autoscaleSettings } from './autoscale/config.js';
+import { gatewayProcessesVar } from './cluster/processes.js';
 import { DASHBOARD_SECRET_VARS, dashboardEnv, dashboardSettings } from '../dashboard/config.js';
 
 const namespaceVar = z
@@ -64,6 +65,7 @@ const schema = z
     GITFAAS_INSTANCE: instanceVar,
     GITFAAS_SYSTEM_BODY_LIMIT_BYTES: positiveIntVar(4 * 1024 * 1024),
     GITFAAS_METRICS: booleanVar(true),
+    GITFAAS_GATEWAY_PROCESSES: gatewayProcessesVar,
     ...asyncGatewayEnv,
     ...dashboardEnv,
     ...zeroEnv,
@@ -97,6 +99,8 @@ const schema = z
     systemBodyLimitBytes: env.GITFAAS_SYSTEM_BODY_LIMIT_BYTES,
     /** OpenFaaS's per-call metrics at /metrics (started, in flight, latency histogram, replicas). */
     metrics: env.GITFAAS_METRICS,
+    /** Gateway processes sharing the port (services/gateway/cluster/); 1 runs in this process. */
+    processes: env.GITFAAS_GATEWAY_PROCESSES,
     async: asyncGatewaySettings(env),
     /** The web dashboard at /ui/ (services/dashboard). */
     dashboard: dashboardSettings(env),

@@ -131,7 +131,9 @@ function numberOr(value: string | undefined, fallback: number): number {
  * provider's function list: one list per namespace per scrape, never on the call path.
  */
 function registerServiceGauges(registry: Registry, provider: Provider): void {
-  const gauge = (name: string, help: string, labelNames: string[]) => new Gauge({ name, help, labelNames, registers: [registry], collect: () => refresh() });
+  // Every gateway process reads the same backend: with several processes, one's figure is the figure.
+  const gauge = (name: string, help: string, labelNames: string[]) =>
+    new Gauge({ name, help, labelNames, registers: [registry], aggregator: 'first', collect: () => refresh() });
   const desired = gauge('gateway_service_count', 'Desired replicas of a function', ['function_name']);
   const ready = gauge('gateway_service_ready_count', 'Ready replicas of a function', ['function_name']);
   const min = gauge('gateway_service_min', 'Minimum replicas of a function (com.openfaas.scale.min, default 1)', ['function_name']);

@@ -14,6 +14,7 @@ import { CallStats } from '../dashboard/call-stats.js';
 import { createDashboard } from '../dashboard/dashboard.js';
 import { createApp } from './app.js';
 import { startAutoscaling } from './autoscale/start.js';
+import { processPeers, type Peers } from './cluster/peers.js';
 import { startGatewayAsync } from './async-service.js';
 import type { GatewayConfig } from './config.js';
 import { ClaimingProvider, DomainClaims } from './domains.js';
@@ -30,6 +31,8 @@ export interface GatewayDeps {
   extraRoutes?: Hono<any>[];
   /** The process's metrics registry (services/main.ts shares one); made here when not given. */
   registry?: Registry;
+  /** The other gateway processes (cluster/); this process alone unless it runs as a cluster worker. */
+  peers?: Peers;
 }
 
 export interface RunningGateway extends RunningService {
@@ -58,7 +61,8 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   const stopClaims = claims.follow(backend);
   const provider = new ClaimingProvider(backend, claims);
   const asyncSide = startGatewayAsync(config.async, provider, config.defaultNamespace, log);
-  const invocations = new Invocations();
+  const peers = deps.peers ?? processPeers();
+  const invocations = new Invocations(peers);
   // Owner API tokens live in the Redis the dashboard reads builds from (connected on first use).
   let redis: Redis | undefined;
   const ownerTokens = new OwnerTokens(
@@ -73,7 +77,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   const zero = startScaleToZero(config.zero, provider, config.functionTimeoutMs, log.child({ component: 'zero' }));
   const autoscaling = startAutoscaling({ settings: config.autoscale, provider, instance: config.instance, maxReplicas: config.maxReplicas, log: log.child({ component: 'autoscaler' }) });
   const observers = autoscaling.observer ? [callStats, zero.activity, autoscaling.observer] : [callStats, zero.activity];
-  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, registry, ownerTokens, observers, waker: zero.waker, explainScaling: autoscaling.explain, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
+  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, registry, ownerTokens, peers, observers, waker: zero.waker, explainScaling: autoscaling.explain, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
   const listener = getRequestListener(app.fetch);
   const byHost = hostRoutes({ domain: config.domain, bareLabels: config.bareLabels, trustProxy: config.trustProxy, claims, provider, proxy, log });
   const server = createServer((req, res) => {

@@ -37,6 +37,7 @@ export function systemRoutes(opts: SystemRouteOptions): Hono<AuthEnv> {
 
   app.get('/system/functions', async (c) => {
     const list = await provider.list(ns(c, undefined, c.req.query('namespace')));
+    await invocations.refresh();
     return c.json(list.map((s) => toJson(s, invocations)));
   });
 
@@ -68,6 +69,7 @@ export function systemRoutes(opts: SystemRouteOptions): Hono<AuthEnv> {
     const namespace = ns(c, undefined, c.req.query('namespace'));
     const status = await provider.get(name, namespace);
     if (!status) throw new HTTPException(404, { message: `function "${name}" not found in namespace "${namespace}"` });
+    await invocations.refresh();
     const autoscaling = await opts.explainScaling?.(name, namespace).catch((err: Error) => ({ error: `the autoscaler's status cannot be read: ${err.message}` }));
     return c.json(autoscaling ? { ...toJson(status, invocations), autoscaling } : toJson(status, invocations));
   });
