@@ -149,7 +149,7 @@ describe('deploy, list, get, invoke', () => {
     assert.equal(answer.json().bodySha256, createHash('sha256').update(big).digest('hex'));
   });
 
-  test('scale up spreads calls round robin; scale to zero answers 503 and omits replicas', async () => {
+  test('scale up spreads calls round robin; scale to zero omits replicas, and a call there wakes the function', async () => {
     assert.equal((await call(gw, 'POST', '/system/scale-function/echo', { serviceName: 'echo', namespace: gw.namespace, replicas: 3 })).status, 202);
     const fn = (await call(gw, 'GET', `/system/function/echo?namespace=${gw.namespace}`)).json();
     assert.equal(fn.replicas, 3);
@@ -164,11 +164,13 @@ describe('deploy, list, get, invoke', () => {
     assert.equal('replicas' in zero, false, 'no replicas key at 0');
     assert.equal(zero.availableReplicas, 0);
     assert.deepEqual(zero.envVars, { VERSION: 'v7' }, 'the spec survives scale to zero');
-    const refused = await invoke(gw, `echo.${gw.namespace}`);
-    assert.equal(refused.status, 503);
-    assert.match(refused.text, /no ready replica/);
     const running = (await containers('echo', gw.namespace)).filter((c) => c.State === 'running');
     assert.equal(running.length, 0);
+    // Held while the function wakes (zero/waker.ts), then answered by the woken replica.
+    const woken = await invoke(gw, `echo.${gw.namespace}`);
+    assert.equal(woken.status, 200, woken.text);
+    assert.equal(woken.json().version, 'v7');
+    assert.equal((await call(gw, 'GET', `/system/function/echo?namespace=${gw.namespace}`)).json().replicas, 1);
 
     assert.equal((await call(gw, 'POST', `/system/scale-function/echo?namespace=${gw.namespace}`, { replicas: 1 })).status, 202);
     assert.equal((await invoke(gw, `echo.${gw.namespace}`)).json().version, 'v7');

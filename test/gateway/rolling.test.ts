@@ -24,7 +24,7 @@ interface Result {
 }
 
 test('updates under continuous load fail no request', async () => {
-  const spec = (version: string) => deployment(gw, 'rolling', image, { envVars: { VERSION: version }, labels: { 'com.openfaas.scale.min': '2' } });
+  const spec = (version: string) => deployment(gw, 'rolling', image, { envVars: { VERSION: version }, labels: { 'com.openfaas.scale.min': '2', 'com.openfaas.scale.max': '2' } });
   assert.equal((await call(gw, 'POST', '/system/functions', spec('v1'))).status, 202);
   assert.equal((await call(gw, 'GET', `/system/function/rolling?namespace=${gw.namespace}`)).json().availableReplicas, 2);
 
