@@ -36,6 +36,9 @@ interface Run {
   p99: number;
 }
 
+// One replica: the bench measures the async path, not the autoscaler.
+const BENCH_LABELS = { 'com.openfaas.scale.max': '1' };
+
 const median = (values: number[]) => {
   const s = [...values].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -123,7 +126,7 @@ async function main(): Promise<void> {
   const pool = new Pool(gatewayUrl, { connections: CONCURRENCY, pipelining: 1 });
   try {
     await waitFor('the gateway', async () => (await fetch(`${gatewayUrl}/healthz`)).ok, 20_000);
-    const deployed = await fetch(`${gatewayUrl}/system/functions`, { method: 'POST', headers: auth, body: JSON.stringify({ service: 'echo', image, namespace }) });
+    const deployed = await fetch(`${gatewayUrl}/system/functions`, { method: 'POST', headers: auth, body: JSON.stringify({ service: 'echo', image, namespace, labels: BENCH_LABELS }) });
     if (deployed.status !== 202) throw new Error(`deploy failed: ${deployed.status} ${await deployed.text()}`);
     await waitFor('the function', async () => (await fetch(`${gatewayUrl}/function/echo.${namespace}`)).ok, 60_000);
     await waitFor('the async queue', async () => (await fetch(`${gatewayUrl}/system/async/queue`, { headers: auth })).ok, 20_000);

@@ -36,6 +36,10 @@ const CPU_PROF = process.env.BENCH_CPU_PROF;
 const TARGETS = ['direct', 'nginx', 'gitfaas', 'no-metrics', 'two-procs', 'kubernetes'] as const;
 type Target = (typeof TARGETS)[number];
 
+// One replica: the bench measures the proxy, not the autoscaler (which would add replicas
+// under wrk's load, and remove the one that direct and nginx call).
+const BENCH_LABELS = { 'com.openfaas.scale.max': '1' };
+
 const median = (values: number[]) => {
   const s = [...values].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -104,7 +108,7 @@ async function startBenchGateway(image: string, metrics: boolean, kubeconfig?: s
   };
   try {
     await waitFor('the gateway', async () => (await fetch(`${url}/healthz`)).ok, 20000);
-    const deployed = await fetch(`${url}/system/functions`, { method: 'POST', headers: auth, body: JSON.stringify({ service: 'echo', image, namespace }) });
+    const deployed = await fetch(`${url}/system/functions`, { method: 'POST', headers: auth, body: JSON.stringify({ service: 'echo', image, namespace, labels: BENCH_LABELS }) });
     if (deployed.status !== 202) throw new Error(`deploy failed: ${deployed.status} ${await deployed.text()}`);
     // Docker's replica carries gitfaas's labels; the stand-in's pod container carries its pod's name.
     const label = kubeconfig ? `com.gitfaas.kube-standin.pod` : `com.gitfaas.function=echo`;

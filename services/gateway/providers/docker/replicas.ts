@@ -305,7 +305,10 @@ export class ReplicaCache {
         .getContainer(replica.id)
         .start()
         .catch((err: { statusCode?: number }) => {
+          // 304: already running; 404 or 409 "marked for removal": another gateway (or gateway
+          // process) removed it on purpose, e.g. scaling down; its destroy event follows.
           if (err.statusCode === 304 || err.statusCode === 404) return;
+          if (err.statusCode === 409) return void this.log.debug({ container: replica.id.slice(0, 12) }, 'replica being removed elsewhere; not started again');
           this.log.error({ err, container: replica.id.slice(0, 12) }, 'could not start replica again');
           this.restartLater(replica);
         });
