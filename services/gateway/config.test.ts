@@ -68,8 +68,9 @@ test('per-call metrics are on unless GITFAAS_METRICS=false', () => {
 });
 
 test('scale to zero: idler tick and wake queue limit, defaults and bad values', () => {
-  assert.deepEqual(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x' }).zero, { tickMs: 5000, wakeQueueLimit: 1000 });
-  assert.deepEqual(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_ZERO_TICK_MS: '200', GITFAAS_WAKE_QUEUE_LIMIT: '3' }).zero, { tickMs: 200, wakeQueueLimit: 3 });
+  const shared = { redisUrl: 'redis://127.0.0.1:6379', queuePrefix: 'gitfaas' };
+  assert.deepEqual(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x' }).zero, { tickMs: 5000, wakeQueueLimit: 1000, ...shared });
+  assert.deepEqual(loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_ZERO_TICK_MS: '200', GITFAAS_WAKE_QUEUE_LIMIT: '3' }).zero, { tickMs: 200, wakeQueueLimit: 3, ...shared });
   assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_WAKE_QUEUE_LIMIT: '0' }), /GITFAAS_WAKE_QUEUE_LIMIT/);
   assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'x', GITFAAS_ZERO_TICK_MS: 'soon' }), /GITFAAS_ZERO_TICK_MS/);
 });

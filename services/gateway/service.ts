@@ -74,7 +74,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   const dashboard = createDashboard({ ...config, settings: config.dashboard, provider, invocations, callStats, ownerTokens, asyncLink: asyncSide.link, log: log.child({ component: 'dashboard' }) });
   const registry = deps.registry ?? new Registry();
   if (!deps.registry) collectDefaultMetrics({ register: registry });
-  const zero = startScaleToZero(config.zero, provider, config.functionTimeoutMs, log.child({ component: 'zero' }));
+  const zero = startScaleToZero(config.zero, provider, config.functionTimeoutMs, config.instance, log.child({ component: 'zero' }));
   const autoscaling = startAutoscaling({ settings: config.autoscale, provider, instance: config.instance, maxReplicas: config.maxReplicas, log: log.child({ component: 'autoscaler' }) });
   const observers = autoscaling.observer ? [callStats, zero.activity, autoscaling.observer] : [callStats, zero.activity];
   const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, registry, ownerTokens, peers, observers, waker: zero.waker, explainScaling: autoscaling.explain, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });

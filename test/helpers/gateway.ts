@@ -6,7 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadGatewayConfig } from '../../services/gateway/config.js';
 import { startGateway } from '../../services/gateway/service.js';
+import { Redis } from 'ioredis';
 import { silentLogger, type Logger } from '../../shared/logger.js';
+import { deleteKeys } from './redis-keys.js';
 import { waitFor } from './wait.js';
 
 export interface TestGateway {
@@ -69,6 +71,7 @@ export async function startTestGateway(opts: { env?: Record<string, string>; log
         } finally {
           await gateway.stop();
           await rm(stateDir, { recursive: true, force: true });
+          await removeZeroKeys(config.zero.redisUrl, `${config.zero.queuePrefix}:zero:${config.instance}:*`);
         }
       })()),
   };
@@ -87,4 +90,16 @@ export async function deployAndWait(gw: TestGateway, deployment: { service: stri
   if (res.status !== 202) throw new Error(`deploy of ${deployment.service} answered ${res.status}: ${await res.text()}`);
   const url = `${gw.url}/function/${deployment.service}.${gw.namespace}`;
   await waitFor(`the ${deployment.service} function`, async () => (await fetch(url)).status === 200, 60_000, 200);
+}
+
+/** The calls the gateway shared for scale to zero (kept by Redis for days otherwise). */
+async function removeZeroKeys(url: string, pattern: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await deleteKeys(redis, [pattern]);
+  } catch {
+    // Redis already gone (a test that stops it): nothing was left that it still holds.
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -9,17 +9,23 @@ export interface Activity {
   lastStarted: number;
 }
 
+/** One function's record: `called` tells a start seen here from the first look's time. */
+export interface LocalActivity extends Activity {
+  called: boolean;
+}
+
 export class CallActivity implements CallObserver {
-  private readonly byFn = new Map<string, Activity>();
+  private readonly byFn = new Map<string, LocalActivity>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
   started(fn: string): void {
     const a = this.byFn.get(fn);
-    if (a === undefined) this.byFn.set(fn, { inFlight: 1, lastStarted: this.now() });
+    if (a === undefined) this.byFn.set(fn, { inFlight: 1, lastStarted: this.now(), called: true });
     else {
       a.inFlight++;
       a.lastStarted = this.now();
+      a.called = true;
     }
   }
 
@@ -35,10 +41,15 @@ export class CallActivity implements CallObserver {
   of(fn: string): Activity {
     let a = this.byFn.get(fn);
     if (a === undefined) {
-      a = { inFlight: 0, lastStarted: this.now() };
+      a = { inFlight: 0, lastStarted: this.now(), called: false };
       this.byFn.set(fn, a);
     }
     return a;
+  }
+
+  /** Every function looked at or called here (shared with other gateways by shared-activity.ts). */
+  entries(): IterableIterator<[string, LocalActivity]> {
+    return this.byFn.entries();
   }
 
   forget(fn: string): void {

@@ -9,15 +9,22 @@ export const zeroEnv = {
   GITFAAS_WAKE_QUEUE_LIMIT: positiveIntVar(1_000),
 };
 
-type Env = { [K in keyof typeof zeroEnv]: z.output<(typeof zeroEnv)[K]> };
+// Calls are counted over all gateways in the installation's Redis (the dashboard's
+// GITFAAS_REDIS_URL and GITFAAS_QUEUE_PREFIX).
+type Env = { [K in keyof typeof zeroEnv]: z.output<(typeof zeroEnv)[K]> } & {
+  GITFAAS_REDIS_URL: string;
+  GITFAAS_QUEUE_PREFIX: string;
+};
 
 export interface ZeroSettings {
   /** How often the idler checks functions labelled com.openfaas.scale.zero=true. */
   tickMs: number;
   /** Calls one function may hold while it wakes; more are answered 503 at once. */
   wakeQueueLimit: number;
+  redisUrl: string;
+  queuePrefix: string;
 }
 
 export function zeroSettings(env: Env): ZeroSettings {
-  return { tickMs: env.GITFAAS_ZERO_TICK_MS, wakeQueueLimit: env.GITFAAS_WAKE_QUEUE_LIMIT };
+  return { tickMs: env.GITFAAS_ZERO_TICK_MS, wakeQueueLimit: env.GITFAAS_WAKE_QUEUE_LIMIT, redisUrl: env.GITFAAS_REDIS_URL, queuePrefix: env.GITFAAS_QUEUE_PREFIX };
 }

@@ -1,14 +1,19 @@
 // Scales a function labelled com.openfaas.scale.zero=true to zero once no call has started
 // for its com.openfaas.scale.zero-duration and none is in flight, and never while the waker
 // is bringing it back. Each transition is logged once, not on every tick.
+// With several gateways, calls are counted over all of them (shared-activity.ts) and one
+// idler decides for the installation: the gateway holding the lease.
 import type { Logger } from '../../../shared/logger.js';
+import type { Lease } from '../autoscale/lease.js';
 import { parseScaleLabels } from '../providers/policy.js';
 import type { FunctionStatus, Provider } from '../providers/provider.js';
-import type { CallActivity } from './call-activity.js';
+import { ACTIVITY_CONFIRM_MS, type SharedActivity } from './shared-activity.js';
 
 export interface IdlerOptions {
   provider: Provider;
-  activity: CallActivity;
+  activity: SharedActivity;
+  /** Held by the one gateway whose idler decides. */
+  lease: Lease;
   isWaking: (fn: string) => boolean;
   tickMs: number;
   log: Logger;
@@ -20,6 +25,10 @@ export class Idler {
   private running?: Promise<void>;
   /** Functions whose last scale-down failed: said once, until one succeeds. */
   private readonly failing = new Set<string>();
+  /** Functions seen quiet while other gateways publish: scaled only when a later look agrees. */
+  private readonly quiet = new Map<string, { at: number; lastStarted: number }>();
+  private deciding = false;
+  private redisDown = false;
   private readonly now: () => number;
 
   constructor(private readonly opts: IdlerOptions) {
@@ -37,17 +46,33 @@ export class Idler {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
+    if (this.deciding) await this.opts.lease.release().catch(() => undefined);
   }
 
-  /** One look at every function; exported for tests that drive the clock. */
+  /** One look at every function, by the deciding gateway only. */
   async tick(): Promise<void> {
-    const { provider } = this.opts;
+    const { provider, log } = this.opts;
+    let others: string[];
+    try {
+      const deciding = await this.opts.lease.hold();
+      if (deciding !== this.deciding) log.info({ id: this.opts.activity.id }, deciding ? 'this gateway now decides scale to zero' : 'another gateway decides scale to zero');
+      this.deciding = deciding;
+      if (!deciding) return;
+      others = await this.opts.activity.others();
+      if (this.redisDown) log.info('Redis is back: functions go to zero again');
+      this.redisDown = false;
+    } catch (err) {
+      // Without Redis, calls through other gateways are unknown: nothing goes to zero.
+      if (!this.redisDown) log.warn({ err }, 'Redis unreachable: no function goes to zero until it is back');
+      this.redisDown = true;
+      return;
+    }
     for (const namespace of await provider.namespaces()) {
-      for (const status of await provider.list(namespace)) await this.consider(status);
+      for (const status of await provider.list(namespace)) await this.consider(status, others);
     }
   }
 
-  private async consider(status: FunctionStatus): Promise<void> {
+  private async consider(status: FunctionStatus, others: readonly string[]): Promise<void> {
     const fn = `${status.name}.${status.namespace}`;
     if (status.replicas === 0) return;
     let zero: boolean;
@@ -58,10 +83,23 @@ export class Idler {
       return; // deploys refuse malformed labels; one changed behind the gateway's back is left alone
     }
     if (!zero) return;
-    const activity = this.opts.activity.of(fn);
-    if (activity.inFlight > 0 || this.opts.isWaking(fn)) return;
-    const idleMs = this.now() - activity.lastStarted;
-    if (idleMs < durationMs) return;
+    let activity;
+    try {
+      activity = await this.opts.activity.of(fn, others);
+    } catch {
+      return; // Redis failed mid-tick: the next tick says so if it lasts
+    }
+    const now = this.now();
+    const idleMs = now - activity.lastStarted;
+    if (activity.inFlight > 0 || this.opts.isWaking(fn) || idleMs < durationMs) return void this.quiet.delete(fn);
+    if (others.length > 0) {
+      // What other gateways published may miss a call they started since: look again once
+      // each has published after this look, and act only if it is still as quiet.
+      const seen = this.quiet.get(fn);
+      if (seen === undefined || seen.lastStarted !== activity.lastStarted) return void this.quiet.set(fn, { at: now, lastStarted: activity.lastStarted });
+      if (now - seen.at < ACTIVITY_CONFIRM_MS) return;
+    }
+    this.quiet.delete(fn);
     try {
       await this.opts.provider.scale(status.name, status.namespace, 0);
       this.failing.delete(fn);

@@ -234,7 +234,7 @@ export class ReplicaCache {
 
   private async watch(): Promise<void> {
     const stream = (await this.docker.getEvents({
-      filters: { type: ['container'], label: L.instanceFilter(this.instance), event: ['create', 'start', 'die', 'destroy'] },
+      filters: { type: ['container'], label: L.instanceFilter(this.instance), event: ['create', 'start', 'die', 'destroy', 'pause', 'unpause'] },
     })) as NodeJS.ReadableStream;
     this.events = stream;
     let buffer = '';
@@ -272,13 +272,32 @@ export class ReplicaCache {
     const action = event.Action ?? event.status;
     if (!id) return;
     if (action === 'create') void this.add(id);
-    else if (action === 'start') void this.onStart(id);
+    else if (action === 'start' || action === 'unpause') void this.onStart(id);
     else if (action === 'die') this.onDie(id, Number(event.Actor?.Attributes?.exitCode));
+    else if (action === 'pause') this.onPause(id);
     else if (action === 'destroy') this.drop(id);
   }
 
-  /** A (re)started replica is probed afresh: its port may have changed. */
+  /**
+   * Paused: kept at zero, by this gateway (already marked) or another one sharing the engine,
+   * whose scale-down this gateway learns here: no traffic to it, not counted as desired.
+   */
+  private onPause(id: string): void {
+    const replica = this.byId.get(id);
+    if (!replica || replica.role !== 'replica') return;
+    replica.kept ??= 'paused';
+    replica.running = false;
+    replica.ready = false;
+    this.refresh(replica);
+  }
+
+  /**
+   * A (re)started or unpaused replica is probed afresh: its port may have changed. One kept
+   * at zero that starts again was woken (here, or by another gateway): it counts again.
+   */
   private async onStart(id: string): Promise<void> {
+    const replica = this.byId.get(id);
+    if (replica?.kept) replica.kept = undefined;
     const earlier = this.probing.get(id);
     if (earlier) await earlier;
     if (!this.byId.get(id)?.ready) await this.ready(id);
@@ -291,16 +310,22 @@ export class ReplicaCache {
     replica.running = false;
     replica.ready = false;
     this.refresh(replica);
-    if (!replica.leaving && !replica.kept && replica.role === 'replica' && !this.closed) this.restartLater(replica);
+    if (replica.leaving || replica.kept || replica.role !== 'replica' || this.closed) return;
+    // Stopped beside a parked container: another gateway kept it at zero (keep.ts), not a crash.
+    this.markKept();
+    if (replica.kept) return void this.refresh(replica);
+    this.restartLater(replica);
   }
 
   /** A replica that died on its own is started again, with a growing back-off. */
   private restartLater(replica: Replica): void {
     const delay = Math.min(30_000, 250 * 2 ** replica.restarts);
     replica.restarts += 1;
-    this.log.warn({ fn: `${replica.name}.${replica.namespace}`, container: replica.id.slice(0, 12), delay }, 'replica stopped; starting it again');
     setTimeout(() => {
+      // The parked container of a scale to zero elsewhere may have been recorded since the die.
+      this.markKept();
       if (this.closed || replica.leaving || replica.kept || this.byId.get(replica.id) !== replica || replica.running) return;
+      this.log.warn({ fn: `${replica.name}.${replica.namespace}`, container: replica.id.slice(0, 12), delay }, 'replica stopped; starting it again');
       this.docker
         .getContainer(replica.id)
         .start()
