@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { kubeConfigFrom, loadKubernetesConfig } from '../../services/gateway/providers/kubernetes/config.js';
 import { startKubeApi } from '../fakes/kube-api.js';
-import { nodeHandler, stackYml, startGitOpsStack, type GitOpsStack } from '../helpers/gitops-stack.js';
+import { nodeHandler, removeLocalImages, stackYml, startGitOpsStack, type GitOpsStack } from '../helpers/gitops-stack.js';
 import { waitFor } from '../helpers/wait.js';
 
 describe('GitOps onto Kubernetes, end to end', () => {
@@ -22,6 +22,8 @@ describe('GitOps onto Kubernetes, end to end', () => {
   after(async () => {
     await stack?.stop();
     await api?.close();
+    // The stand-in's pods used the built images until now: the stack's own cleanup left them.
+    if (stack) await removeLocalImages([stack.namespace]);
   });
 
   test('a push builds, deploys onto the cluster, answers, and a second push rolls out with no failed call', async () => {

@@ -188,9 +188,7 @@ export async function startGitOpsStack(opts: GitOpsStackOptions = {}): Promise<G
     });
     // Images this run built are tagged REGISTRY/<our namespace>/...; remove them locally.
     stops.unshift(async () => {
-      const docker = new Docker();
-      const images = await docker.listImages({ filters: { reference: [...namespaces].map((ns) => `${REGISTRY}/${ns}/*`) } });
-      for (const image of images) await docker.getImage(image.Id).remove({ force: true }).catch(() => {});
+      await removeLocalImages(namespaces);
       await rm(root, { recursive: true, force: true });
     });
 
@@ -297,4 +295,15 @@ export function stackYml(functions: Record<string, { lang: string; handler: stri
     lines.push(`  ${name}:`, `    lang: ${fn.lang}`, `    handler: ${fn.handler}`, `    image: example/${name}:latest`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Removes the local copies of the images built into these namespaces. An image a running
+ * container still uses stays (Docker refuses even with force): a test whose containers
+ * outlive the stack (the Kubernetes stand-in's pods) calls this again once they are gone.
+ */
+export async function removeLocalImages(namespaces: Iterable<string>): Promise<void> {
+  const docker = new Docker();
+  const images = await docker.listImages({ filters: { reference: [...namespaces].map((ns) => `${REGISTRY}/${ns}/*`) } });
+  for (const image of images) await docker.getImage(image.Id).remove({ force: true }).catch(() => {});
 }
