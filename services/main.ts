@@ -14,8 +14,7 @@ import { startBuilder } from './builder/service.js';
 import { loadDeployerConfig } from './deployer/config.js';
 import { startDeployer } from './deployer/service.js';
 import { startGatewayProcesses } from './gateway/cluster/primary.js';
-import { loadGatewayConfig } from './gateway/config.js';
-import { startGateway } from './gateway/service.js';
+import { loadGatewayWithDashboardConfig, startGatewayWithDashboard } from './gateway-with-dashboard.js';
 import { loadQueueWorkerConfig } from './queue-worker/config.js';
 import { startQueueWorker } from './queue-worker/service.js';
 import { loadWebhooksConfig } from './webhooks/config.js';
@@ -28,7 +27,7 @@ function localUrl(bind: string, port: number): string {
 }
 
 function loadAll(env: Env = process.env) {
-  const gateway = loadGatewayConfig(env);
+  const gateway = loadGatewayWithDashboardConfig(env);
   const webhooks = loadWebhooksConfig(env);
   // In one process the deployer, queue-worker and builder reach the gateway and the
   // receiver where these listen (not at the default ports, maybe another checkout's),
@@ -60,7 +59,7 @@ async function startAll(config: AllConfig, log: Logger): Promise<RunningService>
       () =>
         config.gateway.processes > 1
           ? startGatewayProcesses({ count: config.gateway.processes, bind: config.gateway.bind, log: log.child({ service: 'gateway' }), answers: { metrics: () => registry.getMetricsAsJSON() } })
-          : startGateway(config.gateway, log.child({ service: 'gateway' }), { registry }),
+          : startGatewayWithDashboard(config.gateway, log.child({ service: 'gateway' }), { registry }),
     ],
     ['queue-worker', () => startQueueWorker(config.queueWorker, log.child({ service: 'queue-worker' }), { registry })],
     ['deployer', () => startDeployer(config.deployer, log.child({ service: 'deployer' }), { registry })],

@@ -1,14 +1,11 @@
-// The dashboard's settings, spread into the gateway's schema (the gateway serves /ui/):
-// the session secret and lifetime, and the Redis holding the build history and build logs.
+// The dashboard's settings, read from the environment by the wiring that mounts the
+// dashboard on the gateway (services/gateway-process.ts), beside the gateway's own config:
+// the session secret and lifetime, OAuth sign-in, the customer allowlist, and the Redis
+// holding the build history and build logs.
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { ConfigError } from '../../shared/config.js';
-import { durationVar, redisUrlVar, urlVar } from '../../shared/config.js';
-
-const queuePrefixVar = z
-  .string()
-  .default('gitfaas')
-  .refine((v) => /^[A-Za-z0-9_-]+$/.test(v), { message: 'expected letters, digits, "_" or "-"' });
+import { ConfigError, durationVar, parseEnv, redisUrlVar, urlVar, withSecrets, type Env as ProcessEnv } from '../../shared/config.js';
+import { queuePrefixVar } from '../../shared/queue-prefix.js';
 
 export const DEFAULT_SESSION_TTL_MS = 12 * 3600 * 1000;
 
@@ -45,6 +42,13 @@ export interface OAuthClient {
 }
 
 type Env = { [K in keyof typeof dashboardEnv]?: z.output<(typeof dashboardEnv)[K]> };
+
+const schema = z.object(dashboardEnv).transform((env) => dashboardSettings(env));
+
+/** The dashboard's settings from the environment; a bad value throws a ConfigError naming its variable. */
+export function loadDashboardConfig(env: ProcessEnv = process.env): DashboardSettings {
+  return parseEnv(schema, withSecrets(env, DASHBOARD_SECRET_VARS));
+}
 
 export interface DashboardSettings {
   /** Signs session cookies; undefined: derived from the admin password (sessionSecretFor). */
