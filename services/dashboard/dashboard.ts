@@ -1,5 +1,6 @@
-// The dashboard, mounted by the gateway at /ui/: the page, sign-in, and the JSON and
-// server-sent-event API the page reads. Every /ui/api route but sign-in needs a session.
+// The dashboard, mounted on the gateway at /ui/ by the wiring (services/gateway-with-dashboard.ts):
+// the page, sign-in, and the JSON and server-sent-event API the page reads. Every /ui/api
+// route but sign-in needs a session. What it reads of the gateway comes through host.ts's ports.
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { Redis } from 'ioredis';

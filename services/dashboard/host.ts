@@ -1,6 +1,6 @@
 // What the dashboard needs from the gateway that mounts it, declared here as narrow ports
 // so the dependency points one way: the dashboard never imports the gateway's files; the
-// wiring (services/gateway-process.ts) hands in the gateway's own objects, which fit these
+// wiring (services/gateway-with-dashboard.ts) hands in the gateway's own objects, which fit these
 // shapes as they are (structural typing). Errors: a port fails with shared/provider-error.ts's
 // ProviderError, whose codes the dashboard maps to statuses.
 import type { FunctionStatus, LogMessage, Secret } from '../../shared/openfaas-types.js';
