@@ -1,4 +1,6 @@
-// All services in one process, the single-machine default (scripts/up.sh). Each config
+// All services in one process, the single-machine default (scripts/up.sh); the gateway comes
+// with the dashboard mounted (gateway-with-dashboard.ts, the gateway process's own wiring).
+// With gateway-with-dashboard.ts, the only file that imports several services. Each config
 // is loaded (and checked) before anything starts; services start in dependency order
 // (gateway first: the deployer and queue-worker call it) and stop in reverse. They share
 // one metrics registry, served at the gateway's /metrics; each service's names carry its

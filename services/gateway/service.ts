@@ -1,6 +1,7 @@
 // Starts the gateway: the Docker provider (unless one is given) behind the custom-domain
-// claims, the hono app, and an HTTP server on 127.0.0.1 whose owner-subdomain, custom-domain
-// and /function/* requests skip straight to the proxy.
+// claims, the hono app with the parts the wiring mounts (mounts.ts: the dashboard), and an
+// HTTP server on 127.0.0.1 whose owner-subdomain, custom-domain and /function/* requests
+// skip straight to the proxy.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
