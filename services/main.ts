@@ -1,4 +1,6 @@
-// All services in one process, the single-machine default (scripts/up.sh). Each config
+// All services in one process, the single-machine default (scripts/up.sh); the gateway comes
+// with the dashboard mounted (gateway-with-dashboard.ts, the gateway process's own wiring).
+// With gateway-with-dashboard.ts, the only file that imports several services. Each config
 // is loaded (and checked) before anything starts; services start in dependency order
 // (gateway first: the deployer and queue-worker call it) and stop in reverse. They share
 // one metrics registry, served at the gateway's /metrics; each service's names carry its
@@ -14,8 +16,7 @@ import { startBuilder } from './builder/service.js';
 import { loadDeployerConfig } from './deployer/config.js';
 import { startDeployer } from './deployer/service.js';
 import { startGatewayProcesses } from './gateway/cluster/primary.js';
-import { loadGatewayConfig } from './gateway/config.js';
-import { startGateway } from './gateway/service.js';
+import { loadGatewayWithDashboardConfig, startGatewayWithDashboard } from './gateway-with-dashboard.js';
 import { loadQueueWorkerConfig } from './queue-worker/config.js';
 import { startQueueWorker } from './queue-worker/service.js';
 import { loadWebhooksConfig } from './webhooks/config.js';
@@ -28,7 +29,7 @@ function localUrl(bind: string, port: number): string {
 }
 
 function loadAll(env: Env = process.env) {
-  const gateway = loadGatewayConfig(env);
+  const gateway = loadGatewayWithDashboardConfig(env);
   const webhooks = loadWebhooksConfig(env);
   // In one process the deployer, queue-worker and builder reach the gateway and the
   // receiver where these listen (not at the default ports, maybe another checkout's),
@@ -60,7 +61,7 @@ async function startAll(config: AllConfig, log: Logger): Promise<RunningService>
       () =>
         config.gateway.processes > 1
           ? startGatewayProcesses({ count: config.gateway.processes, bind: config.gateway.bind, log: log.child({ service: 'gateway' }), answers: { metrics: () => registry.getMetricsAsJSON() } })
-          : startGateway(config.gateway, log.child({ service: 'gateway' }), { registry }),
+          : startGatewayWithDashboard(config.gateway, log.child({ service: 'gateway' }), { registry }),
     ],
     ['queue-worker', () => startQueueWorker(config.queueWorker, log.child({ service: 'queue-worker' }), { registry })],
     ['deployer', () => startDeployer(config.deployer, log.child({ service: 'deployer' }), { registry })],

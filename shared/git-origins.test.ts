@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadBuilderConfig } from '../services/builder/config.js';
 import { checkCloneUrl, gitOrigins, parseOrigin } from './git-origins.js';
 
 const origins = gitOrigins({
@@ -36,14 +35,4 @@ test("the path must be the event's repository under the origin's base path; a pu
   assert.deepEqual(gl('https://git.example.com/gitlab/group/sub/fns.git'), { ok: true, namesRepository: true });
   assert.equal(gl('https://git.example.com/group/sub/fns.git').ok, false, 'outside the base path');
   assert.equal(gl('https://github.com/group/sub/fns.git').ok, false, "GitHub's origin is not GitLab's");
-});
-
-test('GITFAAS_GIT_HOSTS entries are checked, and a bad one is named', () => {
-  assert.deepEqual(loadBuilderConfig({ GITFAAS_GIT_HOSTS: ' http://127.0.0.1:9/ , ssh://git.example.com ' }).gitOrigins.github.slice(1), [
-    { origin: 'http://127.0.0.1:9', basePath: '' },
-    { origin: 'ssh://git.example.com', basePath: '' },
-  ]);
-  assert.throws(() => loadBuilderConfig({ GITFAAS_GIT_HOSTS: 'file:///srv/git' }), /GITFAAS_GIT_HOSTS: .*only http, https and ssh/);
-  assert.throws(() => loadBuilderConfig({ GITFAAS_GIT_HOSTS: 'https://u:p@git.example.com' }), /GITFAAS_GIT_HOSTS: .*no user or password/);
-  assert.throws(() => loadBuilderConfig({ GITHUB_URL: 'github.com' }), /GITHUB_URL/);
 });

@@ -100,3 +100,13 @@ test('build isolation and work limits: defaults, overrides, and a bad allowlist 
     return true;
   });
 });
+
+test('GITFAAS_GIT_HOSTS entries are checked, and a bad one is named', () => {
+  assert.deepEqual(loadBuilderConfig({ GITFAAS_GIT_HOSTS: ' http://127.0.0.1:9/ , ssh://git.example.com ' }).gitOrigins.github.slice(1), [
+    { origin: 'http://127.0.0.1:9', basePath: '' },
+    { origin: 'ssh://git.example.com', basePath: '' },
+  ]);
+  assert.throws(() => loadBuilderConfig({ GITFAAS_GIT_HOSTS: 'file:///srv/git' }), /GITFAAS_GIT_HOSTS: .*only http, https and ssh/);
+  assert.throws(() => loadBuilderConfig({ GITFAAS_GIT_HOSTS: 'https://u:p@git.example.com' }), /GITFAAS_GIT_HOSTS: .*no user or password/);
+  assert.throws(() => loadBuilderConfig({ GITHUB_URL: 'github.com' }), /GITHUB_URL/);
+});

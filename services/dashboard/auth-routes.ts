@@ -2,7 +2,7 @@
 // constant time as the API's basic auth does. Login takes JSON only, so a cross-site form
 // cannot sign a browser in as someone else (login CSRF).
 import { Hono } from 'hono';
-import { safeEqual } from '../gateway/auth.js';
+import { safeEqual } from '../../shared/safe-equal.js';
 import { type Sessions, type SessionEnv } from './session.js';
 
 export interface AuthRouteOptions {

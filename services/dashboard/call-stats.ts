@@ -1,11 +1,11 @@
 // Rate, error rate and latency per function for the dashboard, told of every call by the
-// gateway's proxy (a CallObserver). The proxy's hot path calls called() once per answered
+// gateway's proxy (the dashboard's CallListener, host.ts). The proxy's hot path calls called() once per answered
 // call, so it is O(1) and allocates nothing: per function a ring of 5-second buckets, each
 // with a call count, an error (5xx) count and a latency histogram, all in typed arrays made
 // once when the function is first seen. Memory is bounded: a fixed ring per function and at
 // most MAX_FUNCTIONS functions (idle ones are dropped when read). The figures are this
 // gateway process's only: another gateway's calls are not in them, and a restart empties them.
-import type { CallObserver } from '../gateway/proxy-call.js';
+import type { CallListener } from './host.js';
 
 export const BUCKET_MS = 5000;
 /** Buckets kept: 36 x 5 s = the last 3 minutes, the chart's span. */
@@ -71,7 +71,7 @@ export interface CallPoint {
   p99Ms: number | null;
 }
 
-export class CallStats implements CallObserver {
+export class CallStats implements CallListener {
   private readonly rings = new Map<string, FunctionRing>();
 
   constructor(private readonly now: () => number = Date.now) {}

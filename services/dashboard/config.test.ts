@@ -3,11 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadGatewayConfig } from '../gateway/config.js';
-import { sessionSecretFor } from './config.js';
+import { loadDashboardConfig, sessionSecretFor } from './config.js';
 
 test('dashboard defaults: 12 h sessions, secret derived from the admin password, no OAuth, anyone may sign in', () => {
-  const { dashboard } = loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'pw' });
+  const dashboard = loadDashboardConfig({});
   assert.equal(dashboard.sessionTtlMs, 12 * 3600 * 1000);
   assert.equal(dashboard.sessionSecret, undefined);
   assert.equal(dashboard.github, undefined);
@@ -22,8 +21,7 @@ test('OAuth clients: endpoints for GitHub Enterprise and self-managed GitLab, se
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-dash-config-'));
   try {
     await writeFile(path.join(dir, 'gh'), 'gh-secret\n');
-    const { dashboard } = loadGatewayConfig({
-      GITFAAS_ADMIN_PASSWORD: 'pw',
+    const dashboard = loadDashboardConfig({
       GITHUB_OAUTH_CLIENT_ID: 'Iv1.abc',
       GITHUB_OAUTH_CLIENT_SECRET_FILE: path.join(dir, 'gh'),
       GITHUB_OAUTH_URL: 'https://ghe.example.com/',
@@ -44,9 +42,9 @@ test('OAuth clients: endpoints for GitHub Enterprise and self-managed GitLab, se
 });
 
 test('bad dashboard settings name their variable', () => {
-  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'pw', GITHUB_OAUTH_CLIENT_ID: 'x' }), /GITHUB_OAUTH_CLIENT_ID and GITHUB_OAUTH_CLIENT_SECRET/);
-  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'pw', GITFAAS_DASHBOARD_SESSION_SECRET: 'short' }), /GITFAAS_DASHBOARD_SESSION_SECRET: expected at least 32/);
-  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'pw', GITFAAS_DASHBOARD_SESSION_TTL: 'soon' }), /GITFAAS_DASHBOARD_SESSION_TTL/);
-  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'pw', GITFAAS_CUSTOMERS: 'a', GITFAAS_CUSTOMERS_FILE: '/x' }), /both set/);
-  assert.throws(() => loadGatewayConfig({ GITFAAS_ADMIN_PASSWORD: 'pw', GITLAB_URL: 'gitlab.example.com' }), /GITLAB_URL/);
+  assert.throws(() => loadDashboardConfig({ GITHUB_OAUTH_CLIENT_ID: 'x' }), /GITHUB_OAUTH_CLIENT_ID and GITHUB_OAUTH_CLIENT_SECRET/);
+  assert.throws(() => loadDashboardConfig({ GITFAAS_DASHBOARD_SESSION_SECRET: 'short' }), /GITFAAS_DASHBOARD_SESSION_SECRET: expected at least 32/);
+  assert.throws(() => loadDashboardConfig({ GITFAAS_DASHBOARD_SESSION_TTL: 'soon' }), /GITFAAS_DASHBOARD_SESSION_TTL/);
+  assert.throws(() => loadDashboardConfig({ GITFAAS_CUSTOMERS: 'a', GITFAAS_CUSTOMERS_FILE: '/x' }), /both set/);
+  assert.throws(() => loadDashboardConfig({ GITLAB_URL: 'gitlab.example.com' }), /GITLAB_URL/);
 });

@@ -1,19 +1,16 @@
-// The dashboard's settings, spread into the gateway's schema (the gateway serves /ui/):
-// the session secret and lifetime, and the Redis holding the build history and build logs.
+// The dashboard's settings, read from the environment by the wiring that mounts the
+// dashboard on the gateway (services/gateway-with-dashboard.ts), beside the gateway's own config:
+// the session secret and lifetime, OAuth sign-in, the customer allowlist, and the Redis
+// holding the build history and build logs.
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { ConfigError } from '../../shared/config.js';
-import { durationVar, redisUrlVar, urlVar } from '../../shared/config.js';
-
-const queuePrefixVar = z
-  .string()
-  .default('gitfaas')
-  .refine((v) => /^[A-Za-z0-9_-]+$/.test(v), { message: 'expected letters, digits, "_" or "-"' });
+import { ConfigError, durationVar, parseEnv, redisUrlVar, urlVar, withSecrets, type Env as ProcessEnv } from '../../shared/config.js';
+import { queuePrefixVar } from '../../shared/queue-prefix.js';
 
 export const DEFAULT_SESSION_TTL_MS = 12 * 3600 * 1000;
 
-/** Zod shape keyed by variable name; GITFAAS_DASHBOARD_SESSION_SECRET is read with withSecrets (also _FILE). */
-export const dashboardEnv = {
+/** Zod shape keyed by variable name; the secrets (DASHBOARD_SECRET_VARS) are read with withSecrets (also _FILE). */
+const dashboardEnv = {
   GITFAAS_DASHBOARD_SESSION_SECRET: z.string().min(32, 'expected at least 32 characters (e.g. head -c 32 /dev/urandom | base64)').optional(),
   GITFAAS_DASHBOARD_SESSION_TTL: durationVar(DEFAULT_SESSION_TTL_MS),
   GITFAAS_REDIS_URL: redisUrlVar,
@@ -32,7 +29,7 @@ export const dashboardEnv = {
   GITFAAS_CUSTOMERS_FILE: z.string().optional(),
 };
 
-export const DASHBOARD_SECRET_VARS = ['GITFAAS_DASHBOARD_SESSION_SECRET', 'GITHUB_OAUTH_CLIENT_SECRET', 'GITLAB_OAUTH_CLIENT_SECRET'] as const;
+const DASHBOARD_SECRET_VARS = ['GITFAAS_DASHBOARD_SESSION_SECRET', 'GITHUB_OAUTH_CLIENT_SECRET', 'GITLAB_OAUTH_CLIENT_SECRET'] as const;
 
 /** One OAuth sign-in (GitHub or GitLab): its client and where its endpoints live. */
 export interface OAuthClient {
@@ -45,6 +42,13 @@ export interface OAuthClient {
 }
 
 type Env = { [K in keyof typeof dashboardEnv]?: z.output<(typeof dashboardEnv)[K]> };
+
+const schema = z.object(dashboardEnv).transform((env) => dashboardSettings(env));
+
+/** The dashboard's settings from the environment; a bad value throws a ConfigError naming its variable. */
+export function loadDashboardConfig(env: ProcessEnv = process.env): DashboardSettings {
+  return parseEnv(schema, withSecrets(env, DASHBOARD_SECRET_VARS));
+}
 
 export interface DashboardSettings {
   /** Signs session cookies; undefined: derived from the admin password (sessionSecretFor). */
@@ -69,7 +73,7 @@ function oauthClient(name: 'GITHUB' | 'GITLAB', id: string | undefined, secret: 
   return { clientId: id, clientSecret: secret, webUrl: trim(webUrl), apiUrl: trim(apiUrl) };
 }
 
-export function dashboardSettings(env: Env): DashboardSettings {
+function dashboardSettings(env: Env): DashboardSettings {
   return {
     sessionSecret: env.GITFAAS_DASHBOARD_SESSION_SECRET,
     sessionTtlMs: env.GITFAAS_DASHBOARD_SESSION_TTL ?? DEFAULT_SESSION_TTL_MS,

@@ -9,8 +9,8 @@ import { HTTPException } from 'hono/http-exception';
 import type { Redis } from 'ioredis';
 import { DeployHistory } from '../../shared/deploy-history.js';
 import { Scm } from '../../shared/jobs.js';
-import type { Provider } from '../gateway/providers/provider.js';
 import { allowedNamespace } from './function-routes.js';
+import type { FunctionsPort } from './host.js';
 import type { SessionEnv } from './session.js';
 
 const SCM_LABEL = 'com.openfaas.cloud.git-scm';
@@ -30,7 +30,7 @@ export interface DeployEntry {
 }
 
 export interface DeployRouteOptions {
-  provider: Provider;
+  functions: Pick<FunctionsPort, 'get'>;
   redis: () => Redis;
   queuePrefix: string;
 }
@@ -40,7 +40,7 @@ export function deployRoutes(opts: DeployRouteOptions): Hono<SessionEnv> {
   app.get('/ui/api/functions/:namespace/:name/deploys', async (c) => {
     const namespace = allowedNamespace(c, c.req.param('namespace'));
     const name = c.req.param('name');
-    const status = await opts.provider.get(name, namespace);
+    const status = await opts.functions.get(name, namespace);
     if (!status) throw new HTTPException(404, { message: `function "${name}" not found in namespace "${namespace}"` });
     const scm = Scm.safeParse(status.labels?.[SCM_LABEL]);
     const repoId = Number(status.labels?.[REPO_ID_LABEL]);

@@ -6,15 +6,14 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { streamSSE } from 'hono/streaming';
 import { dnsLabelProblem } from '../../shared/names.js';
-import type { Invocations } from '../gateway/invocations.js';
-import type { Provider } from '../gateway/providers/provider.js';
 import type { CallStats } from './call-stats.js';
 import { detail, summarise, type FunctionSummary } from './function-views.js';
+import type { FunctionsPort, InvocationCounts } from './host.js';
 import { mayAccess, type SessionEnv } from './session.js';
 
 export interface FunctionRouteOptions {
-  provider: Provider;
-  invocations: Invocations;
+  functions: FunctionsPort;
+  invocations: InvocationCounts;
   callStats: CallStats;
   defaultNamespace: string;
   maxReplicas: number;
@@ -33,21 +32,21 @@ export function allowedNamespace(c: Context<SessionEnv>, namespace: string): str
 }
 
 export function functionRoutes(opts: FunctionRouteOptions): Hono<SessionEnv> {
-  const { provider, invocations, callStats } = opts;
+  const { functions, invocations, callStats } = opts;
   const app = new Hono<SessionEnv>();
 
   /** Namespaces the session may pick from: all for the admin, its own for an owner. */
   const namespacesOf = async (c: Context<SessionEnv>): Promise<string[]> => {
     const session = c.get('session');
     if (session.role !== 'admin') return [session.namespace!];
-    return [...new Set([opts.defaultNamespace, ...(await provider.namespaces())])].sort();
+    return [...new Set([opts.defaultNamespace, ...(await functions.namespaces())])].sort();
   };
 
   /** The functions of ?namespace= (or, without it, of every namespace the session may see). */
   const listFor = async (c: Context<SessionEnv>): Promise<FunctionSummary[]> => {
     const asked = c.req.query('namespace');
     const namespaces = asked ? [allowedNamespace(c, asked)] : await namespacesOf(c);
-    const lists = await Promise.all(namespaces.map((ns) => provider.list(ns)));
+    const lists = await Promise.all(namespaces.map((ns) => functions.list(ns)));
     await invocations.refresh();
     return lists
       .flat()
@@ -58,7 +57,7 @@ export function functionRoutes(opts: FunctionRouteOptions): Hono<SessionEnv> {
   const fn = async (c: Context<SessionEnv>) => {
     const namespace = allowedNamespace(c, c.req.param('namespace')!);
     const name = c.req.param('name')!;
-    const status = await provider.get(name, namespace);
+    const status = await functions.get(name, namespace);
     if (!status) throw new HTTPException(404, { message: `function "${name}" not found in namespace "${namespace}"` });
     return status;
   };
@@ -103,11 +102,11 @@ export function functionRoutes(opts: FunctionRouteOptions): Hono<SessionEnv> {
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0 || replicas > opts.maxReplicas) {
       throw new HTTPException(400, { message: `replicas must be a whole number from 0 to ${opts.maxReplicas}` });
     }
-    await provider.scale(status.name, status.namespace, replicas);
+    await functions.scale(status.name, status.namespace, replicas);
     return c.json({ replicas }, 202);
   });
 
-  // The provider's logs as server-sent events, one "log" event per line.
+  // The function's logs as server-sent events, one "log" event per line.
   app.get('/ui/api/functions/:namespace/:name/logs', async (c) => {
     const status = await fn(c);
     const follow = c.req.query('follow') !== 'false';
@@ -117,7 +116,7 @@ export function functionRoutes(opts: FunctionRouteOptions): Hono<SessionEnv> {
     return streamSSE(c, async (sse) => {
       const abort = new AbortController();
       sse.onAbort(() => abort.abort());
-      for await (const message of provider.logs({ name: status.name, namespace: status.namespace, follow, tail, signal: abort.signal })) {
+      for await (const message of functions.logs({ name: status.name, namespace: status.namespace, follow, tail, signal: abort.signal })) {
         await sse.writeSSE({ event: 'log', data: JSON.stringify({ timestamp: message.timestamp, instance: message.instance, text: message.text }) });
       }
       await sse.writeSSE({ event: 'end', data: '' });

@@ -1,7 +1,7 @@
 // What the dashboard shows of a function: the provider's status reduced to the fields the
 // page needs. Secret values never reach the page: only secret names, and env vars whose
 // name says secret are masked (stack.yml should use secrets for those, but some do not).
-import type { FunctionStatus } from '../gateway/providers/provider.js';
+import type { FunctionStatus } from '../../shared/openfaas-types.js';
 import type { CallFigures, CallPoint } from './call-stats.js';
 
 const SHA = 'com.openfaas.cloud.git-sha';

@@ -12,7 +12,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Logger } from '../../shared/logger.js';
 import { ownerNamespace } from '../../shared/names.js';
 import type { Allowlist } from '../../shared/allowlist.js';
-import { safeEqual } from '../gateway/auth.js';
+import { safeEqual } from '../../shared/safe-equal.js';
 import type { DashboardSettings, OAuthClient } from './config.js';
 import { GITHUB, GITLAB, OAuthError, type OAuthHost } from './oauth-hosts.js';
 import type { Sessions } from './session.js';

@@ -1,18 +1,18 @@
 // The secrets page's API: a namespace's secret names, create / update / remove, and the
 // owner's API token (made, shown once, revoked). Every route checks the session's namespace
 // on the server (allowedNamespace: an owner reaching another namespace gets 403). A value
-// goes to the provider and is never answered back; the token is answered once, on creation.
+// goes to the gateway's provider and is never answered back; the token is answered once, on creation.
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { OwnerTokens } from '../../shared/owner-tokens.js';
-import type { Provider } from '../gateway/providers/provider.js';
-import { allowedNamespace } from './function-routes.js';
 import { dnsLabelProblem } from '../../shared/names.js';
+import { allowedNamespace } from './function-routes.js';
+import type { SecretsPort } from './host.js';
 import type { SessionEnv } from './session.js';
 
 export interface SecretRouteOptions {
-  provider: Provider;
+  secrets: SecretsPort;
   ownerTokens: OwnerTokens;
 }
 
@@ -32,32 +32,32 @@ function secretName(name: string): string {
 }
 
 export function secretRoutes(opts: SecretRouteOptions): Hono<SessionEnv> {
-  const { provider, ownerTokens } = opts;
+  const { secrets: store, ownerTokens } = opts;
   const app = new Hono<SessionEnv>();
 
   app.get('/ui/api/secrets/:namespace', async (c) => {
     const namespace = allowedNamespace(c, c.req.param('namespace'));
-    const [secrets, token] = await Promise.all([provider.listSecrets(namespace), ownerTokens.info(namespace)]);
+    const [secrets, token] = await Promise.all([store.listSecrets(namespace), ownerTokens.info(namespace)]);
     return c.json({ namespace, secrets: secrets.map((s) => s.name), token: token ?? null });
   });
 
   app.post('/ui/api/secrets/:namespace', async (c) => {
     const namespace = allowedNamespace(c, c.req.param('namespace'));
     const { name, value } = await body(c.req, CreateBody);
-    await provider.createSecret({ name: secretName(name), namespace, value });
+    await store.createSecret({ name: secretName(name), namespace, value });
     return c.json({ name, namespace }, 201);
   });
 
   app.put('/ui/api/secrets/:namespace/:name', async (c) => {
     const namespace = allowedNamespace(c, c.req.param('namespace'));
     const { value } = await body(c.req, ValueBody);
-    await provider.updateSecret({ name: secretName(c.req.param('name')), namespace, value });
+    await store.updateSecret({ name: secretName(c.req.param('name')), namespace, value });
     return c.json({ name: c.req.param('name'), namespace });
   });
 
   app.delete('/ui/api/secrets/:namespace/:name', async (c) => {
     const namespace = allowedNamespace(c, c.req.param('namespace'));
-    await provider.removeSecret(secretName(c.req.param('name')), namespace);
+    await store.removeSecret(secretName(c.req.param('name')), namespace);
     return c.json({ ok: true });
   });
 

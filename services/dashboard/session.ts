@@ -6,7 +6,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { safeEqual } from '../gateway/auth.js';
+import { safeEqual } from '../../shared/safe-equal.js';
 
 export const SESSION_COOKIE = 'gitfaas_session';
 export const CSRF_HEADER = 'x-csrf-token';

@@ -4,7 +4,7 @@
 // request of one repository, so nothing that handles production (garbage collection,
 // quotas, rollback, supersede) takes it for a production function.
 import { createHash } from 'node:crypto';
-import type { FunctionStatus } from '../gateway/providers/provider.js';
+import type { FunctionStatus } from '../../shared/openfaas-types.js';
 import type { SourceRef } from '../../shared/jobs.js';
 import { LABEL } from './deployment.js';
 

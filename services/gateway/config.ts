@@ -11,17 +11,18 @@ import {
   parseEnv,
   portVar,
   positiveIntVar,
+  redisUrlVar,
   stateDirVar,
   withSecrets,
   type Env,
 } from '../../shared/config.js';
 import { DEFAULT_NAMESPACE, dnsLabelProblem, isDnsLabel } from '../../shared/names.js';
+import { queuePrefixVar } from '../../shared/queue-prefix.js';
 import { loadBackendConfig, type BackendConfig } from './providers/backends.js';
 import { asyncGatewayEnv, asyncGatewaySettings } from './async-config.js';
 import { zeroEnv, zeroSettings } from './zero/config.js';
 import { autoscaleEnv, autoscaleProblem, autoscaleSettings } from './autoscale/config.js';
 import { gatewayProcessesVar } from './cluster/processes.js';
-import { DASHBOARD_SECRET_VARS, dashboardEnv, dashboardSettings } from '../dashboard/config.js';
 
 const namespaceVar = z
   .string()
@@ -66,8 +67,9 @@ const schema = z
     GITFAAS_SYSTEM_BODY_LIMIT_BYTES: positiveIntVar(4 * 1024 * 1024),
     GITFAAS_METRICS: booleanVar(true),
     GITFAAS_GATEWAY_PROCESSES: gatewayProcessesVar,
+    GITFAAS_REDIS_URL: redisUrlVar,
+    GITFAAS_QUEUE_PREFIX: queuePrefixVar,
     ...asyncGatewayEnv,
-    ...dashboardEnv,
     ...zeroEnv,
     ...autoscaleEnv,
   })
@@ -101,9 +103,10 @@ const schema = z
     metrics: env.GITFAAS_METRICS,
     /** Gateway processes sharing the port (services/gateway/cluster/); 1 runs in this process. */
     processes: env.GITFAAS_GATEWAY_PROCESSES,
+    /** The installation's Redis (owner tokens, autoscaler leases) and its key prefix. */
+    redisUrl: env.GITFAAS_REDIS_URL,
+    queuePrefix: env.GITFAAS_QUEUE_PREFIX,
     async: asyncGatewaySettings(env),
-    /** The web dashboard at /ui/ (services/dashboard). */
-    dashboard: dashboardSettings(env),
     /** The idler and the waker (zero/): GITFAAS_ZERO_TICK_MS, GITFAAS_WAKE_QUEUE_LIMIT. */
     zero: zeroSettings(env),
     /** The autoscaler (services/gateway/autoscale): GITFAAS_AUTOSCALE*. */
@@ -118,6 +121,6 @@ export type GatewayConfig = z.output<typeof schema> & {
 export { adminPasswordFile } from '../../shared/admin-credentials.js';
 
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
-  const config = parseEnv(schema, withSecrets(env, ['GITFAAS_ADMIN_PASSWORD', ...DASHBOARD_SECRET_VARS]));
+  const config = parseEnv(schema, withSecrets(env, ['GITFAAS_ADMIN_PASSWORD']));
   return { ...config, provider: loadBackendConfig(env) };
 }

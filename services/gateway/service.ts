@@ -1,6 +1,7 @@
 // Starts the gateway: the Docker provider (unless one is given) behind the custom-domain
-// claims, the hono app, and an HTTP server on 127.0.0.1 whose owner-subdomain, custom-domain
-// and /function/* requests skip straight to the proxy.
+// claims, the hono app with the parts the wiring mounts (mounts.ts: the dashboard), and an
+// HTTP server on 127.0.0.1 whose owner-subdomain, custom-domain and /function/* requests
+// skip straight to the proxy.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
@@ -10,8 +11,6 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from '../../shared/logger.js';
 import { OwnerTokens } from '../../shared/owner-tokens.js';
 import type { RunningService } from '../../shared/run-service.js';
-import { CallStats } from '../dashboard/call-stats.js';
-import { createDashboard } from '../dashboard/dashboard.js';
 import { createApp } from './app.js';
 import { startAutoscaling } from './autoscale/start.js';
 import { processPeers, type Peers } from './cluster/peers.js';
@@ -20,6 +19,7 @@ import type { GatewayConfig } from './config.js';
 import { ClaimingProvider, DomainClaims } from './domains.js';
 import { hostRoutes } from './host-routes.js';
 import { Invocations } from './invocations.js';
+import type { GatewayMount } from './mounts.js';
 import { startBackend } from './providers/backends.js';
 import type { Provider } from './providers/provider.js';
 import { FUNCTION_PREFIX } from './proxy.js';
@@ -29,6 +29,8 @@ import { startScaleToZero } from './zero/wire.js';
 export interface GatewayDeps {
   provider?: Provider;
   extraRoutes?: Hono<any>[];
+  /** Parts the wiring mounts on this gateway (the dashboard: services/gateway-with-dashboard.ts). */
+  mounts?: GatewayMount[];
   /** The process's metrics registry (services/main.ts shares one); made here when not given. */
   registry?: Registry;
   /** The other gateway processes (cluster/); this process alone unless it runs as a cluster worker. */
@@ -63,21 +65,19 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   const asyncSide = startGatewayAsync(config.async, provider, config.defaultNamespace, log);
   const peers = deps.peers ?? processPeers();
   const invocations = new Invocations(peers);
-  // Owner API tokens live in the Redis the dashboard reads builds from (connected on first use).
+  // Owner API tokens live in the installation's Redis (connected on first use).
   let redis: Redis | undefined;
   const ownerTokens = new OwnerTokens(
-    () => (redis ??= new Redis(config.dashboard.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 }).on('error', (err) => log.warn({ err }, 'owner tokens: redis error'))),
-    config.dashboard.queuePrefix,
+    () => (redis ??= new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 }).on('error', (err) => log.warn({ err }, 'owner tokens: redis error'))),
+    config.queuePrefix,
   );
-  // This process's call figures for the dashboard: told of every call by the proxy.
-  const callStats = new CallStats();
-  const dashboard = createDashboard({ ...config, settings: config.dashboard, provider, invocations, callStats, ownerTokens, asyncLink: asyncSide.link, log: log.child({ component: 'dashboard' }) });
+  const mounted = (deps.mounts ?? []).map((mount) => mount({ provider, invocations, ownerTokens, asyncLink: asyncSide.link }));
   const registry = deps.registry ?? new Registry();
   if (!deps.registry) collectDefaultMetrics({ register: registry });
   const zero = startScaleToZero(config.zero, provider, config.functionTimeoutMs, config.instance, log.child({ component: 'zero' }));
   const autoscaling = startAutoscaling({ settings: config.autoscale, provider, instance: config.instance, maxReplicas: config.maxReplicas, log: log.child({ component: 'autoscaler' }) });
-  const observers = autoscaling.observer ? [callStats, zero.activity, autoscaling.observer] : [callStats, zero.activity];
-  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, registry, ownerTokens, peers, observers, waker: zero.waker, explainScaling: autoscaling.explain, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, dashboard.routes] });
+  const observers = [...mounted.flatMap((part) => part.callListener ?? []), zero.activity, ...(autoscaling.observer ? [autoscaling.observer] : [])];
+  const { app, proxy } = createApp({ provider, config, log, upstreams, invocations, registry, ownerTokens, peers, observers, waker: zero.waker, explainScaling: autoscaling.explain, extraRoutes: [...(deps.extraRoutes ?? []), asyncSide.routes, ...mounted.map((part) => part.routes)] });
   const listener = getRequestListener(app.fetch);
   const byHost = hostRoutes({ domain: config.domain, bareLabels: config.bareLabels, trustProxy: config.trustProxy, claims, provider, proxy, log });
   const server = createServer((req, res) => {
@@ -97,6 +97,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
     void provider.close();
     void asyncSide.stop();
     void zero.stop();
+    for (const part of mounted) void part.stop();
     throw new Error(`cannot listen on ${config.bind}:${config.port} (${(err as Error).message}): set GITFAAS_GATEWAY_PORT or GITFAAS_BIND`, { cause: err });
   });
   // After listening, a server still emits 'error' (e.g. EMFILE on accept): logged, never fatal.
@@ -122,7 +123,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
       stopClaims();
       await upstreams.close();
       await asyncSide.stop();
-      await dashboard.stop();
+      for (const part of mounted) await part.stop();
       redis?.disconnect();
       if (!deps.provider) await provider.close();
     })());

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { basicAuth } from '../gateway/auth.js';
+import { basicAuth } from '../../shared/basic-auth.js';
 import type { Logger } from '../../shared/logger.js';
 import { AdminRequestError, findRepository, rebuild, redeploy, type AdminActionDeps } from './admin-actions.js';
 import { addRollbackRoutes, type RollbackRouteDeps } from './rollback-route.js';

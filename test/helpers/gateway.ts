@@ -1,12 +1,12 @@
-// Runs the real gateway in this process, on 127.0.0.1 and an ephemeral port, with the real
-// Docker provider, a random admin password and a fresh namespace for the test.
+// Runs the real gateway in this process, as its entry point does (the dashboard mounted at
+// /ui/), on 127.0.0.1 and an ephemeral port, with the real Docker provider, a random admin
+// password and a fresh namespace for the test.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { loadGatewayConfig } from '../../services/gateway/config.js';
-import { startGateway } from '../../services/gateway/service.js';
 import { Redis } from 'ioredis';
+import { loadGatewayWithDashboardConfig, startGatewayWithDashboard } from '../../services/gateway-with-dashboard.js';
 import { silentLogger, type Logger } from '../../shared/logger.js';
 import { deleteKeys } from './redis-keys.js';
 import { waitFor } from './wait.js';
@@ -36,7 +36,7 @@ export function testInstance(): string {
 export async function startTestGateway(opts: { env?: Record<string, string>; log?: Logger } = {}): Promise<TestGateway> {
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-gw-'));
   const password = randomBytes(18).toString('base64url');
-  const config = loadGatewayConfig({
+  const config = loadGatewayWithDashboardConfig({
     GITFAAS_BIND: '127.0.0.1',
     GITFAAS_GATEWAY_PORT: '0',
     GITFAAS_STATE_DIR: stateDir,
@@ -46,7 +46,7 @@ export async function startTestGateway(opts: { env?: Record<string, string>; log
     ...opts.env,
   });
   const namespace = `t-${randomBytes(5).toString('hex')}`;
-  const gateway = await startGateway(config, opts.log ?? silentLogger());
+  const gateway = await startGatewayWithDashboard(config, opts.log ?? silentLogger());
   const touched = new Set<string>([namespace]);
   const origDeploy = gateway.provider.deploy.bind(gateway.provider);
   gateway.provider.deploy = (deployment) => {

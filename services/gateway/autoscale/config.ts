@@ -1,5 +1,5 @@
-// The autoscaler's settings, spread into the gateway's schema (config.ts). It shares the
-// dashboard's GITFAAS_REDIS_URL and GITFAAS_QUEUE_PREFIX (one Redis per installation) and
+// The autoscaler's settings, spread into the gateway's schema (config.ts). It reads the
+// gateway's GITFAAS_REDIS_URL and GITFAAS_QUEUE_PREFIX (one Redis per installation) and
 // the deployer's GITFAAS_QUOTA_REPLICAS (the owner's replicas per function).
 import { z } from 'zod';
 import { booleanVar, durationMsVar } from '../../../shared/config.js';

@@ -30,19 +30,8 @@ export interface LogRequest {
   signal: AbortSignal;
 }
 
-export type ProviderErrorCode = 'invalid' | 'not_found' | 'conflict' | 'image' | 'timeout' | 'unavailable';
-
-/** The only error a provider throws on purpose; the HTTP layer maps code to a status. */
-export class ProviderError extends Error {
-  override name = 'ProviderError';
-  constructor(
-    readonly code: ProviderErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+// The error is shared with the dashboard, which maps the same codes (shared/provider-error.ts).
+export { ProviderError, type ProviderErrorCode } from '../../../shared/provider-error.js';
 
 export interface ProviderInfo {
   name: string;

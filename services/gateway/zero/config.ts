@@ -9,7 +9,7 @@ export const zeroEnv = {
   GITFAAS_WAKE_QUEUE_LIMIT: positiveIntVar(1_000),
 };
 
-// Calls are counted over all gateways in the installation's Redis (the dashboard's
+// Calls are counted over all gateways in the installation's Redis (the gateway's own
 // GITFAAS_REDIS_URL and GITFAAS_QUEUE_PREFIX).
 type Env = { [K in keyof typeof zeroEnv]: z.output<(typeof zeroEnv)[K]> } & {
   GITFAAS_REDIS_URL: string;

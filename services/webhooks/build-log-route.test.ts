@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { serve, type ServerType } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import { BuildLog, buildLogKey, buildLogUrl, isBuildLogToken, newBuildLogToken } from '../../shared/build-logs.js';
-import { buildLogRoute } from '../webhooks/build-log-route.js';
+import { buildLogRoute } from './build-log-route.js';
 import { waitFor } from '../../test/helpers/wait.js';
 
 let redis: Redis;

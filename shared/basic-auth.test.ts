@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Hono } from 'hono';
-import { basicAuth, safeEqual } from './auth.js';
+import { basicAuth } from './basic-auth.js';
+import { safeEqual } from './safe-equal.js';
 
 const app = new Hono();
 app.use('*', basicAuth('admin', 'p:ss w'));
