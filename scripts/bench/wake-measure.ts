@@ -7,6 +7,7 @@
 import { startTestGateway, type TestGateway } from '../../test/helpers/gateway.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { containers } from '../../test/zero/support.js';
+import { replicaStarts, startedAfter, type WakeWindow } from './wake-events.js';
 import type { BuiltWakeFunction, WakeFunction } from './wake-functions.js';
 
 export const WAKE_MODES = ['paused', 'stopped', 'removed'] as const;
@@ -20,6 +21,8 @@ export interface WakeSeries {
   mode: WakeMode;
   /** Milliseconds of each wake, in the order taken. */
   times: number[];
+  /** Of each wake, milliseconds until the engine reported the replica running (wake-events.ts). */
+  toRunning: Array<number | undefined>;
 }
 
 export function parseWakeModes(text: string): WakeMode[] {
@@ -43,18 +46,19 @@ interface Target {
   service: string;
   url: string;
   times: number[];
+  windows: WakeWindow[];
 }
 
 /** One call, checked: a wake that answers anything but the function's own 200 is a failed bench, not a figure. */
-async function timedCall(t: Target, what: string): Promise<number> {
+async function timedCall(t: Target, what: string): Promise<WakeWindow> {
   const started = performance.now();
   const res = await fetch(t.url);
   const text = await res.text();
-  const ms = performance.now() - started;
+  const ended = performance.now();
   if (res.status !== 200 || !text.includes(t.fn.answer)) {
     throw new Error(`${what} of ${t.fn.name} (${t.mode}) answered ${res.status}: ${text.slice(0, 200)}`);
   }
-  return ms;
+  return { sentAt: performance.timeOrigin + started, answeredAt: performance.timeOrigin + ended };
 }
 
 async function toZero(t: Target): Promise<void> {
@@ -85,7 +89,7 @@ export async function measureWakes(
         const service = `wake-${fn.name}`;
         const labels = { 'com.openfaas.scale.zero': 'true', 'com.openfaas.scale.zero-duration': '1h' };
         await post(gw, '/system/functions', { service, image: fn.image, namespace: gw.namespace, labels });
-        targets.push({ gw, mode, fn, service, url: `${gw.url}/function/${service}.${gw.namespace}`, times: [] });
+        targets.push({ gw, mode, fn, service, url: `${gw.url}/function/${service}.${gw.namespace}`, times: [], windows: [] });
       }
     }
     // Each deployed replica answers once before the rounds (the first call may also pull the image).
@@ -96,11 +100,18 @@ export async function measureWakes(
       await Promise.all(targets.map(toZero));
       for (let i = 0; i < targets.length; i++) {
         const t = targets[(round + i) % targets.length];
-        t.times.push(await timedCall(t, `wake ${round + 1}`));
+        const w = await timedCall(t, `wake ${round + 1}`);
+        t.windows.push(w);
+        t.times.push(w.answeredAt - w.sentAt);
       }
       progress(`round ${round + 1}/${wakes}: ${targets.map((t) => `${t.fn.name}/${t.mode} ${t.times.at(-1)!.toFixed(0)}`).join('  ')} ms`);
     }
-    return targets.map((t) => ({ fn: t.fn.name, mode: t.mode, times: t.times }));
+    const series: WakeSeries[] = [];
+    for (const t of targets) {
+      const starts = await replicaStarts(t.gw.instance, t.gw.namespace, t.service, t.windows[0].sentAt, t.windows.at(-1)!.answeredAt);
+      series.push({ fn: t.fn.name, mode: t.mode, times: t.times, toRunning: startedAfter(t.windows, starts) });
+    }
+    return series;
   } finally {
     for (const gw of gateways) await gw.stop().catch((err: Error) => progress(`could not stop a gateway: ${err.message}`));
   }

@@ -2,6 +2,8 @@
 // min and max, whether p50 meets the goal, and the ratio of p50 to the same function's
 // `removed` p50 from the same run (create + start: what a scale from zero that keeps
 // nothing costs), so a figure taken under another load still reads against its baseline.
+// Two more columns split the p50 at the engine's start/unpause event (wake-events.ts): call
+// to container running, and running to answer.
 import type { WakeSeries } from './wake-measure.js';
 
 /** Issue 10 §4: p50 at most 300 ms on Docker. */
@@ -20,6 +22,9 @@ export interface WakeSummary {
   p99: number;
   min: number;
   max: number;
+  /** p50 of call to replica running, and of running to answer, over the wakes where the engine's event was found. */
+  toRunningP50?: number;
+  afterRunningP50?: number;
   /** p50 / p50 of `removed` for the same function; undefined when removed was not measured. */
   vsRemoved?: number;
 }
@@ -27,7 +32,15 @@ export interface WakeSummary {
 export function summarize(series: WakeSeries[]): WakeSummary[] {
   const rows = series.map((s) => {
     const sorted = [...s.times].sort((a, b) => a - b);
-    return { fn: s.fn, mode: s.mode, n: sorted.length, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), min: sorted[0], max: sorted.at(-1)! };
+    const known = s.times.flatMap((ms, i) => (s.toRunning[i] === undefined ? [] : [{ to: s.toRunning[i]!, after: ms - s.toRunning[i]! }]));
+    const split =
+      known.length === 0
+        ? {}
+        : {
+            toRunningP50: quantile(known.map((k) => k.to).sort((a, b) => a - b), 0.5),
+            afterRunningP50: quantile(known.map((k) => k.after).sort((a, b) => a - b), 0.5),
+          };
+    return { fn: s.fn, mode: s.mode, n: sorted.length, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), min: sorted[0], max: sorted.at(-1)!, ...split };
   });
   return rows.map((r) => {
     const removed = rows.find((o) => o.fn === r.fn && o.mode === 'removed');
@@ -36,7 +49,7 @@ export function summarize(series: WakeSeries[]): WakeSummary[] {
 }
 
 export function formatWakeTable(rows: WakeSummary[]): string {
-  const head = ['function', 'mode', 'wakes', 'p50 ms', 'p99 ms', 'min ms', 'max ms', `goal p50 <= ${GOAL_P50_MS}`, 'p50 / removed'];
+  const head = ['function', 'mode', 'wakes', 'p50 ms', 'p99 ms', 'min ms', 'max ms', `goal p50 <= ${GOAL_P50_MS}`, 'p50 / removed', 'to running p50', 'running to answer p50'];
   const body = rows.map((r) => [
     r.fn,
     r.mode,
@@ -47,6 +60,8 @@ export function formatWakeTable(rows: WakeSummary[]): string {
     r.max.toFixed(0),
     r.p50 <= GOAL_P50_MS ? 'met' : 'missed',
     r.vsRemoved === undefined ? '(removed not run)' : `${r.vsRemoved.toFixed(2)}x`,
+    r.toRunningP50 === undefined ? '-' : r.toRunningP50.toFixed(0),
+    r.afterRunningP50 === undefined ? '-' : r.afterRunningP50.toFixed(0),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   return [head, ...body].map((cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
