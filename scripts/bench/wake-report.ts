@@ -17,6 +17,7 @@ export function quantile(sorted: number[], q: number): number {
 export interface WakeSummary {
   fn: string;
   mode: string;
+  floor?: true;
   n: number;
   p50: number;
   p99: number;
@@ -25,7 +26,7 @@ export interface WakeSummary {
   /** p50 of call to replica running, and of running to answer, over the wakes where the engine's event was found. */
   toRunningP50?: number;
   afterRunningP50?: number;
-  /** p50 / p50 of `removed` for the same function; undefined when removed was not measured. */
+  /** p50 / p50 of `removed` for the same function; undefined when there is no such series (not run, or an engine floor). */
   vsRemoved?: number;
 }
 
@@ -40,7 +41,7 @@ export function summarize(series: WakeSeries[]): WakeSummary[] {
             toRunningP50: quantile(known.map((k) => k.to).sort((a, b) => a - b), 0.5),
             afterRunningP50: quantile(known.map((k) => k.after).sort((a, b) => a - b), 0.5),
           };
-    return { fn: s.fn, mode: s.mode, n: sorted.length, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), min: sorted[0], max: sorted.at(-1)!, ...split };
+    return { fn: s.fn, mode: s.mode, ...(s.floor ? { floor: s.floor } : {}), n: sorted.length, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), min: sorted[0], max: sorted.at(-1)!, ...split };
   });
   return rows.map((r) => {
     const removed = rows.find((o) => o.fn === r.fn && o.mode === 'removed');
@@ -59,7 +60,7 @@ export function formatWakeTable(rows: WakeSummary[]): string {
     r.min.toFixed(0),
     r.max.toFixed(0),
     r.p50 <= GOAL_P50_MS ? 'met' : 'missed',
-    r.vsRemoved === undefined ? '(removed not run)' : `${r.vsRemoved.toFixed(2)}x`,
+    r.vsRemoved === undefined ? '-' : `${r.vsRemoved.toFixed(2)}x`,
     r.toRunningP50 === undefined ? '-' : r.toRunningP50.toFixed(0),
     r.afterRunningP50 === undefined ? '-' : r.afterRunningP50.toFixed(0),
   ]);
