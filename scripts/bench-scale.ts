@@ -38,6 +38,9 @@ async function main(): Promise<void> {
   const series = await measureWakes({ functions, modes, wakes, floorImage, progress: (line) => console.log(line) });
   const rows = summarize(series);
   console.log(formatWakeTable(rows.filter((r) => !r.floor)));
+  for (const s of series.filter((s) => s.fellBack)) {
+    console.log(`${s.fn} (${s.mode}): ${s.fellBack} scale-down(s) removed the replica instead (Docker refused to ${s.mode === 'paused' ? 'pause' : 'stop'} it); each was redone before its timed wake`);
+  }
   if (floorImage) {
     console.log('engine floor, same rounds: the static image started by dockerode directly (no gateway), call to first 200 on its 127.0.0.1 port');
     console.log(formatWakeTable(rows.filter((r) => r.floor)));

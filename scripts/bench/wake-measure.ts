@@ -27,6 +27,8 @@ export interface WakeSeries {
   toRunning: Array<number | undefined>;
   /** The engine alone, no gateway (wake-floor.ts). */
   floor?: true;
+  /** Scale-downs the provider could not keep in this mode (it removed the replica); each was redone. */
+  fellBack?: number;
 }
 
 export function parseWakeModes(text: string): WakeMode[] {
@@ -45,6 +47,8 @@ interface Timed {
   floor?: true;
   prepare(): Promise<void>;
   wake(what: string): Promise<WakeWindow & { runningAt?: number }>;
+  /** Scale-downs that did not keep the replica as the mode asks (redone before timing). */
+  fellBack?(): number;
   /** After the rounds: of each wake, milliseconds until the replica was running. */
   toRunning(windows: Array<WakeWindow & { runningAt?: number }>): Promise<Array<number | undefined>>;
 }
@@ -74,26 +78,38 @@ async function gatewaySeries(gw: TestGateway, mode: WakeMode, fn: BuiltWakeFunct
   // The deployed replica answers once before the rounds (the first call may also pull the image).
   await waitFor(`${what} to answer`, async () => (await timedCall(url, fn, `first call of ${what}`), true), 120_000, 200);
   const want = JSON.stringify(KEPT[mode]);
+  let fellBack = 0;
   return {
     fn: fn.name,
     mode,
+    // The provider removes a replica Docker would not pause or stop (runc's freezer can fail
+    // under load: "unable to freeze"), and the next wake would then be a `removed` one: such
+    // a scale-down is counted, the function woken (untimed) and taken to zero again.
     async prepare() {
-      await post(gw, `/system/scale-function/${service}`, { serviceName: service, namespace: gw.namespace, replicas: 0 });
-      let seen = '';
-      await waitFor(
-        `${what} kept ${mode}`,
-        async () => {
-          const list = await containers(gw, service);
-          seen = list.map((c) => `${c.role} ${c.state}`).join(', ');
-          return JSON.stringify(list.filter((c) => c.role === 'replica').map((c) => c.state)) === want;
-        },
-        60_000,
-        20,
-      ).catch((err: Error) => {
-        throw new Error(`${err.message} (its containers: ${seen})`, { cause: err });
-      });
+      for (let attempt = 1; ; attempt++) {
+        await post(gw, `/system/scale-function/${service}`, { serviceName: service, namespace: gw.namespace, replicas: 0 });
+        let seen = '';
+        const states = await waitFor(
+          `${what} to settle at zero`,
+          async () => {
+            const list = await containers(gw, service);
+            seen = list.map((c) => `${c.role} ${c.state}`).join(', ');
+            const replicas = list.filter((c) => c.role === 'replica').map((c) => c.state);
+            return replicas.every((state) => state === 'paused' || state === 'exited') && JSON.stringify(replicas);
+          },
+          60_000,
+          20,
+        ).catch((err: Error) => {
+          throw new Error(`${err.message} (its containers: ${seen})`, { cause: err });
+        });
+        if (states === want) return;
+        fellBack++;
+        if (attempt === 3) throw new Error(`${what}: 3 scale-downs in a row did not keep the replica ${mode} (containers: ${seen})`);
+        await timedCall(url, fn, `untimed wake of ${what}`);
+      }
     },
     wake: (round) => timedCall(url, fn, `${round} of ${what}`),
+    fellBack: () => fellBack,
     toRunning: async (windows) => startedAfter(windows, await replicaStarts(gw.instance, gw.namespace, service, windows[0].sentAt, windows.at(-1)!.answeredAt)),
   };
 }
@@ -134,7 +150,7 @@ export async function measureWakes(opts: MeasureOptions): Promise<WakeSeries[]> 
     const series: WakeSeries[] = [];
     for (const [k, t] of timed.entries()) {
       const times = windows[k].map((w) => w.answeredAt - w.sentAt);
-      series.push({ fn: t.fn, mode: t.mode, times, toRunning: await t.toRunning(windows[k]), ...(t.floor ? { floor: true as const } : {}) });
+      series.push({ fn: t.fn, mode: t.mode, times, toRunning: await t.toRunning(windows[k]), fellBack: t.fellBack?.() ?? 0, ...(t.floor ? { floor: true as const } : {}) });
     }
     return series;
   } finally {
