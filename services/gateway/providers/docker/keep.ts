@@ -8,6 +8,7 @@
 // A parked container is made at zero in every mode: beside a stopped replica it is how a
 // restarted gateway tells "kept at zero" from "crashed" (replicas.ts markKept).
 import type Docker from 'dockerode';
+import type { Logger } from '../../../../shared/logger.js';
 import type { ReplicaCache, Replica } from './replicas.js';
 
 export const KEEP_MODES = ['paused', 'stopped', 'removed'] as const;
@@ -27,6 +28,7 @@ export async function keepReplica(
   mode: 'paused' | 'stopped',
   isIdle: (id: string) => boolean,
   deadline: number,
+  log: Logger,
 ): Promise<boolean> {
   cache.keep(replica.id, mode);
   while (!isIdle(replica.id) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -39,6 +41,9 @@ export async function keepReplica(
     // 304: already stopped, which is what was wanted.
     if ((err as { statusCode?: number }).statusCode === 304) return true;
     cache.unkeep(replica.id);
+    // Seen under load: runc "unable to freeze". The caller removes the replica instead.
+    const action = mode === 'paused' ? 'pause' : 'stop';
+    log.warn({ fn: `${replica.name}.${replica.namespace}`, container: replica.id.slice(0, 12), err }, `Docker would not ${action} the replica kept at zero; it is removed instead (the next wake creates one)`);
     return false;
   }
 }

@@ -360,7 +360,7 @@ export class DockerProvider implements Provider {
   /** Keeps one replica at zero (keep.ts); false when Docker would not pause or stop it. */
   private keep(replica: Replica, mode: 'paused' | 'stopped'): Promise<boolean> {
     const deadline = Date.now() + this.opts.drainTimeoutMs;
-    return keepReplica(this.docker, this.cache, replica, mode, this.opts.isIdle ?? (() => true), deadline);
+    return keepReplica(this.docker, this.cache, replica, mode, this.opts.isIdle ?? (() => true), deadline, this.opts.log);
   }
 
   /** Takes replicas out of traffic, lets their in-flight requests finish, removes them. */
