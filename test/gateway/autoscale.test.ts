@@ -34,7 +34,10 @@ before(async () => {
   image = await fixtureImage('echo');
   gw = await startTestGateway({ env });
 });
+// Load and watchers a failed test left running: stopped here, or the file would hang until its timeout.
+const openLoops: Array<{ stop(): Promise<void> }> = [];
 after(async () => {
+  await Promise.all(openLoops.map((r) => r.stop()));
   await gw?.stop();
   await deleteKeys(redis, [`${prefix}:*`]).catch(() => undefined);
   redis.disconnect();
@@ -57,7 +60,7 @@ function load(url: string, clients: number, paceMs = 0) {
       if (paceMs) await sleep(paceMs);
     }
   });
-  return {
+  const handle = {
     codes,
     total: () => [...codes.values()].reduce((a, b) => a + b, 0),
     failed: () => [...codes].filter(([code]) => code !== '200'),
@@ -66,6 +69,8 @@ function load(url: string, clients: number, paceMs = 0) {
       await Promise.all(runs);
     },
   };
+  openLoops.push(handle);
+  return handle;
 }
 
 async function status(g: TestGateway, name: string, namespace = g.namespace) {
@@ -85,13 +90,15 @@ function watch(g: TestGateway, name: string, namespace = g.namespace) {
       await sleep(200);
     }
   })();
-  return {
+  const handle = {
     seen,
     stop: async () => {
       running = false;
       await done;
     },
   };
+  openLoops.push(handle);
+  return handle;
 }
 
 async function deploy(g: TestGateway, name: string, labels: Record<string, string>) {
