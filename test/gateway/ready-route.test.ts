@@ -59,7 +59,7 @@ describe('GET /system/function/NAME/ready', () => {
     assert.equal((await ready('echo', `namespace=${gw.namespace}&image=${encodeURIComponent(image)}`)).status, 200);
     const other = await ready('echo', `namespace=${gw.namespace}&timeout=300ms&image=${encodeURIComponent('127.0.0.1:5000/gitfaas-test/other:v9')}`);
     assert.equal(other.status, 504);
-    assert.match(other.text, /was not ready within 300 ms: it still reports image .*echo:latest, not 127\.0\.0\.1:5000\/gitfaas-test\/other:v9/);
+    assert.match(other.text, /was not ready within 300 ms: it still reports image .*gitfaas-test\/echo:src-[0-9a-f]{12}, not 127\.0\.0\.1:5000\/gitfaas-test\/other:v9/);
   });
 
   test('at zero replicas the request is held until a scale-up makes it ready; a short hold times out with 504', async () => {
