@@ -39,7 +39,7 @@ export interface ReadyWait {
  * has a ready replica and, when asked, the image. Rejects with ProviderError not_found
  * (unknown or removed), timeout (saying what was still missing) or the signal's reason.
  */
-export function untilReady(provider: Provider, name: string, namespace: string, wait: ReadyWait): Promise<FunctionStatus> {
+export function untilReady(provider: Pick<Provider, 'onChange' | 'endpoints'>, name: string, namespace: string, wait: ReadyWait): Promise<FunctionStatus> {
   const { signal } = wait;
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
