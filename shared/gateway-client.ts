@@ -1,6 +1,7 @@
 // The gateway's OpenFaaS REST API, as faas-cli uses it, for every service that calls it
 // (the deployer, the queue-worker): deploy is PUT /system/functions (update) and POST on
-// 404 (create); remove is DELETE with {functionName, namespace}; scale, secrets, get, list.
+// 404 (create); remove is DELETE with {functionName, namespace}; scale, secrets, get, list,
+// and gitfaas's readiness hold (GET /system/function/NAME/ready, docs/api.md).
 // Admin basic auth; the password is read from the gateway's state file if not given.
 import { readFile } from 'node:fs/promises';
 import { adminAuthHeader } from './admin-credentials.js';
@@ -26,6 +27,17 @@ export interface GatewayClientOptions {
   /** Waits between attempts when the gateway cannot be reached at all; [] for one attempt. */
   retryDelaysMs?: number[];
 }
+
+/** What GET /system/function/NAME/ready answered: the status once ready, else the gateway's reason. */
+export type Readiness =
+  | { state: 'ready'; status: FunctionStatus }
+  | { state: 'not_ready'; reason: string }
+  | { state: 'unknown'; reason: string };
+
+/** The gateway holds one readiness request at most this long (its MAX_READY_TIMEOUT_MS). */
+const MAX_HOLD_MS = 10 * 60_000;
+/** Beyond the hold, for the answer to travel back before the client gives up on the request. */
+const HOLD_SLACK_MS = 10_000;
 
 export class GatewayClient {
   private authHeader: string | undefined;
@@ -54,17 +66,17 @@ export class GatewayClient {
    * backoff for about 15 s before the deploy is given up; HTTP answers are never retried
    * here (PUT/POST are not idempotent enough to repeat blindly).
    */
-  private async call(method: string, path: string, body?: unknown): Promise<Response> {
+  private async call(method: string, path: string, body?: unknown, overrides: { timeoutMs?: number; retryDelaysMs?: number[] } = {}): Promise<Response> {
     const headers: Record<string, string> = { authorization: await this.auth() };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const delays = this.options.retryDelaysMs ?? [500, 1000, 2000, 4000, 8000];
+    const delays = overrides.retryDelaysMs ?? this.options.retryDelaysMs ?? [500, 1000, 2000, 4000, 8000];
     for (let attempt = 0; ; attempt++) {
       try {
         return await fetch(`${this.options.url}${path}`, {
           method,
           headers,
           body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
+          signal: AbortSignal.timeout(overrides.timeoutMs ?? this.options.timeoutMs ?? 60_000),
         });
       } catch (err) {
         const cause = (err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
@@ -112,6 +124,40 @@ export class GatewayClient {
     }
     if (!res.ok) return this.fail(res, `get ${name}.${namespace}`);
     return (await res.json()) as FunctionStatus;
+  }
+
+  /**
+   * Holds until the function has a ready replica reporting `image` (when given), at most
+   * `timeoutMs`: the gateway answers as soon as its provider's feed says so, nothing polls.
+   * A gateway that is restarting (unreachable, or 503 while its provider is unavailable) is
+   * asked again a few times within the same deadline; then the last problem is thrown.
+   */
+  async waitReady(name: string, namespace: string, wait: { timeoutMs: number; image?: string }): Promise<Readiness> {
+    const deadline = Date.now() + wait.timeoutMs;
+    const delays = this.options.retryDelaysMs ?? [500, 1000, 2000, 4000, 8000];
+    for (let attempt = 0; ; attempt++) {
+      const hold = Math.max(1, Math.min(deadline - Date.now(), MAX_HOLD_MS));
+      const query = new URLSearchParams({ namespace, timeout: `${hold}ms`, ...(wait.image ? { image: wait.image } : {}) });
+      const path = `/system/function/${encodeURIComponent(name)}/ready?${query}`;
+      let problem: GatewayError;
+      try {
+        // One attempt per request: a retry is asked with the time left, not the whole timeout again.
+        const res = await this.call('GET', path, undefined, { timeoutMs: hold + HOLD_SLACK_MS, retryDelaysMs: [] });
+        if (res.ok) return { state: 'ready', status: (await res.json()) as FunctionStatus };
+        const text = (await res.text().catch(() => '')).trim();
+        if (res.status === 404) return { state: 'unknown', reason: text };
+        // A hold shortened to MAX_HOLD_MS ends before the caller's deadline: hold again.
+        if (res.status === 504 && deadline - Date.now() > 0 && hold === MAX_HOLD_MS) continue;
+        if (res.status === 504) return { state: 'not_ready', reason: text };
+        problem = new GatewayError(`wait for ${name}.${namespace} to be ready: gateway answered ${res.status}${text ? ` ${text}` : ''}`, res.status);
+        if (res.status !== 503) throw problem;
+      } catch (err) {
+        if (!(err instanceof GatewayError) || (err.status !== 0 && err.status !== 503)) throw err;
+        problem = err;
+      }
+      if (attempt >= delays.length || Date.now() + delays[attempt] >= deadline) throw problem;
+      await new Promise((resolve) => setTimeout(resolve, delays[attempt]));
+    }
   }
 
   /** Sets a function's replica count (POST /system/scale-function/NAME). */

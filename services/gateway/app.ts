@@ -19,6 +19,7 @@ import { createProxy, type ProxyHandler } from './proxy.js';
 import type { Waker } from './zero/waker.js';
 import { ownerRoutesOnly } from './owner-access.js';
 import { ownerTokenRoutes } from './owner-token-routes.js';
+import { readyRoutes } from './ready-routes.js';
 import { secretRoutes } from './secret-routes.js';
 import { systemRoutes } from './system-routes.js';
 import { Upstreams } from './upstreams.js';
@@ -124,6 +125,7 @@ export function createApp(opts: AppOptions): GatewayApp {
   app.get('/metrics', async (c) => c.text(await exposition(), 200, { 'Content-Type': metrics.contentType }));
   app.route('/', systemRoutes({ provider, invocations, defaultNamespace: config.defaultNamespace, maxReplicas: config.maxReplicas, version: GATEWAY_VERSION, explainScaling: opts.explainScaling }));
   app.route('/', secretRoutes({ provider, defaultNamespace: config.defaultNamespace }));
+  app.route('/', readyRoutes({ provider, defaultNamespace: config.defaultNamespace }));
   if (opts.ownerTokens) app.route('/', ownerTokenRoutes(opts.ownerTokens));
   app.all('/function/*', (c) => {
     proxy(c.env.incoming, c.env.outgoing);

@@ -10,6 +10,7 @@ import { requireLabel } from './requests.js';
 const OWNER_ROUTES: { method: string; path: RegExp }[] = [
   { method: 'GET', path: /^\/system\/functions$/ },
   { method: 'GET', path: /^\/system\/function\/[^/]+$/ },
+  { method: 'GET', path: /^\/system\/function\/[^/]+\/ready$/ },
   { method: 'GET', path: /^\/system\/logs$/ },
   { method: 'GET', path: /^\/system\/info$/ },
   { method: 'GET', path: /^\/system\/namespaces$/ },

@@ -1,6 +1,7 @@
 // The behaviour every Provider must show, as one suite each backend runs (docker/provider.test.ts;
 // a Kubernetes provider would call it the same way). It talks only through provider.ts.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { waitFor } from '../../../test/helpers/wait.js';
 import { ProviderError, type Endpoint, type FunctionChange, type Provider, type ProviderErrorCode } from './provider.js';
@@ -97,6 +98,46 @@ export function providerConformance(backend: string, setup: () => Promise<Confor
     await rejectsWith(provider.updateSecret({ name: 'nope', namespace, value: 'w' }), 'not_found');
     await provider.removeSecret('k', namespace);
     assert.deepEqual(await provider.listSecrets(namespace), []);
+  });
+
+  test(`${backend}: a secret is a read-only file at /var/openfaas/secrets/<name> in the replica, in no env var, and an update shows after a redeploy`, async () => {
+    const { provider, image, namespace } = s;
+    const first = `first-${randomBytes(6).toString('hex')}`;
+    const second = `second-${randomBytes(6).toString('hex')}`;
+    await provider.createSecret({ name: 'mounted', namespace, value: first });
+    try {
+      const deployment = { service: 'secretive', image, namespace, secrets: ['mounted'], envVars: { PLAIN: 'x' } };
+      await provider.deploy(deployment);
+      // What the echo function reads inside each ready replica (test/fixtures/functions/echo/server.js).
+      const readAll = async () => {
+        const endpoints = provider.endpoints('secretive', namespace) ?? [];
+        assert.ok(endpoints.length > 0, 'secretive has a ready replica');
+        return Promise.all(
+          endpoints.map(async (e) => {
+            const res = await fetch(`${e.url}/?secret=mounted`);
+            assert.equal(res.status, 200, await res.clone().text());
+            return (await res.json()) as { value: string; inEnv: boolean; writeError: string | null };
+          }),
+        );
+      };
+      for (const read of await readAll()) {
+        assert.equal(read.value, first, read.value === undefined ? `the replica's echo has no ?secret: an older build of test/fixtures/functions/echo (${JSON.stringify(read)})` : undefined);
+        assert.equal(read.inEnv, false, 'the value is in no environment variable of the replica');
+        // EROFS, not EACCES: the mount itself refuses writes, whatever the file's owner and mode.
+        assert.equal(read.writeError, 'EROFS');
+      }
+      const status = await provider.get('secretive', namespace);
+      assert.deepEqual(status?.secrets, ['mounted']);
+      assert.ok(!JSON.stringify(status).includes(first), 'the status never carries the value');
+      await provider.updateSecret({ name: 'mounted', namespace, value: second });
+      await provider.update(deployment);
+      // A backend may swap the file in place or roll new replicas; either way every replica shows the new value soon.
+      await waitFor('every replica to read the updated secret', async () => (await readAll()).every((r) => r.value === second && r.writeError === 'EROFS'), 60_000, 250);
+    } finally {
+      // Whatever failed above, the later cases find the namespace as they expect it.
+      await provider.remove('secretive', namespace).catch(() => undefined);
+      await provider.removeSecret('mounted', namespace).catch(() => undefined);
+    }
   });
 
   test(`${backend}: the feed tells this and another gateway of added, changed, ready and removed, and replays to a late subscriber`, async () => {

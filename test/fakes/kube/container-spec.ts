@@ -1,22 +1,12 @@
 // Turns a pod's first container into Docker create options, as a kubelet would: image,
 // command/args, env (values, secretKeyRef, configMapKeyRef, fieldRef), port 8080 (or the
 // first containerPort) published on 127.0.0.1, readOnlyRootFilesystem, user, limits,
-// emptyDir as tmpfs, and Secret/ConfigMap volumes written to a host directory and bind
-// mounted read-only at their mountPath.
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+// emptyDir as tmpfs, and Secret, ConfigMap and projected volumes written to a host directory
+// (volumes.ts) and bind mounted read-only at their mountPath.
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { Store } from './store.js';
-
-/** A pod that cannot start yet: reported as the container's waiting reason. */
-export class NotReadyToStart extends Error {
-  constructor(
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { isFileVolume, NotReadyToStart, volumeFiles, writeAtomically } from './volumes.js';
 
 export function containerPort(pod: any): number {
   return pod.spec.containers[0]?.ports?.[0]?.containerPort ?? 8080;
@@ -59,31 +49,6 @@ function envOf(store: Store, pod: any, container: any): string[] {
   return out;
 }
 
-/** Writes a Secret or ConfigMap volume's files under dir; a missing one stops the pod from starting, as MountVolume.SetUp does. */
-async function writeVolume(store: Store, pod: any, volume: any, dir: string): Promise<void> {
-  const ns = pod.metadata.namespace;
-  const source = volume.secret ?? volume.configMap;
-  const name = volume.secret ? source.secretName : source.name;
-  const obj = store.get(volume.secret ? 'secrets' : 'configmaps', ns, name);
-  if (!obj && !source.optional) {
-    throw new NotReadyToStart('ContainerCreating', `MountVolume.SetUp failed for volume "${volume.name}" : ${volume.secret ? 'secret' : 'configmap'} "${name}" not found`);
-  }
-  const data: Record<string, string> = {};
-  for (const [k, v] of Object.entries<string>(obj?.data ?? {})) data[k] = volume.secret ? decode(v) : v;
-  for (const [k, v] of Object.entries<string>(obj?.binaryData ?? {})) data[k] = decode(v);
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true, mode: 0o755 });
-  await chmod(dir, 0o755);
-  const items: Array<{ key: string; path: string; mode?: number }> = source.items ?? Object.keys(data).map((key) => ({ key, path: key }));
-  for (const item of items) {
-    if (!(item.key in data)) continue;
-    const file = path.join(dir, item.path);
-    await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
-    await writeFile(file, data[item.key], { mode: item.mode ?? source.defaultMode ?? 0o644 });
-    await chmod(file, item.mode ?? source.defaultMode ?? 0o644);
-  }
-}
-
 export interface SpecOptions {
   name: string;
   labels: Record<string, string>;
@@ -101,11 +66,11 @@ export async function containerOptions(store: Store, pod: any, opts: SpecOptions
     const volume = (pod.spec.volumes ?? []).find((v: any) => v.name === mount.name);
     if (!volume) throw new NotReadyToStart('CreateContainerConfigError', `volumeMount "${mount.name}" names no volume`);
     if (volume.emptyDir) tmpfs[mount.mountPath] = 'rw,exec,mode=1777';
-    else if (volume.secret || volume.configMap) {
+    else if (isFileVolume(volume)) {
       const dir = path.join(opts.podDir, volume.name);
-      await writeVolume(store, pod, volume, dir);
+      await writeAtomically(dir, volumeFiles(store, pod.metadata.namespace, volume));
       binds.push(`${dir}:${mount.mountPath}:ro`);
-    } else throw new NotReadyToStart('CreateContainerConfigError', `volume "${volume.name}": only emptyDir, secret and configMap volumes are supported by the stand-in`);
+    } else throw new NotReadyToStart('CreateContainerConfigError', `volume "${volume.name}": only emptyDir, secret, configMap and projected volumes are supported by the stand-in`);
   }
   const limits = container.resources?.limits ?? {};
   const user = security.runAsUser !== undefined ? `${security.runAsUser}${security.runAsGroup !== undefined ? `:${security.runAsGroup}` : ''}` : undefined;

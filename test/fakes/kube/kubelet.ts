@@ -2,16 +2,19 @@
 // labelled with the stand-in's instance. It pulls the image (ErrImagePull, then
 // ImagePullBackOff, retried), starts the container, probes it, reports the pod's status,
 // restarts a container that dies or is removed (restartCount, CrashLoopBackOff with a
-// back-off), and finishes a pod's graceful deletion by stopping its container.
+// back-off), keeps its Secret/ConfigMap volumes current (volume-refresh.ts), and finishes a
+// pod's graceful deletion by stopping its container.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { containerOptions, containerPort, NotReadyToStart } from './container-spec.js';
+import { containerOptions, containerPort } from './container-spec.js';
 import { podStatus, type ContainerState } from './pod-status.js';
 import { Prober } from './probes.js';
 import type { Store, StoreEvent } from './store.js';
 import { watchContainers } from './docker-events.js';
 import { pullImage } from './images.js';
+import { VolumeRefresher } from './volume-refresh.js';
+import { NotReadyToStart } from './volumes.js';
 
 export const INSTANCE_LABEL = 'com.gitfaas.kube-standin';
 const POD_LABEL = 'com.gitfaas.kube-standin.pod';
@@ -59,16 +62,20 @@ export class Kubelet {
   private stopEvents?: () => void;
   private closed = false;
   private readonly onStore = (e: StoreEvent) => this.onPodEvent(e);
+  private readonly volumes: VolumeRefresher;
 
   constructor(
     private readonly store: Store,
     private readonly docker: Docker,
     private readonly opts: KubeletOptions,
-  ) {}
+  ) {
+    this.volumes = new VolumeRefresher(store, (uid) => this.podDir(uid), opts.onError);
+  }
 
   async start(): Promise<void> {
     this.stopEvents = await watchContainers(this.docker, `${INSTANCE_LABEL}=${this.opts.instance}`, (action, id, exitCode) => this.onContainer(action, id, exitCode), this.opts.onError);
     this.store.on('event', this.onStore);
+    this.volumes.start();
     for (const pod of this.store.list('pods')) this.onPodEvent({ type: 'ADDED', plural: 'pods', object: pod, rv: 0 });
   }
 
@@ -76,6 +83,12 @@ export class Kubelet {
   publishedPort(uid: string): number | undefined {
     const rt = this.pods.get(uid);
     return rt && 'running' in rt.state ? rt.port : undefined;
+  }
+
+  /** Where a live pod's volume directories are; undefined once it is going away. */
+  private podDir(uid: string): string | undefined {
+    const rt = this.pods.get(uid);
+    return rt && !rt.gone && !rt.terminating ? path.join(this.opts.volumesDir, uid) : undefined;
   }
 
   containerId(uid: string): string | undefined {
@@ -86,6 +99,7 @@ export class Kubelet {
     this.closed = true;
     this.store.off('event', this.onStore);
     this.stopEvents?.();
+    await this.volumes.close();
     for (const rt of this.pods.values()) {
       rt.gone = true;
       clearTimeout(rt.timer);
