@@ -77,9 +77,19 @@ export function forwardHeaders(req: IncomingMessage, callIdOf: () => string, sta
   return out;
 }
 
-/** The function's response headers for the client: end-to-end ones as strings, then X-Call-Id and X-Duration-Seconds. */
-export function responseHeaders(raw: Buffer[], callId: string, started: number): string[] {
+/** What the proxy needs to know of a response's headers, read while they are copied. */
+export interface ResponseFacts {
+  /** The Content-Length, or -1 when there is none (or more than one, which undici refuses anyway). */
+  contentLength: number;
+}
+
+/**
+ * The function's response headers for the client: end-to-end ones as strings, then X-Call-Id
+ * and X-Duration-Seconds. Fills `facts` on the way.
+ */
+export function responseHeaders(raw: Buffer[], callId: string, started: number, facts: ResponseFacts): string[] {
   const out: string[] = [];
+  let contentLength = -1;
   let listed: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i].length === 10 && raw[i].toString('latin1').toLowerCase() === 'connection') {
@@ -92,8 +102,11 @@ export function responseHeaders(raw: Buffer[], callId: string, started: number):
     const lower = name.toLowerCase();
     // Trailer announces the trailers the gateway passes on (RFC 9110 6.6.2): end-to-end in a response.
     if ((HOP_BY_HOP.has(lower) && lower !== 'trailer') || listed?.has(lower) || lower === 'x-call-id' || lower === 'x-duration-seconds') continue;
-    out.push(name, raw[i + 1].toString('latin1'));
+    const value = raw[i + 1].toString('latin1');
+    if (lower === 'content-length') contentLength = contentLength === -1 && /^\d{1,15}$/.test(value) ? Number(value) : -2;
+    out.push(name, value);
   }
+  facts.contentLength = contentLength < 0 ? -1 : contentLength;
   out.push('x-call-id', callId, 'x-duration-seconds', ((Date.now() - started) / 1000).toFixed(3));
   return out;
 }
