@@ -12,14 +12,26 @@ export interface RequestFacts {
   hasBody: boolean;
 }
 
-/** Names listed in Connection headers (also hop-by-hop), or undefined when there are none. */
+/**
+ * Adds the names a Connection header lists to `listed` (also hop-by-hop). Names dropped anyway
+ * are left out, so the usual "keep-alive" or "close" costs no Set per call. Trailer stays: a
+ * response's Trailer header is forwarded unless Connection lists it.
+ */
+function addListed(value: string, listed: Set<string> | undefined): Set<string> | undefined {
+  const lower = value.toLowerCase();
+  if (lower === 'keep-alive' || lower === 'close') return listed;
+  for (const token of lower.split(',')) {
+    const name = token.trim();
+    if (name === '' || name === 'close' || (HOP_BY_HOP.has(name) && name !== 'trailer')) continue;
+    (listed ??= new Set()).add(name);
+  }
+  return listed;
+}
+
+/** Names listed in Connection headers, or undefined when there are none beyond the hop-by-hop ones. */
 function connectionTokens(raw: readonly string[], names: readonly string[]): Set<string> | undefined {
   let listed: Set<string> | undefined;
-  for (let i = 0; i < names.length; i++) {
-    if (names[i] !== 'connection') continue;
-    listed ??= new Set();
-    for (const token of raw[2 * i + 1].split(',')) listed.add(token.trim().toLowerCase());
-  }
+  for (let i = 0; i < names.length; i++) if (names[i] === 'connection') listed = addListed(raw[2 * i + 1], listed);
   return listed;
 }
 
@@ -92,10 +104,9 @@ export function responseHeaders(raw: Buffer[], callId: string, started: number, 
   let contentLength = -1;
   let listed: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === 10 && raw[i].toString('latin1').toLowerCase() === 'connection') {
-      listed ??= new Set();
-      for (const token of raw[i + 1].toString('latin1').split(',')) listed.add(token.trim().toLowerCase());
-    }
+    // Length and first byte first: Keep-Alive has Connection's length, and is as common.
+    const name = raw[i];
+    if (name.length === 10 && (name[0] | 0x20) === 0x63 /* c */ && name.toString('latin1').toLowerCase() === 'connection') listed = addListed(raw[i + 1].toString('latin1'), listed);
   }
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toString('latin1');
