@@ -41,9 +41,11 @@ export function observeStart(starters: readonly CallObserver[], fn: string): voi
   for (let i = 0; i < starters.length; i++) starters[i].started!(fn);
 }
 
-export function observe(observers: readonly CallObserver[], fn: string, status: number, started: number): void {
+/** Tells every observer that a call was answered; returns the milliseconds it took, for X-Duration-Seconds. */
+export function observe(observers: readonly CallObserver[], fn: string, status: number, started: number): number {
   const ms = Date.now() - started;
   for (let i = 0; i < observers.length; i++) observers[i].called(fn, status, ms);
+  return ms;
 }
 
 export function plain(res: ServerResponse, status: number, text: string): void {
@@ -116,8 +118,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return true; // informational answers stay between the gateway and the replica
     this.resume = resume;
     const res = this.res;
-    observe(this.ctx.observers, this.fn, statusCode, this.started);
-    res.writeHead(statusCode, responseHeaders(rawHeaders, this.callId, this.started, facts));
+    const ms = observe(this.ctx.observers, this.fn, statusCode, this.started);
+    res.writeHead(statusCode, responseHeaders(rawHeaders, this.callId, ms, facts));
     this.contentLength = facts.contentLength;
     return true;
   }

@@ -1,7 +1,10 @@
 // Header copying for the proxy, on node's and undici's raw header lists (flat name/value
 // arrays): no header objects are built per call, and names are lower-cased only to test them.
 import type { IncomingMessage } from 'node:http';
+import { util } from 'undici';
 import { hopByHopAnd } from '../../shared/hop-by-hop.js';
+
+const { headerNameToString } = util;
 
 /** Never forwarded: the hop-by-hop headers, the Host (the replica's own), and Expect (node answers 100-continue itself). */
 export const HOP_BY_HOP: ReadonlySet<string> = hopByHopAnd('expect', 'host');
@@ -95,29 +98,42 @@ export interface ResponseFacts {
   contentLength: number;
 }
 
+/** ".000" to ".999": X-Duration-Seconds' fraction, made once instead of toFixed() per call. */
+const MILLIS = Array.from({ length: 1000 }, (_, i) => `.${String(i).padStart(3, '0')}`);
+
+/** Milliseconds as seconds with three decimals ("0.007"), as X-Duration-Seconds carries them. */
+export function durationSeconds(ms: number): string {
+  return ms > 0 ? `${Math.floor(ms / 1000)}${MILLIS[ms % 1000]}` : '0.000';
+}
+
+/** The response's header names, lower-cased; reused by every call (filled and read synchronously). */
+const lowered: string[] = [];
+
 /**
- * The function's response headers for the client: end-to-end ones as strings, then X-Call-Id
- * and X-Duration-Seconds. Fills `facts` on the way.
+ * The function's response headers for the client: end-to-end ones, then X-Call-Id and
+ * X-Duration-Seconds. Names leave lower-cased (HTTP/2's form; HTTP/1.1 names are
+ * case-insensitive): undici's headerNameToString() gives well-known ones without decoding
+ * the bytes, the costliest step of this copy otherwise. Fills `facts` on the way.
  */
-export function responseHeaders(raw: Buffer[], callId: string, started: number, facts: ResponseFacts): string[] {
+export function responseHeaders(raw: Buffer[], callId: string, durationMs: number, facts: ResponseFacts): string[] {
   const out: string[] = [];
   let contentLength = -1;
   let listed: Set<string> | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    // Length and first byte first: Keep-Alive has Connection's length, and is as common.
-    const name = raw[i];
-    if (name.length === 10 && (name[0] | 0x20) === 0x63 /* c */ && name.toString('latin1').toLowerCase() === 'connection') listed = addListed(raw[i + 1].toString('latin1'), listed);
+  const pairs = raw.length >> 1;
+  for (let i = 0; i < pairs; i++) {
+    const name = headerNameToString(raw[2 * i]);
+    lowered[i] = name;
+    if (name === 'connection') listed = addListed(raw[2 * i + 1].toString('latin1'), listed);
   }
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toString('latin1');
-    const lower = name.toLowerCase();
+  for (let i = 0; i < pairs; i++) {
+    const name = lowered[i];
     // Trailer announces the trailers the gateway passes on (RFC 9110 6.6.2): end-to-end in a response.
-    if ((HOP_BY_HOP.has(lower) && lower !== 'trailer') || listed?.has(lower) || lower === 'x-call-id' || lower === 'x-duration-seconds') continue;
-    const value = raw[i + 1].toString('latin1');
-    if (lower === 'content-length') contentLength = contentLength === -1 && /^\d{1,15}$/.test(value) ? Number(value) : -2;
+    if ((HOP_BY_HOP.has(name) && name !== 'trailer') || listed?.has(name) || name === 'x-call-id' || name === 'x-duration-seconds') continue;
+    const value = raw[2 * i + 1].toString('latin1');
+    if (name === 'content-length') contentLength = contentLength === -1 && /^\d{1,15}$/.test(value) ? Number(value) : -2;
     out.push(name, value);
   }
   facts.contentLength = contentLength < 0 ? -1 : contentLength;
-  out.push('x-call-id', callId, 'x-duration-seconds', ((Date.now() - started) / 1000).toFixed(3));
+  out.push('x-call-id', callId, 'x-duration-seconds', durationSeconds(durationMs));
   return out;
 }
