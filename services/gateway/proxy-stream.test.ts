@@ -126,9 +126,11 @@ test('observers hear of every answered call with its status', async () => {
   calls.length = 0;
   await (await fetch(`${base}/function/obs?s=201`)).text();
   await (await fetch(`${base}/function/obs?s=500`)).text();
+  // The namespace spelled out: the same function, the same key for the observers.
+  await (await fetch(`${base}/function/obs.fn?s=202`)).text();
   await (await fetch(`${base}/function/empty`)).text();
   await (await fetch(`${base}/function/absent`)).text();
-  assert.deepEqual(calls, [['obs.fn', 201], ['obs.fn', 500], ['empty.fn', 503]]);
+  assert.deepEqual(calls, [['obs.fn', 201], ['obs.fn', 500], ['obs.fn', 202], ['empty.fn', 503]]);
 });
 
 test('a client that goes away mid-response cancels the streaming call', async () => {
