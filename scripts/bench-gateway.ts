@@ -12,18 +12,13 @@
 //   npm run bench:gateway       BENCH_SECONDS=8 (c=50; c=1 runs for 5 s) BENCH_RUNS=3
 //   BENCH_GATEWAY=FILE         another build's gateway main.js, to compare builds side by side
 //   BENCH_CPU_PROF=DIR          writes a CPU profile of the gateway into DIR (keep it out of the repository)
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import Docker from 'dockerode';
-import { testInstance } from '../test/helpers/gateway.js';
 import { startKubeApi } from '../test/fakes/kube-api.js';
 import { fixtureImage } from '../test/helpers/images.js';
-import { repoRoot } from '../test/helpers/repo-root.js';
 import { waitFor } from '../test/helpers/wait.js';
+import { cpuMicros, freePort, loadavg, median, rssMb, startBenchGateway, type BenchGateway } from './bench/gateway-process.js';
 import { startNginx } from './bench/nginx.js';
 import { wrk, type Figures } from './bench/wrk.js';
 
@@ -31,97 +26,11 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const SECONDS_C1 = Math.min(SECONDS, 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
+const MAIN_JS = process.env.BENCH_GATEWAY;
 // no-metrics: a second gateway with GITFAAS_METRICS=false, to show what the metrics cost.
 // two-procs: a gateway of two processes sharing the port (services/gateway/cluster/).
 const TARGETS = ['direct', 'nginx', 'gitfaas', 'no-metrics', 'two-procs', 'kubernetes'] as const;
 type Target = (typeof TARGETS)[number];
-
-// One replica: the bench measures the proxy, not the autoscaler (which would add replicas
-// under wrk's load, and remove the one that direct and nginx call).
-const BENCH_LABELS = { 'com.openfaas.scale.max': '1' };
-
-const median = (values: number[]) => {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
-
-/** CPU time (user + system) a process and its children have used, in µs; a figure the other load on the machine hardly moves. */
-async function cpuMicros(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  let total = (ticks * 1e6) / CLOCK_TICKS;
-  for (const child of children.split(' ').filter(Boolean)) total += await cpuMicros(Number(child));
-  return total;
-}
-const CLOCK_TICKS = 100;
-
-async function rssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const kb = /VmRSS:\s+(\d+)/.exec(status);
-  return kb ? Number(kb[1]) / 1024 : NaN;
-}
-
-interface BenchGateway {
-  url: string;
-  /** The echo function through this gateway. */
-  fnUrl: string;
-  pid: number;
-  /** The echo replica's own published port. */
-  direct: string;
-  stop(): Promise<void>;
-}
-
-/** A gateway as its own process (as in production) with its own instance, and the echo function deployed on it. */
-async function startBenchGateway(image: string, metrics: boolean, kubeconfig?: string, processes = 1): Promise<BenchGateway> {
-  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-bench-'));
-  const password = randomBytes(12).toString('hex');
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const namespace = `bench-${randomBytes(4).toString('hex')}`;
-  const auth = { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` };
-  const nodeArgs = CPU_PROF && metrics ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, process.env.BENCH_GATEWAY ?? path.join(repoRoot(), 'dist/services/gateway/main.js')], {
-    env: { ...process.env, GITFAAS_GATEWAY_PORT: String(port), GITFAAS_STATE_DIR: stateDir, GITFAAS_ADMIN_PASSWORD: password, GITFAAS_LOG_LEVEL: 'warn', GITFAAS_INSTANCE: testInstance(), GITFAAS_METRICS: String(metrics), GITFAAS_GATEWAY_PROCESSES: String(processes), ...(kubeconfig ? { GITFAAS_PROVIDER: 'kubernetes', GITFAAS_KUBECONFIG: kubeconfig } : {}) },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const stop = async () => {
-    await fetch(`${url}/system/functions`, { method: 'DELETE', headers: auth, body: JSON.stringify({ functionName: 'echo', namespace }) }).catch(() => undefined);
-    child.kill('SIGTERM');
-    await exited;
-    await rm(stateDir, { recursive: true, force: true });
-  };
-  try {
-    await waitFor('the gateway', async () => (await fetch(`${url}/healthz`)).ok, 20000);
-    const deployed = await fetch(`${url}/system/functions`, { method: 'POST', headers: auth, body: JSON.stringify({ service: 'echo', image, namespace, labels: BENCH_LABELS }) });
-    if (deployed.status !== 202) throw new Error(`deploy failed: ${deployed.status} ${await deployed.text()}`);
-    // Docker's replica carries gitfaas's labels; the stand-in's pod container carries its pod's name.
-    const label = kubeconfig ? `com.gitfaas.kube-standin.pod` : `com.gitfaas.function=echo`;
-    const containers = await new Docker().listContainers({ filters: { label: kubeconfig ? [label] : [label, `com.gitfaas.namespace=${namespace}`] } });
-    const container = kubeconfig ? containers.find((c) => c.Labels[label]?.startsWith(`${namespace}/echo-`)) : containers[0];
-    if (!container) throw new Error(`no container of echo in ${namespace}`);
-    const hostPort = container.Ports.find((p) => p.PrivatePort === 8080)?.PublicPort;
-    return { url, fnUrl: `${url}/function/echo.${namespace}/`, pid: child.pid!, direct: `http://127.0.0.1:${hostPort}`, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-}
 
 async function main(): Promise<void> {
   const image = await fixtureImage('echo');
@@ -133,11 +42,11 @@ async function main(): Promise<void> {
   let two: BenchGateway | undefined;
   let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
   try {
-    gateway = await startBenchGateway(image, true);
-    bare = await startBenchGateway(image, false);
+    gateway = await startBenchGateway({ image, mainJs: MAIN_JS, cpuProfDir: CPU_PROF });
+    bare = await startBenchGateway({ image, metrics: false, mainJs: MAIN_JS });
     kubeApi = await startKubeApi({});
-    kube = await startBenchGateway(image, true, kubeApi.kubeconfigPath);
-    two = await startBenchGateway(image, true, undefined, 2);
+    kube = await startBenchGateway({ image, kubeconfig: kubeApi.kubeconfigPath, mainJs: MAIN_JS });
+    two = await startBenchGateway({ image, processes: 2, mainJs: MAIN_JS });
     const direct = gateway.direct;
     nginx = await startNginx(path.join(stateDir, 'nginx'), await freePort(), new URL(direct));
     const urls: Record<Target, string> = { direct: `${direct}/`, nginx: `${nginx.url}/`, gitfaas: gateway.fnUrl, 'no-metrics': bare.fnUrl, 'two-procs': two.fnUrl, kubernetes: kube.fnUrl };

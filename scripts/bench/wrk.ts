@@ -7,6 +7,8 @@ const run = promisify(execFile);
 
 export interface Figures {
   rps: number;
+  /** Requests answered in the run (what CPU time per call divides by). */
+  requests: number;
   /** milliseconds */
   p50: number;
   /** milliseconds */
@@ -30,12 +32,14 @@ export function parseWrk(output: string): Figures {
   };
   const rps = /^Requests\/sec:\s+([\d.]+)/m.exec(output);
   if (!rps) throw new Error(`wrk: no Requests/sec in its output:\n${output}`);
+  const requests = /^\s*(\d+) requests in /m.exec(output);
+  if (!requests) throw new Error(`wrk: no request count in its output:\n${output}`);
   const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(output);
   const errors = /Socket errors:(.*)/.exec(output);
   if (non2xx) throw new Error(`wrk: ${non2xx[1]} non-2xx answers`);
   // Closing the connections at the end of the run shows as nothing; any read/write/timeout is a failure.
   if (errors && /(read|write|timeout) [1-9]/.test(errors[1])) throw new Error(`wrk: socket errors:${errors[1]}`);
-  return { rps: Number(rps[1]), p50: percentile('50'), p99: percentile('99') };
+  return { rps: Number(rps[1]), requests: Number(requests[1]), p50: percentile('50'), p99: percentile('99') };
 }
 
 /** wrk with `connections` keep-alive connections for `seconds`; one thread per connection up to two. */

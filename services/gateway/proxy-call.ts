@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../../shared/logger.js';
 import type { Endpoint, Provider } from './providers/provider.js';
-import { responseHeaders } from './proxy-headers.js';
+import { responseHeaders, type ResponseFacts } from './proxy-headers.js';
 import type { Upstream, Upstreams } from './upstreams.js';
 
 /** Told about every answered call: invocation counts now, metrics and autoscaler load later. */
@@ -41,9 +41,11 @@ export function observeStart(starters: readonly CallObserver[], fn: string): voi
   for (let i = 0; i < starters.length; i++) starters[i].started!(fn);
 }
 
-export function observe(observers: readonly CallObserver[], fn: string, status: number, started: number): void {
+/** Tells every observer that a call was answered; returns the milliseconds it took, for X-Duration-Seconds. */
+export function observe(observers: readonly CallObserver[], fn: string, status: number, started: number): number {
   const ms = Date.now() - started;
   for (let i = 0; i < observers.length; i++) observers[i].called(fn, status, ms);
+  return ms;
 }
 
 export function plain(res: ServerResponse, status: number, text: string): void {
@@ -52,11 +54,20 @@ export function plain(res: ServerResponse, status: number, text: string): void {
   res.end(text);
 }
 
+/** Filled by responseHeaders() and read at once: one object for every call. */
+const facts: ResponseFacts = { contentLength: -1 };
+
 export class ProxyCall implements Dispatcher.DispatchHandler {
   private upstream: Upstream | undefined;
   private abortUpstream: ((err: Error) => void) | undefined;
   private resume: (() => void) | undefined;
   private attempt = 0;
+  /** True once a 'drain' listener is on the response (only after a write met backpressure). */
+  private draining = false;
+  /** The replica's Content-Length (-1 without one): a first chunk of that length is the whole body. */
+  private contentLength = -1;
+  /** The whole body, held from onData to onComplete so the head and body leave in one end(). */
+  private whole: Buffer | undefined;
   private readonly body: PassThrough | null;
   private readonly dispatchOptions: Dispatcher.DispatchOptions;
 
@@ -78,7 +89,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     // client still gets an explanatory answer.
     this.body = hasBody ? req.pipe(new PassThrough()) : null;
     this.dispatchOptions = { path, method: req.method as Dispatcher.HttpMethod, headers, body: this.body };
-    res.once('close', this.onClientClose);
+    // `on`, not `once`: the response is this call's alone, and once() wraps the listener per call.
+    res.on('close', this.onClientClose);
   }
 
   /** A client that goes away cancels the call to the function, whatever stage it is at. */
@@ -106,14 +118,32 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return true; // informational answers stay between the gateway and the replica
     this.resume = resume;
     const res = this.res;
-    observe(this.ctx.observers, this.fn, statusCode, this.started);
-    res.writeHead(statusCode, responseHeaders(rawHeaders, this.callId, this.started));
-    res.on('drain', this.onDrain);
+    const ms = observe(this.ctx.observers, this.fn, statusCode, this.started);
+    res.writeHead(statusCode, responseHeaders(rawHeaders, this.callId, ms, facts));
+    this.contentLength = facts.contentLength;
     return true;
   }
 
   onData(chunk: Buffer): boolean {
-    return this.res.write(chunk);
+    // The whole body in its first chunk (most answers): undici's parser completes the message in
+    // the same pass, so holding it until onComplete delays nothing, and end(chunk) writes head
+    // and body at once without write()'s cork-until-next-tick. Anything else streams as it comes.
+    if (chunk.length === this.contentLength && this.whole === undefined) {
+      this.whole = chunk;
+      this.contentLength = -1;
+      return true;
+    }
+    if (this.whole !== undefined) {
+      // Never the case with a Content-Length the parser holds to; kept so no byte is ever lost.
+      this.res.write(this.whole);
+      this.whole = undefined;
+    }
+    if (this.res.write(chunk)) return true;
+    if (!this.draining) {
+      this.draining = true;
+      this.res.on('drain', this.onDrain);
+    }
+    return false;
   }
 
   onComplete(trailers: string[] | Buffer[] | null): void {
@@ -123,7 +153,10 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       for (let i = 0; i < trailers.length; i += 2) out[trailers[i].toString('latin1')] = trailers[i + 1].toString('latin1');
       this.res.addTrailers(out);
     }
-    this.res.end();
+    const whole = this.whole;
+    this.whole = undefined;
+    if (whole !== undefined) this.res.end(whole);
+    else this.res.end();
   }
 
   onError(err: Error & { code?: string }): void {
@@ -157,6 +190,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (this.upstream) this.upstream.inFlight--;
     this.upstream = undefined;
     this.abortUpstream = undefined;
-    this.res.off('drain', this.onDrain);
+    if (this.draining) this.res.off('drain', this.onDrain);
+    this.draining = false;
   }
 }

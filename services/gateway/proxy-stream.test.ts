@@ -126,9 +126,11 @@ test('observers hear of every answered call with its status', async () => {
   calls.length = 0;
   await (await fetch(`${base}/function/obs?s=201`)).text();
   await (await fetch(`${base}/function/obs?s=500`)).text();
+  // The namespace spelled out: the same function, the same key for the observers.
+  await (await fetch(`${base}/function/obs.fn?s=202`)).text();
   await (await fetch(`${base}/function/empty`)).text();
   await (await fetch(`${base}/function/absent`)).text();
-  assert.deepEqual(calls, [['obs.fn', 201], ['obs.fn', 500], ['empty.fn', 503]]);
+  assert.deepEqual(calls, [['obs.fn', 201], ['obs.fn', 500], ['obs.fn', 202], ['empty.fn', 503]]);
 });
 
 test('a client that goes away mid-response cancels the streaming call', async () => {
@@ -142,4 +144,41 @@ test('a client that goes away mid-response cancels the streaming call', async ()
   await new Promise((resolve) => res.once('data', resolve));
   res.destroy();
   await Promise.race([upstreamClosed, new Promise((_, reject) => setTimeout(() => reject(new Error('the streaming call was not cancelled')), 5000))]);
+});
+
+test('a body that comes whole in one chunk leaves with its head in one end(), Content-Length kept', async () => {
+  const body = JSON.stringify({ hello: 'world', pad: 'x'.repeat(300) });
+  await fn('whole', (_req, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body));
+  for (let i = 0; i < 3; i++) {
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(`${base}/function/whole`, resolve).on('error', reject));
+    let received = '';
+    res.setEncoding('utf8').on('data', (c: string) => (received += c));
+    await new Promise((resolve) => res.on('end', resolve));
+    assert.equal(res.headers['content-length'], String(Buffer.byteLength(body)));
+    assert.equal(res.headers['transfer-encoding'], undefined);
+    assert.equal(received, body);
+  }
+});
+
+test('a Content-Length body that comes in parts is not held back: the first part reaches the client before the rest is sent', async () => {
+  let sendRest: () => void;
+  const restAllowed = new Promise<void>((resolve) => (sendRest = resolve));
+  await fn('parts', (_req, res) => {
+    res.writeHead(200, { 'content-length': 10 });
+    res.write('first');
+    void restAllowed.then(() => res.end('later'));
+  });
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(`${base}/function/parts`, resolve).on('error', reject));
+  res.setEncoding('utf8');
+  // The function sends the rest only once the client holds the first part: held back, this times out.
+  const first = await Promise.race([
+    new Promise<string>((resolve) => res.once('data', resolve)),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the first part was held back')), 10_000)),
+  ]);
+  assert.equal(first, 'first');
+  let rest = '';
+  res.on('data', (c: string) => (rest += c));
+  sendRest!();
+  await new Promise((resolve) => res.on('end', resolve));
+  assert.equal(first + rest, 'firstlater');
 });

@@ -35,6 +35,18 @@ export interface ProxyHandler {
 
 export const FUNCTION_PREFIX = '/function/';
 
+/** "/function/{ref}[/{path}][?{query}]" into the function's reference and the path (with query) the replica gets. */
+export function splitFunctionUrl(url: string): { ref: string; path: string } {
+  const start = FUNCTION_PREFIX.length;
+  const slash = url.indexOf('/', start);
+  const query = url.indexOf('?', start);
+  // The reference ends at the first "/" or "?", whichever comes first.
+  const end = slash !== -1 && (query === -1 || slash < query) ? slash : query !== -1 ? query : url.length;
+  const ref = url.slice(start, end);
+  const path = end === url.length ? '/' : end === query ? `/${url.slice(end)}` : url.slice(end);
+  return { ref, path };
+}
+
 export function createProxy(opts: ProxyOptions): ProxyHandler {
   const { provider, defaultNamespace } = opts;
   const ctx: CallContext = { provider, upstreams: opts.upstreams, observers: opts.observers, timeoutSeconds: opts.timeoutMs / 1000, log: opts.log };
@@ -46,21 +58,17 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
 
   const proxy = function proxy(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
-    let end = FUNCTION_PREFIX.length;
-    while (end < url.length && url.charCodeAt(end) !== 47 /* / */ && url.charCodeAt(end) !== 63 /* ? */) end++;
-    const ref = url.slice(FUNCTION_PREFIX.length, end);
+    const { ref, path } = splitFunctionUrl(url);
     const dot = ref.indexOf('.');
-    const name = dot === -1 ? ref : ref.slice(0, dot);
-    const namespace = dot === -1 ? defaultNamespace : ref.slice(dot + 1);
-    const path = end === url.length ? '/' : url.charCodeAt(end) === 63 ? `/${url.slice(end)}` : url.slice(end);
-    forward(req, res, name, namespace, path);
+    // "name.namespace" as the caller wrote it is already the key every observer uses.
+    if (dot === -1) forward(req, res, ref, defaultNamespace, path);
+    else forward(req, res, ref.slice(0, dot), ref.slice(dot + 1), path, ref);
   } as ProxyHandler;
   proxy.forward = forward;
   proxy.close = desired.stop;
   return proxy;
 
-  function forward(req: IncomingMessage, res: ServerResponse, name: string, namespace: string, path: string): void {
-    const fn = `${name}.${namespace}`;
+  function forward(req: IncomingMessage, res: ServerResponse, name: string, namespace: string, path: string, fn = `${name}.${namespace}`): void {
     const started = Date.now();
     const endpoints = name ? provider.endpoints(name, namespace) : undefined;
     if (endpoints === undefined) return plain(res, 404, `function "${name}" not found in namespace "${namespace}"\n`);
