@@ -8,7 +8,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
@@ -17,6 +16,7 @@ import { pushPayload, signGitHub } from '../test/helpers/github-payloads.js';
 import { repoRoot } from '../test/helpers/repo-root.js';
 import { nodeHandler, stackYml, startGitOpsStack, type GitOpsRepo, type GitOpsStack } from '../test/helpers/gitops-stack.js';
 import { deleteKeys } from '../test/helpers/redis-keys.js';
+import { freePort } from '../test/helpers/free-port.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const GOALS = { warmMs: 5000, coldMs: 30000, receiverP99Ms: 100 };
@@ -96,13 +96,6 @@ interface ReceiverResult {
   max: number;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * The receiver alone, as its own process (node dist/services/webhooks/main.js), under load

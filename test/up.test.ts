@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -15,6 +14,7 @@ import { connect } from 'nats';
 import { copyCheckout, copyEnv } from './helpers/repo-copy.js';
 import { deleteKeys } from './helpers/redis-keys.js';
 import { waitFor } from './helpers/wait.js';
+import { freePort } from './helpers/free-port.js';
 
 let copy: string;
 let instance: string;
@@ -35,13 +35,6 @@ after(async () => {
   await rm(copy, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Starts up.sh, waits until the platform runs, stops it with SIGTERM; returns what it printed. */
 async function upAndDown(ports: { gateway: number; webhooks: number }) {

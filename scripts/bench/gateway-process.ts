@@ -3,13 +3,14 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { testInstance } from '../../test/helpers/gateway.js';
 import { repoRoot } from '../../test/helpers/repo-root.js';
 import { waitFor } from '../../test/helpers/wait.js';
+import { freePort } from '../../test/helpers/free-port.js';
+export { freePort } from '../../test/helpers/free-port.js';
 
 // One replica: the benches measure the proxy, not the autoscaler (which would add replicas
 // under wrk's load, and remove the one that direct and nginx call).
@@ -26,16 +27,6 @@ export const loadavg = (): string =>
     .map((l) => l.toFixed(2))
     .join(' ');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 const CLOCK_TICKS = 100;
 

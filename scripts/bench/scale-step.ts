@@ -9,7 +9,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +19,7 @@ import { fixtureImage } from '../../test/helpers/images.js';
 import { deleteKeys } from '../../test/helpers/redis-keys.js';
 import { repoRoot } from '../../test/helpers/repo-root.js';
 import { waitFor } from '../../test/helpers/wait.js';
+import { freePort } from '../../test/helpers/free-port.js';
 
 export interface StepLoadOptions {
   /** Function image; default the echo test function. */
@@ -75,16 +75,6 @@ function p99(values: number[]): number {
   return s[Math.min(s.length - 1, Math.ceil(s.length * 0.99) - 1)];
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 export async function runStepLoad(opts: StepLoadOptions = {}): Promise<StepLoadResult> {
   const o = {

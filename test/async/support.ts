@@ -3,11 +3,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { connect } from 'nats';
 import type { AsyncStreamSettings } from '../../shared/async-config.js';
 import { repoRoot } from '../helpers/repo-root.js';
+export { freePort } from '../helpers/free-port.js';
 
 /** Environment naming fresh streams, subjects and a consumer for one test. */
 export function uniqueAsyncEnv(): Record<string, string> {
@@ -108,13 +109,6 @@ export function exited(child: ChildProcess): Promise<number | string> {
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
 }
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Numbers of the invoke consumer: messages not yet delivered, and delivered but not acked. */
 export async function consumerState(servers: string[], stream: string, consumer: string): Promise<{ pending: number; ackPending: number }> {

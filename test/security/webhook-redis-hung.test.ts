@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -20,6 +19,7 @@ import { BUILDS_QUEUE } from '../../shared/jobs.js';
 import { silentLogger } from '../../shared/logger.js';
 import { deliverGitHub, pushPayload } from '../helpers/github-payloads.js';
 import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../helpers/free-port.js';
 
 const secret = randomBytes(20).toString('hex');
 const prefix = `t-sec-hung-${randomBytes(4).toString('hex')}`;
@@ -29,13 +29,6 @@ let redisUrl: string;
 let receiver: RunningWebhooks;
 let client: Redis;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-sec-hung-'));
