@@ -3,7 +3,7 @@
 // decision, create and start in the engine) and "running to answer" (the process coming
 // up, the gateway's readiness probe, the proxied call). Read after the rounds, so taking
 // it costs the timed calls nothing. Engine and bench share the host's clock.
-import Docker from 'dockerode';
+import { containerEvents } from '../../test/helpers/docker-events.js';
 
 export interface WakeWindow {
   /** Epoch milliseconds: call sent, whole answer read. */
@@ -11,31 +11,15 @@ export interface WakeWindow {
   answeredAt: number;
 }
 
-interface EngineEvent {
-  Action?: string;
-  timeNano?: number;
-  Actor?: { Attributes?: Record<string, string> };
-}
 
 /** The replica start and unpause times (epoch ms) of one function of one gateway instance. */
 export async function replicaStarts(instance: string, namespace: string, service: string, sinceMs: number, untilMs: number): Promise<number[]> {
-  const stream = (await new Docker().getEvents({
-    since: Math.floor(sinceMs / 1000),
-    until: Math.ceil(untilMs / 1000) + 1,
-    filters: {
-      type: ['container'],
-      event: ['start', 'unpause'],
-      label: [`com.gitfaas.instance=${instance}`, `com.gitfaas.namespace=${namespace}`, `com.gitfaas.function=${service}`, 'com.gitfaas.role=replica'],
-    },
-  })) as NodeJS.ReadableStream;
-  let text = '';
-  for await (const chunk of stream) text += (chunk as Buffer).toString('utf8');
-  return text
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as EngineEvent)
-    .map((e) => Number(e.timeNano ?? 0) / 1e6)
-    .sort((a, b) => a - b);
+  const events = await containerEvents(
+    { event: ['start', 'unpause'], label: [`com.gitfaas.instance=${instance}`, `com.gitfaas.namespace=${namespace}`, `com.gitfaas.function=${service}`, 'com.gitfaas.role=replica'] },
+    sinceMs,
+    untilMs + 1000,
+  );
+  return events.map((e) => Number(e.timeNano ?? 0) / 1e6).sort((a, b) => a - b);
 }
 
 /**

@@ -2,6 +2,7 @@
 // its containers and the Docker events about them (the engine's own record of each wake).
 import Docker from 'dockerode';
 import type { TestGateway } from '../helpers/gateway.js';
+import { containerEvents } from '../helpers/docker-events.js';
 import { waitFor } from '../helpers/wait.js';
 import { call } from '../gateway/client.js';
 
@@ -34,18 +35,8 @@ export async function containers(gw: TestGateway, name: string): Promise<Array<{
 
 /** Docker's container events for the function between two times, as "action:role" (seconds resolution, so ask with margin). */
 export async function events(gw: TestGateway, name: string, sinceMs: number, untilMs: number): Promise<string[]> {
-  const stream = (await docker.getEvents({
-    since: Math.floor(sinceMs / 1000),
-    until: Math.ceil(untilMs / 1000),
-    filters: { type: ['container'], label: [`com.gitfaas.instance=${gw.instance}`, `com.gitfaas.function=${name}`, `com.gitfaas.namespace=${gw.namespace}`] },
-  })) as NodeJS.ReadableStream;
-  let text = '';
-  for await (const chunk of stream) text += (chunk as Buffer).toString('utf8');
-  return text
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as { Action?: string; Actor?: { Attributes?: Record<string, string> } })
-    .map((e) => `${e.Action}:${e.Actor?.Attributes?.['com.gitfaas.role']}`);
+  const events = await containerEvents({ label: [`com.gitfaas.instance=${gw.instance}`, `com.gitfaas.function=${name}`, `com.gitfaas.namespace=${gw.namespace}`] }, sinceMs, untilMs);
+  return events.map((e) => `${e.Action}:${e.Actor?.Attributes?.['com.gitfaas.role']}`);
 }
 
 /** Waits until the function's replica containers are in exactly these states. */
