@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo, Server } from 'node:net';
-import { createServer } from 'node:net';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -67,12 +67,20 @@ async function publishTinyPackage(dir: string): Promise<void> {
 }
 
 /** A port nothing listens on: bound, then closed. */
+/**
+ * A port below the ephemeral range with nothing listening: a port freed by closing a server
+ * could be taken by another test's server (port 0) before npm connects to it.
+ */
 async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
+  for (const port of [1, 9, 47, 1023]) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve(false)));
+      socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+    });
+    if (refused) return port;
+  }
+  throw new Error('every low port tried is in use on 127.0.0.1');
 }
 
 before(async () => {
