@@ -1,6 +1,7 @@
 // Micro-benchmark of the proxy's CPU per call: one gateway process and one echo replica,
 // nginx in front of the same replica as the baseline, the floor of a node proxy on it
-// (floor-proxy.ts: node's http server and undici, nothing else), and optionally a second gateway built
+// (floor-proxy.ts: node's http server and undici, nothing else), a splice floor (splice-floor.ts:
+// plain sockets and node's llhttp binding, the bytes forwarded as received), and optionally a second gateway built
 // from other code (BENCH_BASE=path/to/dist/services/gateway/main.js) to compare two builds
 // in one run. Rounds alternate the targets, so load from elsewhere on the machine spreads
 // over all of them; each round runs wrk at c=50 and reads the proxy's CPU time (user +
@@ -9,11 +10,13 @@
 //   node dist/scripts/bench/proxy-cpu.js    BENCH_SECONDS=4 BENCH_RUNS=5 BENCH_C1_SECONDS=3
 //   BENCH_BASE=FILE      another build's gateway main.js, measured beside this build's
 //   BENCH_CPU_PROF=DIR   writes a CPU profile of this build's gateway into DIR (keep it out of the repository)
+//   BENCH_KUBE=1         adds a gateway on the Kubernetes provider (the API stand-in's pod) and that pod called directly
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startKubeApi, type KubeApi } from '../../test/fakes/kube-api.js';
 import { fixtureImage } from '../../test/helpers/images.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { cpuSplit, freePort, loadavg, median, startBenchGateway, type BenchGateway } from './gateway-process.js';
@@ -25,6 +28,7 @@ const SECONDS_C1 = Number(process.env.BENCH_C1_SECONDS ?? 3);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const BASE = process.env.BENCH_BASE;
 const CPU_PROF = process.env.BENCH_CPU_PROF;
+const KUBE = process.env.BENCH_KUBE === '1';
 
 interface Target {
   name: string;
@@ -59,19 +63,33 @@ async function main(): Promise<void> {
   let gateway: BenchGateway | undefined;
   let base: BenchGateway | undefined;
   let nginx: RunningNginx | undefined;
-  let floor: ChildProcess | undefined;
+  const floors: ChildProcess[] = [];
+  let kubeApi: KubeApi | undefined;
+  let kube: BenchGateway | undefined;
   try {
     gateway = await startBenchGateway({ image, cpuProfDir: CPU_PROF });
     if (BASE) base = await startBenchGateway({ image, mainJs: path.resolve(BASE) });
     nginx = await startNginx(path.join(dir, 'nginx'), await freePort(), new URL(gateway.direct));
     await waitFor('nginx', async () => (await fetch(`${nginx!.url}/`)).ok, 10000);
-    const floorPort = await freePort();
-    floor = spawn(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), 'floor-proxy.js'), String(floorPort), gateway.direct], { stdio: ['ignore', 'inherit', 'inherit'] });
-    const floorUrl = `http://127.0.0.1:${floorPort}/`;
-    await waitFor('the floor proxy', async () => (await fetch(floorUrl)).ok, 10000);
+    const startFloor = async (file: string) => {
+      const port = await freePort();
+      const child = spawn(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), file), String(port), gateway!.direct], { stdio: ['ignore', 'inherit', 'inherit'] });
+      floors.push(child);
+      const url = `http://127.0.0.1:${port}/`;
+      await waitFor(file, async () => (await fetch(url)).ok, 10000);
+      return { url, pid: child.pid };
+    };
+    const floor = await startFloor('floor-proxy.js');
+    const splice = await startFloor('splice-floor.js');
     const make = (name: string, url: string, pid?: number): Target => ({ name, url, pid, cpu: [], user: [], c50: [], c1: [] });
-    const targets = [make('direct', `${gateway.direct}/`), make('nginx', `${nginx.url}/`, nginx.pid), make('gitfaas', gateway.fnUrl, gateway.pid), make('floor', floorUrl, floor.pid)];
+    const targets = [make('direct', `${gateway.direct}/`), make('nginx', `${nginx.url}/`, nginx.pid), make('gitfaas', gateway.fnUrl, gateway.pid), make('floor', floor.url, floor.pid), make('splice', splice.url, splice.pid)];
     if (base) targets.push(make('base', base.fnUrl, base.pid));
+    const byName = (name: string) => targets.find((t) => t.name === name)!;
+    if (KUBE) {
+      kubeApi = await startKubeApi({});
+      kube = await startBenchGateway({ image, kubeconfig: kubeApi.kubeconfigPath });
+      targets.push(make('kube', kube.fnUrl, kube.pid), make('kube-pod', `${kube.direct}/`));
+    }
     console.log(`proxy CPU per call: ${RUNS} rounds of wrk c=50 for ${SECONDS} s and c=1 for ${SECONDS_C1} s; ${os.cpus().length} CPUs, node ${process.version}, load ${loadavg()}`);
     for (const t of targets) await wrk(t.url, 50, 2); // warm-up: JIT, pools, keep-alive connections
     for (let i = 0; i < RUNS; i++) {
@@ -87,19 +105,28 @@ async function main(): Promise<void> {
     }
     const [, ng, gf] = targets;
     console.log(`gitfaas/nginx: CPU per call ${(median(gf.cpu) / median(ng.cpu)).toFixed(2)}x, req/s at c=50 ${((median(gf.c50.map((f) => f.rps)) / median(ng.c50.map((f) => f.rps))) * 100).toFixed(1)}%`);
-    const fl = targets[3];
+    const [fl, sp] = [byName('floor'), byName('splice')];
     console.log(`gitfaas/floor: CPU per call ${(median(gf.cpu) / median(fl.cpu)).toFixed(2)}x (user ${(median(gf.user) / median(fl.user)).toFixed(2)}x); floor/nginx ${(median(fl.cpu) / median(ng.cpu)).toFixed(2)}x`);
-    if (base) console.log(`gitfaas/base: CPU per call ${(median(gf.cpu) / median(targets[4].cpu)).toFixed(3)}x (user ${(median(gf.user) / median(targets[4].user)).toFixed(3)}x)`);
+    console.log(`splice/nginx: CPU per call ${(median(sp.cpu) / median(ng.cpu)).toFixed(2)}x, req/s at c=50 ${((median(sp.c50.map((f) => f.rps)) / median(ng.c50.map((f) => f.rps))) * 100).toFixed(1)}%`);
+    if (kube) {
+      const [kg, kp] = [byName('kube'), byName('kube-pod')];
+      const rps = (t: Target) => median(t.c50.map((f) => f.rps));
+      console.log(`kube/gitfaas: CPU per call ${(median(kg.cpu) / median(gf.cpu)).toFixed(2)}x (user ${(median(kg.user) / median(gf.user)).toFixed(2)}x), req/s at c=50 ${((rps(kg) / rps(gf)) * 100).toFixed(1)}%; kube-pod/direct req/s ${((rps(kp) / rps(direct)) * 100).toFixed(1)}%`);
+    }
+    if (base) console.log(`gitfaas/base: CPU per call ${(median(gf.cpu) / median(byName('base').cpu)).toFixed(3)}x (user ${(median(gf.user) / median(byName('base').user)).toFixed(3)}x)`);
     console.log(`load after: ${loadavg()}`);
   } finally {
-    if (floor && floor.exitCode === null) {
-      const exited = new Promise((resolve) => floor!.once('exit', resolve));
-      floor.kill('SIGTERM');
+    for (const child of floors) {
+      if (child.exitCode !== null) continue;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
       await exited;
     }
     await nginx?.stop();
     await gateway?.stop();
     await base?.stop();
+    await kube?.stop();
+    await kubeApi?.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

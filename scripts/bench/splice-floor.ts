@@ -1,0 +1,67 @@
+// A second floor for the proxy CPU micro-bench (proxy-cpu.ts), to show what a node proxy
+// could cost without node's http module and undici: plain TCP sockets, node's own llhttp
+// parser (HTTPParser) validating and framing both directions, and the bytes forwarded as
+// received, with header lines spliced in before the end of each head (an X-Forwarded-For and
+// an X-Call-Id on the request, an X-Duration-Seconds on the response). One upstream
+// connection per client connection, no routing, no pool, no hop-by-hop rewriting, and it
+// assumes a head arrives whole in one read: a measure of the ceiling, not a proxy to ship
+// (docs/performance.md says what a real one would still have to do).
+//   node dist/scripts/bench/splice-floor.js PORT UPSTREAM_URL
+import { createRequire } from 'node:module';
+import net from 'node:net';
+
+interface Parser {
+  initialize(type: number, resource: object): void;
+  execute(data: Buffer): number | Error;
+  [callback: number]: () => void;
+}
+// node's binding of llhttp, the parser its http module uses; no typings, it is internal.
+const { HTTPParser } = createRequire(import.meta.url)('_http_common') as {
+  HTTPParser: { new (): Parser; REQUEST: number; RESPONSE: number; kOnHeadersComplete: number; kOnBody: number; kOnMessageComplete: number };
+};
+
+const [port, upstream] = process.argv.slice(2);
+if (!port || !upstream) throw new Error('usage: splice-floor.js PORT UPSTREAM_URL');
+const upstreamPort = Number(new URL(upstream).port);
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+function parser(type: number): Parser {
+  const p = new HTTPParser();
+  p.initialize(type, {});
+  for (const k of [HTTPParser.kOnHeadersComplete, HTTPParser.kOnBody, HTTPParser.kOnMessageComplete]) p[k] = () => undefined;
+  return p;
+}
+
+/** Forwards what `from` sends to `to` once `check` accepted it, with `extra()` spliced before the end of a head. */
+function forward(from: net.Socket, to: net.Socket, check: Parser, extra: () => Buffer | string): void {
+  from.on('data', (chunk: Buffer) => {
+    if (check.execute(chunk) instanceof Error) return from.destroy();
+    const end = chunk.indexOf(HEAD_END);
+    if (end < 0) return void to.write(chunk);
+    to.cork();
+    to.write(chunk.subarray(0, end + 2));
+    to.write(extra());
+    to.write(chunk.subarray(end + 2));
+    to.uncork();
+  });
+}
+
+let calls = 0;
+const open = new Set<net.Socket>();
+const server = net.createServer({ noDelay: true }, (client) => {
+  open.add(client);
+  client.on('close', () => open.delete(client));
+  const up = net.connect({ host: '127.0.0.1', port: upstreamPort, noDelay: true });
+  const forwardedFor = Buffer.from(`X-Forwarded-For: ${client.remoteAddress}\r\n`);
+  forward(client, up, parser(HTTPParser.REQUEST), () => Buffer.concat([forwardedFor, Buffer.from(`X-Call-Id: ${++calls}\r\n`)]));
+  forward(up, client, parser(HTTPParser.RESPONSE), () => `X-Duration-Seconds: 0.00${calls % 10}\r\n`);
+  client.on('close', () => up.destroy());
+  up.on('close', () => client.destroy());
+  client.on('error', () => undefined);
+  up.on('error', () => undefined);
+});
+server.listen(Number(port), '127.0.0.1');
+process.on('SIGTERM', () => {
+  server.close();
+  for (const socket of open) socket.destroy();
+});
