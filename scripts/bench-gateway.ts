@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     console.log(`c=1: gitfaas adds ${added.toFixed(3)} ms to direct's p50 (goal <= 0.15 ms: ${goal(added <= 0.15)}); nginx adds ${(med('nginx', 'c1', 'p50') - med('direct', 'c1', 'p50')).toFixed(3)} ms`);
     console.log(`p99 gitfaas/nginx: c=1 ${p99c1.toFixed(2)}x, c=50 ${p99c50.toFixed(2)}x (goal <= 2x: ${goal(p99c1 <= 2 && p99c50 <= 2)})`);
     console.log(`proxy CPU per call at c=50 (user+system, median): nginx ${median(cpuPerCall.nginx).toFixed(0)} µs, gitfaas ${median(cpuPerCall.gitfaas).toFixed(0)} µs (${(median(cpuPerCall.gitfaas) / median(cpuPerCall.nginx)).toFixed(2)}x)`);
-    // Paired round by round: kubernetes ran right after gitfaas (or, in the round that starts at it, last but one before it).
+    // Paired round by round: kubernetes runs right after gitfaas, except in the round that starts at kubernetes, where gitfaas runs last.
     const paired = (values: Record<Target, number[]>) => median(values.kubernetes.map((v, i) => v / values.gitfaas[i]));
     const field = (c: 'c50' | 'c1', f: keyof Figures) => Object.fromEntries(TARGETS.map((t) => [t, rounds[t][c].map((x) => x[f])])) as Record<Target, number[]>;
     const kubeCpu = paired(cpuPerCall);

@@ -30,6 +30,8 @@ const BASE = process.env.BENCH_BASE;
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 const KUBE = process.env.BENCH_KUBE === '1';
 
+const rps = (t: Target) => median(t.c50.map((f) => f.rps));
+
 interface Target {
   name: string;
   url: string;
@@ -101,16 +103,15 @@ async function main(): Promise<void> {
     for (const t of targets) {
       const cpu = t.pid ? `CPU ${median(t.cpu).toFixed(1)} µs/call (user ${median(t.user).toFixed(1)})  ` : '';
       const added = t.c1.length && t !== direct ? `  (+${(p50(t) - p50(direct)).toFixed(3)} ms over direct)` : '';
-      console.log(`median ${t.name.padEnd(8)} ${cpu}c=50 ${median(t.c50.map((f) => f.rps)).toFixed(0)} req/s p99 ${median(t.c50.map((f) => f.p99)).toFixed(3)} ms   c=1 p50 ${t.c1.length ? p50(t).toFixed(3) : '-'} ms${added}`);
+      console.log(`median ${t.name.padEnd(8)} ${cpu}c=50 ${rps(t).toFixed(0)} req/s p99 ${median(t.c50.map((f) => f.p99)).toFixed(3)} ms   c=1 p50 ${t.c1.length ? p50(t).toFixed(3) : '-'} ms${added}`);
     }
     const [, ng, gf] = targets;
-    console.log(`gitfaas/nginx: CPU per call ${(median(gf.cpu) / median(ng.cpu)).toFixed(2)}x, req/s at c=50 ${((median(gf.c50.map((f) => f.rps)) / median(ng.c50.map((f) => f.rps))) * 100).toFixed(1)}%`);
+    console.log(`gitfaas/nginx: CPU per call ${(median(gf.cpu) / median(ng.cpu)).toFixed(2)}x, req/s at c=50 ${((rps(gf) / rps(ng)) * 100).toFixed(1)}%`);
     const [fl, sp] = [byName('floor'), byName('splice')];
     console.log(`gitfaas/floor: CPU per call ${(median(gf.cpu) / median(fl.cpu)).toFixed(2)}x (user ${(median(gf.user) / median(fl.user)).toFixed(2)}x); floor/nginx ${(median(fl.cpu) / median(ng.cpu)).toFixed(2)}x`);
-    console.log(`splice/nginx: CPU per call ${(median(sp.cpu) / median(ng.cpu)).toFixed(2)}x, req/s at c=50 ${((median(sp.c50.map((f) => f.rps)) / median(ng.c50.map((f) => f.rps))) * 100).toFixed(1)}%`);
+    console.log(`splice/nginx: CPU per call ${(median(sp.cpu) / median(ng.cpu)).toFixed(2)}x, req/s at c=50 ${((rps(sp) / rps(ng)) * 100).toFixed(1)}%`);
     if (kube) {
       const [kg, kp] = [byName('kube'), byName('kube-pod')];
-      const rps = (t: Target) => median(t.c50.map((f) => f.rps));
       console.log(`kube/gitfaas: CPU per call ${(median(kg.cpu) / median(gf.cpu)).toFixed(2)}x (user ${(median(kg.user) / median(gf.user)).toFixed(2)}x), req/s at c=50 ${((rps(kg) / rps(gf)) * 100).toFixed(1)}%; kube-pod/direct req/s ${((rps(kp) / rps(direct)) * 100).toFixed(1)}%`);
     }
     if (base) console.log(`gitfaas/base: CPU per call ${(median(gf.cpu) / median(byName('base').cpu)).toFixed(3)}x (user ${(median(gf.user) / median(byName('base').user)).toFixed(3)}x)`);
