@@ -66,6 +66,7 @@ const schema = z
     GITFAAS_INSTANCE: instanceVar,
     GITFAAS_SYSTEM_BODY_LIMIT_BYTES: positiveIntVar(4 * 1024 * 1024),
     GITFAAS_METRICS: booleanVar(true),
+    GITFAAS_FAST_PLANE: booleanVar(true),
     GITFAAS_GATEWAY_PROCESSES: gatewayProcessesVar,
     GITFAAS_REDIS_URL: redisUrlVar,
     GITFAAS_QUEUE_PREFIX: queuePrefixVar,
@@ -101,6 +102,8 @@ const schema = z
     systemBodyLimitBytes: env.GITFAAS_SYSTEM_BODY_LIMIT_BYTES,
     /** OpenFaaS's per-call metrics at /metrics (started, in flight, latency histogram, replicas). */
     metrics: env.GITFAAS_METRICS,
+    /** Simple function calls on raw sockets ahead of node's http module (fast-plane.ts); off: node serves all. */
+    fastPlane: env.GITFAAS_FAST_PLANE,
     /** Gateway processes sharing the port (services/gateway/cluster/); 1 runs in this process. */
     processes: env.GITFAAS_GATEWAY_PROCESSES,
     /** The installation's Redis (owner tokens, autoscaler leases) and its key prefix. */

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../shared/logger.js';
 import type { BareLabels } from '../../shared/owner-labels.js';
 import type { DomainClaims } from './domains.js';
-import { routeByHost } from './host-router.js';
+import { routeByHost, type HostRoute } from './host-router.js';
 import type { Provider } from './providers/provider.js';
 import type { ProxyHandler } from './proxy.js';
 
@@ -25,7 +25,22 @@ export interface HostRoutesOptions {
 }
 
 /** Handles the request and returns true when its host is ours; false leaves it to the API. */
-export type HostRoutes = (req: IncomingMessage, res: ServerResponse) => boolean;
+export interface HostRoutes {
+  (req: IncomingMessage, res: ServerResponse): boolean;
+  /**
+   * Where a request with this Host (and X-Forwarded-Host, honoured only with trustProxy) and
+   * URL goes, decided as the handler decides it: undefined when its host is not ours, the
+   * function (path with query) when it is one, and 'other' for anything else the host answers.
+   */
+  resolve(host: string | undefined, forwardedHost: string | undefined, url: string): FunctionRoute | 'other' | undefined;
+}
+
+export interface FunctionRoute {
+  name: string;
+  namespace: string;
+  /** The path (and query) the replica gets. */
+  path: string;
+}
 
 /** Labels the index shows, under friendlier names; every other label and annotation stays private. */
 const PUBLIC_LABELS: Record<string, string> = {
@@ -54,20 +69,22 @@ export function hostRoutes(opts: HostRoutesOptions): HostRoutes {
     notOurs.clear();
   };
 
-  const hostOf = (req: IncomingMessage): string | undefined =>
-    (trustProxy && firstValue(req.headers['x-forwarded-host'])) || req.headers.host;
+  const hostOf = (host: string | undefined, forwardedHost: string | string[] | undefined): string | undefined => (trustProxy && firstValue(forwardedHost)) || host;
 
-  return (req, res) => {
-    const host = hostOf(req);
-    if (host === undefined || notOurs.has(host)) return false;
+  /** The route for a host seen, or undefined (remembered) when the host is not ours. */
+  const routeOf = (host: string | undefined, pathname: string): HostRoute | undefined => {
+    if (host === undefined || notOurs.has(host)) return undefined;
+    const route = routeByHost(host, pathname, router);
+    if (!route && notOurs.size < NOT_OURS_MAX) notOurs.add(host);
+    return route;
+  };
+
+  const handle = ((req, res) => {
+    const host = hostOf(req.headers.host, req.headers['x-forwarded-host']);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const pathname = q === -1 ? url : url.slice(0, q);
-    const route = routeByHost(host, pathname, router);
-    if (!route) {
-      if (notOurs.size < NOT_OURS_MAX) notOurs.add(host);
-      return false;
-    }
+    const route = routeOf(host, q === -1 ? url : url.slice(0, q));
+    if (!route) return false;
     if (route.kind === 'function') {
       proxy.forward(req, res, route.name, route.namespace, q === -1 ? route.path : route.path + url.slice(q));
     } else if (route.kind === 'not-found') {
@@ -96,7 +113,15 @@ export function hostRoutes(opts: HostRoutesOptions): HostRoutes {
       );
     }
     return true;
+  }) as HostRoutes;
+  handle.resolve = (host, forwardedHost, url) => {
+    const q = url.indexOf('?');
+    const route = routeOf(hostOf(host, forwardedHost), q === -1 ? url : url.slice(0, q));
+    if (!route) return undefined;
+    if (route.kind !== 'function') return 'other';
+    return { name: route.name, namespace: route.namespace, path: q === -1 ? route.path : route.path + url.slice(q) };
   };
+  return handle;
 }
 
 function plain(res: ServerResponse, status: number, text: string): void {

@@ -30,7 +30,7 @@ export interface CallContext {
 }
 
 /** Connection errors after which nothing reached the replica, so another may be tried. */
-const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'EPIPE']);
+export const RETRYABLE: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'EPIPE']);
 
 class ClientGone extends Error {
   override name = 'ClientGone';

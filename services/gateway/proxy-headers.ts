@@ -55,7 +55,11 @@ function startTime(started: number): string {
  * X-Forwarded-For/-Host, X-Call-Id and X-Start-Time. Fills `facts` on the way.
  */
 export function forwardHeaders(req: IncomingMessage, callIdOf: () => string, started: number, facts: RequestFacts): string[] {
-  const raw = req.rawHeaders;
+  return forwardHeaderList(req.rawHeaders, req.socket.remoteAddress ?? '', callIdOf, started, facts);
+}
+
+/** forwardHeaders() on a raw header list as a parser gives it, for a client at `client` (the fast plane's way in). */
+export function forwardHeaderList(raw: readonly string[], client: string, callIdOf: () => string, started: number, facts: RequestFacts): string[] {
   const names = new Array<string>(raw.length >> 1);
   for (let i = 0; i < raw.length; i += 2) names[i >> 1] = raw[i].toLowerCase();
   const listed = connectionTokens(raw, names);
@@ -95,7 +99,6 @@ export function forwardHeaders(req: IncomingMessage, callIdOf: () => string, sta
     if (HOP_BY_HOP.has(name) || listed?.has(name)) continue;
     out.push(raw[2 * i], value);
   }
-  const client = req.socket.remoteAddress ?? '';
   out.push('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${client}` : client);
   if (!forwardedHost && host) out.push('x-forwarded-host', host);
   facts.callId ??= callIdOf();
@@ -128,20 +131,29 @@ const lowered: string[] = [];
  * the bytes, the costliest step of this copy otherwise. Fills `facts` on the way.
  */
 export function responseHeaders(raw: Buffer[], callId: string, durationMs: number, facts: ResponseFacts): string[] {
+  const pairs = raw.length >> 1;
+  for (let i = 0; i < pairs; i++) lowered[i] = headerNameToString(raw[2 * i]);
+  return endToEnd(pairs, (i) => raw[2 * i + 1].toString('latin1'), callId, durationMs, facts);
+}
+
+/** responseHeaders() on a raw header list of strings, as node's parser gives it (the fast plane's). */
+export function responseHeaderList(raw: readonly string[], callId: string, durationMs: number, facts: ResponseFacts): string[] {
+  const pairs = raw.length >> 1;
+  for (let i = 0; i < pairs; i++) lowered[i] = raw[2 * i].toLowerCase();
+  return endToEnd(pairs, (i) => raw[2 * i + 1], callId, durationMs, facts);
+}
+
+/** The copy itself, over the names in `lowered` and their values by index. */
+function endToEnd(pairs: number, valueAt: (i: number) => string, callId: string, durationMs: number, facts: ResponseFacts): string[] {
   const out: string[] = [];
   let contentLength = -1;
   let listed: Set<string> | undefined;
-  const pairs = raw.length >> 1;
-  for (let i = 0; i < pairs; i++) {
-    const name = headerNameToString(raw[2 * i]);
-    lowered[i] = name;
-    if (name === 'connection') listed = addListed(raw[2 * i + 1].toString('latin1'), listed);
-  }
+  for (let i = 0; i < pairs; i++) if (lowered[i] === 'connection') listed = addListed(valueAt(i), listed);
   for (let i = 0; i < pairs; i++) {
     const name = lowered[i];
     // Trailer announces the trailers the gateway passes on (RFC 9110 6.6.2): end-to-end in a response.
     if ((HOP_BY_HOP.has(name) && name !== 'trailer') || listed?.has(name) || name === 'x-call-id' || name === 'x-duration-seconds') continue;
-    const value = raw[2 * i + 1].toString('latin1');
+    const value = valueAt(i);
     if (name === 'content-length') contentLength = contentLength === -1 && /^\d{1,15}$/.test(value) ? Number(value) : -2;
     out.push(name, value);
   }

@@ -29,6 +29,10 @@ export interface ProxyOptions {
 export interface ProxyHandler {
   (req: IncomingMessage, res: ServerResponse): void;
   forward(req: IncomingMessage, res: ServerResponse, name: string, namespace: string, path: string): void;
+  /** Every call's observers, in order (the fast plane tells the same ones). */
+  readonly observers: readonly CallObserver[];
+  /** The round-robin position for a call to `fn` (counts it): the fast plane shares it with this handler. */
+  next(fn: string): number;
   /** Stops following the provider's change feed. */
   close(): void;
 }
@@ -65,6 +69,8 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
     else forward(req, res, ref.slice(0, dot), ref.slice(dot + 1), path, ref);
   } as ProxyHandler;
   proxy.forward = forward;
+  proxy.next = next;
+  (proxy as { observers: readonly CallObserver[] }).observers = opts.observers;
   proxy.close = desired.stop;
   return proxy;
 
@@ -81,11 +87,16 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
     send(req, res, name, namespace, fn, path, started, endpoints);
   }
 
+  function next(fn: string): number {
+    const cursor = cursors.get(fn) ?? 0;
+    cursors.set(fn, cursor + 1);
+    return cursor;
+  }
+
   function send(req: IncomingMessage, res: ServerResponse, name: string, namespace: string, fn: string, path: string, started: number, endpoints: readonly Endpoint[]): void {
     // `facts` is filled and read synchronously: one object for all calls.
     const headers = forwardHeaders(req, randomUUID, started, facts);
-    const cursor = cursors.get(fn) ?? 0;
-    cursors.set(fn, cursor + 1);
+    const cursor = next(fn);
     const call = new ProxyCall(ctx, req, res, name, namespace, fn, cursor, facts.callId!, started, path, headers, facts.hasBody);
     call.send(endpoints[cursor % endpoints.length]);
   }

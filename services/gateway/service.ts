@@ -22,7 +22,8 @@ import { Invocations } from './invocations.js';
 import type { GatewayMount } from './mounts.js';
 import { startBackend } from './providers/backends.js';
 import type { Provider } from './providers/provider.js';
-import { FUNCTION_PREFIX } from './proxy.js';
+import { attachFastPlane, type FastPlane, type FastRoute } from './fast-plane.js';
+import { FUNCTION_PREFIX, splitFunctionUrl } from './proxy.js';
 import { Upstreams } from './upstreams.js';
 import { startScaleToZero } from './zero/wire.js';
 
@@ -86,6 +87,24 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
     else void listener(req, res);
   });
   server.keepAliveTimeout = 65_000;
+  const fast: FastPlane | undefined = config.fastPlane
+    ? attachFastPlane(server, {
+        ctx: { provider, upstreams, observers: proxy.observers, timeoutSeconds: config.functionTimeoutMs / 1000, log },
+        route: (host, forwardedHost, url): FastRoute | undefined => {
+          const byHostRoute = byHost.resolve(host, forwardedHost, url);
+          if (byHostRoute === 'other') return undefined;
+          if (byHostRoute !== undefined) return { ...byHostRoute, fn: `${byHostRoute.name}.${byHostRoute.namespace}` };
+          if (!url.startsWith(FUNCTION_PREFIX)) return undefined;
+          // As proxy.ts reads it: "name.namespace" as the caller wrote it is the observers' key.
+          const { ref, path } = splitFunctionUrl(url);
+          const dot = ref.indexOf('.');
+          if (dot === -1) return { name: ref, namespace: config.defaultNamespace, fn: `${ref}.${config.defaultNamespace}`, path };
+          return { name: ref.slice(0, dot), namespace: ref.slice(dot + 1), fn: ref, path };
+        },
+        next: proxy.next,
+        idleTimeoutMs: server.keepAliveTimeout,
+      })
+    : undefined;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.bind, () => {
@@ -112,9 +131,14 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   const stop = () =>
     (stopping ??= (async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      fast?.stopping();
       server.closeIdleConnections();
+      fast?.closeIdle();
       // Followed log streams never end on their own; give in-flight calls a moment, then cut.
-      const cut = setTimeout(() => server.closeAllConnections(), 5_000);
+      const cut = setTimeout(() => {
+        server.closeAllConnections();
+        fast?.closeAll();
+      }, 5_000);
       await closed;
       clearTimeout(cut);
       await autoscaling.stop();

@@ -1,6 +1,7 @@
 // One undici keep-alive pool per replica, with a count of requests in flight to it, so a
 // leaving replica can be drained before it is stopped. Pools of replicas no longer used
-// are closed by a periodic sweep.
+// are closed by a periodic sweep. The fast plane (fast-plane.ts) keeps its own idle
+// connections to the replica here too, so the same sweep and close end them.
 import { Pool } from 'undici';
 import { lenientConnector } from './lenient-upstream.js';
 import type { Endpoint } from './providers/provider.js';
@@ -10,6 +11,8 @@ export interface Upstream {
   pool: Pool;
   inFlight: number;
   used: boolean;
+  /** The fast plane's kept-alive connections to this replica, waiting for a call. */
+  idle: Array<{ destroy(): void }>;
 }
 
 export class Upstreams {
@@ -28,7 +31,7 @@ export class Upstreams {
     let upstream = this.byId.get(endpoint.id);
     // A restarted replica keeps its id but may get another port.
     if (upstream === undefined || upstream.url !== endpoint.url) {
-      if (upstream) void upstream.pool.close().catch(() => undefined);
+      if (upstream) retire(upstream);
       upstream = {
         url: endpoint.url,
         pool: new Pool(endpoint.url, {
@@ -42,6 +45,7 @@ export class Upstreams {
         }),
         inFlight: 0,
         used: true,
+        idle: [],
       };
       this.byId.set(endpoint.id, upstream);
     }
@@ -55,7 +59,7 @@ export class Upstreams {
     for (const [id, upstream] of this.byId) {
       if (!upstream.used && upstream.inFlight === 0) {
         this.byId.delete(id);
-        void upstream.pool.close().catch(() => undefined);
+        retire(upstream);
       }
       upstream.used = false;
     }
@@ -65,6 +69,13 @@ export class Upstreams {
     clearInterval(this.sweeper);
     const all = [...this.byId.values()];
     this.byId.clear();
+    for (const u of all) for (const conn of u.idle.splice(0)) conn.destroy();
     await Promise.all(all.map((u) => u.pool.destroy().catch(() => undefined)));
   }
+}
+
+/** Closes a replica's pool once its requests are done, and its idle fast-plane connections now. */
+function retire(upstream: Upstream): void {
+  void upstream.pool.close().catch(() => undefined);
+  for (const conn of upstream.idle.splice(0)) conn.destroy();
 }

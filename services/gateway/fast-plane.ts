@@ -1,0 +1,605 @@
+// The fast plane: the gateway's data path for the common call, below node's http module.
+// Every connection the gateway accepts starts here. A request whose head arrives whole in
+// one read, is HTTP/1.1 GET/POST/PUT/PATCH/DELETE/OPTIONS with a Content-Length or no body
+// (no Transfer-Encoding, Expect or Upgrade), and goes to a function with a ready replica is
+// proxied on the raw sockets: node's own llhttp binding validates and frames both sides,
+// the request head is rebuilt with the proxy's headers (proxy-headers.ts), the answer's head
+// too, and bodies pass as they come, with backpressure both ways, over a kept-alive
+// connection to the replica. Anything else (the API, a split or odd head, a function at zero
+// or unknown, a parse error) hands the connection, with every byte of its current request, to
+// node's http server at a request boundary, and it stays there: the API and every rule of
+// the slower path are node's, and its answers are the same. Calls here tell the same
+// observers, count in the same Upstreams, and keep the same timeouts, retries, X-Call-Id and
+// X-Forwarded-* as proxy.ts; docs/performance.md has the measurements that made it worth it.
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import net, { type Socket } from 'node:net';
+import { observe, observeStart, RETRYABLE, type CallContext, type CallObserver } from './proxy-call.js';
+import { forwardHeaderList, responseHeaderList, type RequestFacts, type ResponseFacts } from './proxy-headers.js';
+import type { Endpoint } from './providers/provider.js';
+import type { Upstream } from './upstreams.js';
+
+interface Parser {
+  initialize(type: number, resource: object, maxHeaderSize?: number, lenient?: number): void;
+  execute(data: Buffer): number | Error;
+  finish(): number | Error | undefined;
+  close(): void;
+  [callback: number]: (...args: any[]) => unknown;
+}
+
+// node's binding of llhttp, the parser its http module uses (no typings: it is internal, and
+// test/fast-plane tests fail loudly if it ever changes shape).
+const { HTTPParser, methods } = createRequire(import.meta.url)('_http_common') as {
+  HTTPParser: {
+    new (): Parser;
+    REQUEST: number;
+    RESPONSE: number;
+    kOnHeaders: number;
+    kOnHeadersComplete: number;
+    kOnBody: number;
+    kOnMessageComplete: number;
+    kLenientOptionalCRBeforeLF: number;
+  };
+  methods: string[];
+};
+const { kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } = HTTPParser;
+
+/** Where a call goes: the function and the path (with query) its replica gets. */
+export interface FastRoute {
+  name: string;
+  namespace: string;
+  /** The key every observer uses ("name.namespace", or the reference as the caller wrote it). */
+  fn: string;
+  path: string;
+}
+
+export interface FastPlaneOptions {
+  ctx: CallContext;
+  /** The route of a call to a function, decided as the slower path decides it; undefined leaves the request to node. */
+  route(host: string | undefined, forwardedHost: string | undefined, url: string): FastRoute | undefined;
+  /** The round-robin position for a call to `fn` (shared with proxy.ts). */
+  next(fn: string): number;
+  /** How long a client connection may sit idle between requests (node's keepAliveTimeout). */
+  idleTimeoutMs: number;
+}
+
+export interface FastPlane {
+  /** Connections served here and now not proxying a call (to end at stop). */
+  closeIdle(): void;
+  closeAll(): void;
+  /** From now on every connection closes after its call. */
+  stopping(): void;
+}
+
+const HEAD_END = Buffer.from('\r\n\r\n');
+const FAST_METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+/** How long a kept-alive connection to a replica may sit idle (undici's keepAliveTimeout in upstreams.ts). */
+const UPSTREAM_IDLE_MS = 30_000;
+const noop = (): void => undefined;
+
+let dateSecond = -1;
+let dateLine = '';
+/** The Date header line for now; made once a second. */
+function dateHeader(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateLine = `date: ${new Date(second * 1000).toUTCString()}\r\n`;
+  }
+  return dateLine;
+}
+
+/** "name: value\r\n" for each pair of a flat list. */
+function lines(list: readonly string[]): string {
+  let out = '';
+  for (let i = 0; i < list.length; i += 2) out += `${list[i]}: ${list[i + 1]}\r\n`;
+  return out;
+}
+
+/** Takes over `server`'s connections (see the top of this file); node's own listener gets the ones handed off. */
+export function attachFastPlane(server: Server, opts: FastPlaneOptions): FastPlane {
+  const nodeListener = server.listeners('connection')[0] as (socket: Socket) => void;
+  if (typeof nodeListener !== 'function') throw new Error('fast plane: the http server has no connection listener to hand requests to');
+  server.removeListener('connection', nodeListener);
+  const plane = new Plane(opts, (socket) => nodeListener.call(server, socket));
+  server.on('connection', (socket: Socket) => plane.accept(socket));
+  return plane;
+}
+
+class Plane implements FastPlane {
+  readonly clients = new Set<ClientConn>();
+  readonly starters: readonly CallObserver[];
+  readonly timeoutMs: number;
+  closing = false;
+
+  constructor(
+    readonly opts: FastPlaneOptions,
+    readonly handToNode: (socket: Socket) => void,
+  ) {
+    this.starters = opts.ctx.observers.filter((o) => o.started !== undefined);
+    this.timeoutMs = opts.ctx.timeoutSeconds * 1000;
+  }
+
+  accept(socket: Socket): void {
+    if (this.closing) return this.handToNode(socket);
+    this.clients.add(new ClientConn(this, socket));
+  }
+
+  closeIdle(): void {
+    for (const client of this.clients) if (client.call === undefined) client.socket.destroy();
+  }
+
+  closeAll(): void {
+    for (const client of this.clients) client.socket.destroy();
+  }
+
+  stopping(): void {
+    this.closing = true;
+  }
+}
+
+/** Filled by the header copies and read at once: one object each for every call. */
+const requestFacts: RequestFacts = { callId: undefined, hasBody: false };
+const responseFacts: ResponseFacts = { contentLength: -1 };
+
+/** One client connection while the fast plane serves it: one request at a time. */
+class ClientConn {
+  readonly parser = new HTTPParser();
+  call: FastCall | undefined;
+  /** Bytes of the next request(s), read while a call was in flight; the socket is paused meanwhile. */
+  private pending: Buffer | undefined;
+  /** Body bytes of the current request the client has still to send. */
+  bodyLeft = 0;
+  /** The client half-closed. */
+  private ended = false;
+  /** This side is closing: whatever the client still sends is dropped. */
+  private over = false;
+  // The head just parsed (kOnHeadersComplete).
+  private major = 0;
+  private minor = 0;
+  private headers: string[] | undefined;
+  private method = -1;
+  private url = '';
+  private upgrade = false;
+  keepAlive = true;
+  /** More than 32 header lines: llhttp handed them over in parts; node's path takes these. */
+  private split = false;
+
+  constructor(
+    readonly plane: Plane,
+    readonly socket: Socket,
+  ) {
+    const parser = this.parser;
+    parser.initialize(HTTPParser.REQUEST, {}, 0, 0);
+    parser[kOnHeaders] = () => {
+      this.split = true;
+    };
+    parser[kOnHeadersComplete] = (major: number, minor: number, headers: string[] | undefined, method: number, url: string, _s: unknown, _r: unknown, upgrade: boolean, keepAlive: boolean) => {
+      this.major = major;
+      this.minor = minor;
+      this.headers = headers;
+      this.method = method;
+      this.url = url;
+      this.upgrade = upgrade;
+      this.keepAlive = keepAlive;
+      return 0;
+    };
+    parser[kOnBody] = noop;
+    parser[kOnMessageComplete] = noop;
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onClose);
+    socket.on('error', noop);
+    socket.on('timeout', this.onTimeout);
+    socket.setTimeout(plane.opts.idleTimeoutMs);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.over) return;
+    if (this.call !== undefined || this.pending !== undefined) this.more(chunk);
+    else this.start(chunk);
+  };
+
+  /** Bytes while a call is in flight: the rest of its body, then the next request (held). */
+  private more(chunk: Buffer): void {
+    if (this.bodyLeft > 0) {
+      const part = chunk.length <= this.bodyLeft ? chunk : chunk.subarray(0, this.bodyLeft);
+      this.bodyLeft -= part.length;
+      this.parser.execute(part); // keeps llhttp at the message boundary; a counted body cannot fail it
+      this.call?.body(part);
+      if (part.length === chunk.length) return;
+      chunk = chunk.subarray(part.length);
+    }
+    this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+    this.socket.pause();
+  }
+
+  /** A new request: proxied here when it is a simple call, else the connection goes to node. */
+  private start(chunk: Buffer): void {
+    const end = chunk.indexOf(HEAD_END);
+    if (end === -1) return this.handOff(chunk);
+    const headLength = end + 4;
+    this.headers = undefined;
+    this.split = false;
+    const parsed = this.parser.execute(headLength === chunk.length ? chunk : chunk.subarray(0, headLength));
+    const headers = this.headers as string[] | undefined;
+    if (typeof parsed !== 'number' || this.split || headers === undefined) return this.handOff(chunk);
+    const method = methods[this.method];
+    if (this.major !== 1 || this.minor !== 1 || this.upgrade || !FAST_METHODS.has(method)) return this.handOff(chunk);
+    let host: string | undefined;
+    let forwardedHost: string | undefined;
+    let contentLength = 0;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i];
+      // Only names of these lengths matter here: most headers cost a length compare.
+      switch (name.length) {
+        case 4:
+          if (host === undefined && name.toLowerCase() === 'host') host = headers[i + 1];
+          break;
+        case 6:
+          if (name.toLowerCase() === 'expect') return this.handOff(chunk);
+          break;
+        case 14:
+          if (name.toLowerCase() === 'content-length') contentLength = Number(headers[i + 1]);
+          break;
+        case 16:
+          if (forwardedHost === undefined && name.toLowerCase() === 'x-forwarded-host') forwardedHost = headers[i + 1];
+          break;
+        case 17:
+          if (name.toLowerCase() === 'transfer-encoding') return this.handOff(chunk);
+          break;
+      }
+    }
+    // llhttp checked the digits; a length beyond a safe integer is node's to refuse.
+    if (!Number.isSafeInteger(contentLength)) return this.handOff(chunk);
+    const { opts } = this.plane;
+    const route = opts.route(host, forwardedHost, this.url);
+    const endpoints = route && route.name ? opts.ctx.provider.endpoints(route.name, route.namespace) : undefined;
+    if (route === undefined || endpoints === undefined || endpoints.length === 0) return this.handOff(chunk);
+    this.bodyLeft = contentLength;
+    this.call = new FastCall(this, route, method, headers, endpoints);
+    if (chunk.length > headLength) this.more(chunk.subarray(headLength));
+  }
+
+  /** Gives the connection to node's http server with the bytes of its current request; it stays there. */
+  private handOff(chunk: Buffer): void {
+    this.release();
+    const { socket } = this;
+    socket.setTimeout(0);
+    socket.pause();
+    socket.unshift(chunk);
+    this.plane.handToNode(socket);
+    socket.resume();
+  }
+
+  /** The call is over (answered, or the client gone): the next request, or the end of the connection. */
+  done(): void {
+    this.call = undefined;
+    const { socket } = this;
+    if (socket.destroyed) return;
+    // A body the function did not wait for would be read as the next request: close instead.
+    if (!this.keepAlive || this.ended || this.bodyLeft > 0 || this.plane.closing) {
+      this.over = true;
+      socket.end();
+      return;
+    }
+    const pending = this.pending;
+    if (pending === undefined) return;
+    this.pending = undefined;
+    // Next tick: the replica connection that just answered is back in its pool by then.
+    process.nextTick(() => {
+      if (socket.destroyed) return;
+      socket.resume();
+      if (this.call === undefined && this.pending === undefined) this.start(pending);
+      else this.more(pending);
+    });
+  }
+
+  /** A body write to the replica met backpressure: reading from the client waits for its drain. */
+  waitFor(upstream: Socket): void {
+    this.socket.pause();
+    upstream.once('drain', () => {
+      if (this.pending === undefined) this.socket.resume();
+    });
+  }
+
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    // Mid-body the request can never complete: the call is cancelled like a client that went away.
+    if (this.call === undefined || this.bodyLeft > 0) this.socket.destroy();
+  };
+
+  private readonly onTimeout = (): void => {
+    if (this.call === undefined) this.socket.destroy();
+  };
+
+  private readonly onClose = (): void => {
+    this.call?.clientGone();
+    this.release();
+  };
+
+  private release(): void {
+    const { socket } = this;
+    socket.off('data', this.onData);
+    socket.off('end', this.onEnd);
+    socket.off('close', this.onClose);
+    socket.off('error', noop);
+    socket.off('timeout', this.onTimeout);
+    if (this.plane.clients.delete(this)) {
+      const parser = this.parser;
+      // Never inside the parser's own callbacks (node's freeParser waits the same way).
+      setImmediate(() => parser.close());
+    }
+  }
+}
+
+/** A kept-alive connection to one replica, with its response parser; carries one call at a time. */
+class UpstreamConn {
+  readonly socket: Socket;
+  private readonly parser = new HTTPParser();
+  call: FastCall | undefined;
+  readonly hostLine: string;
+  /** Header lines llhttp handed over in parts (more than 32), then the trailers. */
+  private parts: string[] = [];
+  private headDone = false;
+
+  constructor(readonly upstream: Upstream) {
+    const origin = new URL(upstream.url);
+    this.hostLine = `host: ${origin.host}\r\n`;
+    this.socket = net.connect({ host: origin.hostname, port: Number(origin.port || 80), noDelay: true });
+    const parser = this.parser;
+    // Replicas may end lines with a bare LF (RFC 9112 2.2); framing stays strict (lenient-upstream.ts).
+    parser.initialize(HTTPParser.RESPONSE, {}, 0, HTTPParser.kLenientOptionalCRBeforeLF);
+    parser[kOnHeaders] = (headers: string[]) => {
+      for (let i = 0; i < headers.length; i++) this.parts.push(headers[i]);
+    };
+    parser[kOnHeadersComplete] = (_major: number, _minor: number, headers: string[] | undefined, _m: unknown, _u: unknown, status: number, _r: unknown, _up: unknown, keepAlive: boolean) => {
+      const all = headers ?? this.parts;
+      this.parts = [];
+      if (status >= 200) this.headDone = true;
+      if (this.call === undefined) this.socket.destroy();
+      else this.call.head(status, all, keepAlive);
+      return 0;
+    };
+    parser[kOnBody] = (chunk: Buffer) => this.call?.bodyOut(chunk);
+    parser[kOnMessageComplete] = () => {
+      if (!this.headDone) return; // an informational answer: the real one follows
+      const trailers = this.parts;
+      this.parts = [];
+      this.headDone = false;
+      this.call?.complete(trailers);
+    };
+    this.socket.on('data', this.onData);
+    this.socket.on('end', this.onEnd);
+    this.socket.on('error', this.onError);
+    this.socket.on('close', this.onClose);
+    this.socket.on('timeout', this.onTimeout);
+  }
+
+  private readonly onData = (data: Buffer): void => {
+    const call = this.call;
+    if (call === undefined) {
+      this.socket.destroy(); // bytes nobody asked for: the connection cannot be trusted again
+      return;
+    }
+    const client = call.client.socket;
+    client.cork();
+    const parsed = this.parser.execute(data);
+    client.uncork();
+    if (typeof parsed !== 'number') call.upstreamFailed(parsed as Error & { code?: string });
+  };
+
+  /** The replica closed its side: a body delimited by the close ends here, anything else was cut short. */
+  private readonly onEnd = (): void => {
+    if (this.call !== undefined) {
+      const client = this.call.client.socket;
+      client.cork();
+      const finished = this.parser.finish();
+      client.uncork();
+      if (finished instanceof Error) this.call?.upstreamFailed(finished as Error & { code?: string });
+    }
+    if (this.call !== undefined) this.call.upstreamFailed(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }));
+    this.destroy();
+  };
+
+  private readonly onError = (err: Error & { code?: string }): void => {
+    this.call?.upstreamFailed(err);
+  };
+
+  private readonly onClose = (): void => {
+    const idle = this.upstream.idle;
+    const at = idle.indexOf(this);
+    if (at !== -1) idle.splice(at, 1);
+    this.call?.upstreamFailed(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }));
+    const parser = this.parser;
+    setImmediate(() => parser.close());
+  };
+
+  private readonly onTimeout = (): void => {
+    if (this.call === undefined) this.destroy();
+    else this.call.timedOut();
+  };
+
+  /** Back to the replica's pool when the answer left the connection reusable, else closed. */
+  release(reusable: boolean): void {
+    this.call = undefined;
+    if (!reusable || this.socket.destroyed) return this.destroy();
+    this.socket.setTimeout(UPSTREAM_IDLE_MS);
+    this.upstream.idle.push(this);
+  }
+
+  destroy(): void {
+    this.call = undefined;
+    this.socket.destroy();
+  }
+}
+
+/** One call on the fast plane, from the request head to the end of the answer. */
+class FastCall {
+  private readonly started = Date.now();
+  private readonly callId: string;
+  private readonly hasBody: boolean;
+  /** The request head, without the Host line (the replica's, added per connection). */
+  private readonly requestLine: string;
+  private readonly headLines: string;
+  private readonly cursor: number;
+  private attempt = 0;
+  private upstream: Upstream | undefined;
+  private conn: UpstreamConn | undefined;
+  /** The answer's head went to the client (or the gateway's own answer did). */
+  private answered = false;
+  private finished = false;
+  /** The answer's body leaves chunked (the replica's had no Content-Length). */
+  private chunked = false;
+  private keepUpstream = false;
+
+  constructor(
+    readonly client: ClientConn,
+    private readonly route: FastRoute,
+    method: string,
+    headers: string[],
+    endpoints: readonly Endpoint[],
+  ) {
+    const { plane } = client;
+    observeStart(plane.starters, route.fn);
+    const forwarded = forwardHeaderList(headers, client.socket.remoteAddress ?? '', randomUUID, this.started, requestFacts);
+    this.callId = requestFacts.callId!;
+    this.hasBody = requestFacts.hasBody;
+    this.requestLine = `${method} ${route.path} HTTP/1.1\r\n`;
+    this.headLines = `connection: keep-alive\r\n${lines(forwarded)}\r\n`;
+    this.cursor = plane.opts.next(route.fn);
+    this.send(endpoints[this.cursor % endpoints.length]);
+  }
+
+  private send(endpoint: Endpoint): void {
+    const upstream = this.client.plane.opts.ctx.upstreams.get(endpoint);
+    upstream.inFlight++;
+    upstream.used = true;
+    this.upstream = upstream;
+    const conn = (upstream.idle.pop() as UpstreamConn | undefined) ?? new UpstreamConn(upstream);
+    this.conn = conn;
+    conn.call = this;
+    conn.socket.setTimeout(this.client.plane.timeoutMs);
+    conn.socket.write(this.requestLine + conn.hostLine + this.headLines, 'latin1');
+  }
+
+  /** Body bytes from the client, on their way to the replica. */
+  body(part: Buffer): void {
+    const conn = this.conn;
+    if (conn === undefined || this.finished) return;
+    if (!conn.socket.write(part)) this.client.waitFor(conn.socket);
+  }
+
+  head(status: number, headers: string[], keepAlive: boolean): void {
+    if (status < 200) return; // informational answers stay between the gateway and the replica
+    this.keepUpstream = keepAlive;
+    const ms = observe(this.client.plane.opts.ctx.observers, this.route.fn, status, this.started);
+    const out = responseHeaderList(headers, this.callId, ms, responseFacts);
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n${lines(out)}`;
+    if (responseFacts.contentLength < 0 && status !== 204 && status !== 304) {
+      head += 'transfer-encoding: chunked\r\n';
+      this.chunked = true;
+    }
+    if (!hasDate(out)) head += dateHeader();
+    head += this.client.keepAlive && !this.client.plane.closing ? 'connection: keep-alive\r\n\r\n' : 'connection: close\r\n\r\n';
+    this.answered = true;
+    this.client.socket.write(head, 'latin1');
+  }
+
+  /** Body bytes from the replica, on their way to the client. */
+  bodyOut(chunk: Buffer): void {
+    if (this.finished) return;
+    const socket = this.client.socket;
+    let ok: boolean;
+    if (this.chunked) {
+      socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+      socket.write(chunk);
+      ok = socket.write('\r\n', 'latin1');
+    } else ok = socket.write(chunk);
+    if (!ok && this.conn !== undefined) {
+      const upstream = this.conn.socket;
+      upstream.pause();
+      socket.once('drain', () => upstream.resume());
+    }
+  }
+
+  complete(trailers: string[]): void {
+    if (this.finished) return;
+    if (this.chunked) this.client.socket.write(`0\r\n${lines(trailers)}\r\n`, 'latin1');
+    this.finish(this.keepUpstream && this.client.bodyLeft === 0);
+  }
+
+  upstreamFailed(err: Error & { code?: string }): void {
+    if (this.finished) return;
+    const { plane } = this.client;
+    this.detach(false);
+    if (this.answered) return this.end(() => this.client.socket.destroy());
+    this.attempt++;
+    // At least one retry, so a kept-alive connection the replica just closed is not a 502.
+    if (!this.hasBody && RETRYABLE.has(err.code ?? '')) {
+      const next = plane.opts.ctx.provider.endpoints(this.route.name, this.route.namespace);
+      if (next && next.length && this.attempt < Math.max(2, next.length)) return this.send(next[(this.cursor + this.attempt) % next.length]);
+    }
+    const { fn } = this.route;
+    plane.opts.ctx.log.warn({ fn, callId: this.callId, err: { code: err.code, message: err.message } }, 'function call failed');
+    this.answer(502, `function "${fn}": its replica did not answer (${err.code ?? err.message})\n`);
+  }
+
+  timedOut(): void {
+    if (this.finished) return;
+    this.detach(false);
+    if (this.answered) return this.end(() => this.client.socket.destroy());
+    this.answer(504, `function "${this.route.fn}" did not answer within ${this.client.plane.opts.ctx.timeoutSeconds} s\n`);
+  }
+
+  /** The client went away: the call to the replica is cancelled (nginx's 499 when nothing was answered). */
+  clientGone(): void {
+    if (this.finished) return;
+    this.detach(false);
+    if (!this.answered) observe(this.client.plane.opts.ctx.observers, this.route.fn, 499, this.started);
+    this.finished = true;
+  }
+
+  /** The gateway's own answer (plain text), when the replica gave none. */
+  private answer(status: number, text: string): void {
+    observe(this.client.plane.opts.ctx.observers, this.route.fn, status, this.started);
+    this.answered = true;
+    const close = !this.client.keepAlive || this.client.bodyLeft > 0 || this.client.plane.closing;
+    const head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${dateHeader()}connection: ${close ? 'close' : 'keep-alive'}\r\n\r\n`;
+    const { socket } = this.client;
+    socket.cork();
+    socket.write(head, 'latin1');
+    socket.write(text);
+    socket.uncork();
+    this.end(noop);
+  }
+
+  private finish(reusable: boolean): void {
+    this.detach(reusable);
+    this.end(noop);
+  }
+
+  private end(then: () => void): void {
+    this.finished = true;
+    then();
+    this.client.done();
+  }
+
+  /** Lets go of the replica's connection: back to its pool, or closed. */
+  private detach(reusable: boolean): void {
+    const conn = this.conn;
+    if (this.upstream !== undefined) this.upstream.inFlight--;
+    this.upstream = undefined;
+    this.conn = undefined;
+    if (conn === undefined) return;
+    // A write that met backpressure must not hold the client: nothing more goes to this replica.
+    if (reusable) conn.release(true);
+    else conn.destroy();
+  }
+}
+
+function hasDate(list: readonly string[]): boolean {
+  for (let i = 0; i < list.length; i += 2) if (list[i] === 'date') return true;
+  return false;
+}
