@@ -2,7 +2,8 @@
 // worker, keep-alive upstream: the baseline of a well-built proxy) and through the gateway,
 // with wrk at concurrency 50 and 1; and through a second gateway with GITFAAS_METRICS=false,
 // to print the metrics' cost (ratio with them on and off); and through a gateway of two
-// processes (GITFAAS_GATEWAY_PROCESSES=2) beside the one-process gateway. Prints every round's figures (req/s, p50, p99), their
+// processes (GITFAAS_GATEWAY_PROCESSES=2) beside the one-process gateway; and through a gateway
+// without the fast plane (GITFAAS_FAST_PLANE=false: every call on node's http server). Prints every round's figures (req/s, p50, p99), their
 // medians, the ratios against the goals and the load average. The gateway runs as its own
 // process, as in production. The machine may be shared: read the load average beside the
 // figures, and prefer several rounds. A last target, kubernetes, is a gateway with
@@ -32,7 +33,7 @@ const CPU_PROF = process.env.BENCH_CPU_PROF;
 const MAIN_JS = process.env.BENCH_GATEWAY;
 // no-metrics: a second gateway with GITFAAS_METRICS=false, to show what the metrics cost.
 // two-procs: a gateway of two processes sharing the port (services/gateway/cluster/).
-const TARGETS = ['direct', 'nginx', 'gitfaas', 'kubernetes', 'no-metrics', 'two-procs'] as const;
+const TARGETS = ['direct', 'nginx', 'gitfaas', 'kubernetes', 'no-metrics', 'two-procs', 'node-plane'] as const;
 type Target = (typeof TARGETS)[number];
 
 async function main(): Promise<void> {
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   let kube: BenchGateway | undefined;
   let kubeApi: Awaited<ReturnType<typeof startKubeApi>> | undefined;
   let two: BenchGateway | undefined;
+  let nodePlane: BenchGateway | undefined;
   let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
   try {
     gateway = await startBenchGateway({ image, mainJs: MAIN_JS, cpuProfDir: CPU_PROF });
@@ -50,16 +52,17 @@ async function main(): Promise<void> {
     kubeApi = await startKubeApi({});
     kube = await startBenchGateway({ image, kubeconfig: kubeApi.kubeconfigPath, mainJs: MAIN_JS });
     two = await startBenchGateway({ image, processes: 2, mainJs: MAIN_JS });
+    nodePlane = await startBenchGateway({ image, fastPlane: false, mainJs: MAIN_JS });
     const direct = gateway.direct;
     nginx = await startNginx(path.join(stateDir, 'nginx'), await freePort(), new URL(direct));
-    const urls: Record<Target, string> = { direct: `${direct}/`, nginx: `${nginx.url}/`, gitfaas: gateway.fnUrl, 'no-metrics': bare.fnUrl, 'two-procs': two.fnUrl, kubernetes: kube.fnUrl };
+    const urls: Record<Target, string> = { direct: `${direct}/`, nginx: `${nginx.url}/`, gitfaas: gateway.fnUrl, 'no-metrics': bare.fnUrl, 'two-procs': two.fnUrl, kubernetes: kube.fnUrl, 'node-plane': nodePlane.fnUrl };
     await waitFor('nginx', async () => (await fetch(urls.nginx)).ok, 10000);
 
     console.log(`gitfaas gateway benchmark: wrk, ${RUNS} rounds of c=50 for ${SECONDS} s and c=1 for ${SECONDS_C1} s; ${os.cpus().length} CPUs, node ${process.version}, load average before: ${loadavg()}`);
     for (const t of TARGETS) await wrk(urls[t], 50, 2); // warm-up: JIT, pools, nginx's keep-alive connections
-    const rounds: Record<Target, { c50: Figures[]; c1: Figures[] }> = { direct: { c50: [], c1: [] }, nginx: { c50: [], c1: [] }, gitfaas: { c50: [], c1: [] }, 'no-metrics': { c50: [], c1: [] }, 'two-procs': { c50: [], c1: [] }, kubernetes: { c50: [], c1: [] } };
-    const pids: Partial<Record<Target, number>> = { nginx: nginx.pid, gitfaas: gateway.pid, 'no-metrics': bare.pid, 'two-procs': two.pid, kubernetes: kube.pid };
-    const cpuPerCall: Record<Target, number[]> = { direct: [], nginx: [], gitfaas: [], 'no-metrics': [], 'two-procs': [], kubernetes: [] };
+    const rounds: Record<Target, { c50: Figures[]; c1: Figures[] }> = { direct: { c50: [], c1: [] }, nginx: { c50: [], c1: [] }, gitfaas: { c50: [], c1: [] }, 'no-metrics': { c50: [], c1: [] }, 'two-procs': { c50: [], c1: [] }, kubernetes: { c50: [], c1: [] }, 'node-plane': { c50: [], c1: [] } };
+    const pids: Partial<Record<Target, number>> = { nginx: nginx.pid, gitfaas: gateway.pid, 'no-metrics': bare.pid, 'two-procs': two.pid, kubernetes: kube.pid, 'node-plane': nodePlane.pid };
+    const cpuPerCall: Record<Target, number[]> = { direct: [], nginx: [], gitfaas: [], 'no-metrics': [], 'two-procs': [], kubernetes: [], 'node-plane': [] };
     let rssPeak = 0;
     for (let i = 0; i < RUNS; i++) {
       for (let k = 0; k < TARGETS.length; k++) {
@@ -101,6 +104,9 @@ async function main(): Promise<void> {
     console.log(
       `providers (kubernetes/docker, median of per-round ratios): proxy CPU per call ${kubeCpu.toFixed(2)}x, req/s at c=50 ${(paired(field('c50', 'rps')) * 100).toFixed(1)}%, p50 at c=1 ${paired(field('c1', 'p50')).toFixed(2)}x (goal: CPU per call the same within noise, 0.90-1.10x: ${goal(kubeCpu >= 0.9 && kubeCpu <= 1.1)}); the docker gateway's own CPU per call varied ${spread(cpuPerCall.gitfaas).toFixed(0)}% between rounds`,
     );
+    console.log(
+      `data planes: the fast plane / node's http server (GITFAAS_FAST_PLANE=false): req/s at c=50 ${(med('gitfaas', 'c50', 'rps') / med('node-plane', 'c50', 'rps')).toFixed(2)}x, p50 at c=1 ${(med('gitfaas', 'c1', 'p50') / med('node-plane', 'c1', 'p50')).toFixed(2)}x, CPU per call ${(median(cpuPerCall.gitfaas) / median(cpuPerCall['node-plane'])).toFixed(2)}x`,
+    );
     const twoShare = med('two-procs', 'c50', 'rps') / med('gitfaas', 'c50', 'rps');
     console.log(
       `processes: 2 processes / 1 process req/s at c=50 = ${twoShare.toFixed(2)}x (${med('two-procs', 'c50', 'rps').toFixed(0)} vs ${med('gitfaas', 'c50', 'rps').toFixed(0)}); on ${os.cpus().length} CPUs shared with wrk and the function, a second process can only take what they leave idle (docs/performance.md)`,
@@ -113,6 +119,7 @@ async function main(): Promise<void> {
     await kube?.stop();
     await kubeApi?.close();
     await two?.stop();
+    await nodePlane?.stop();
     await rm(stateDir, { recursive: true, force: true });
   }
 }

@@ -70,6 +70,8 @@ export interface BenchGatewayOptions {
   /** The echo function's image (test/helpers/images.ts). */
   image: string;
   metrics?: boolean;
+  /** GITFAAS_FAST_PLANE (default on, as in production). */
+  fastPlane?: boolean;
   /** Runs the gateway on the Kubernetes provider against this kubeconfig (the API stand-in). */
   kubeconfig?: string;
   processes?: number;
@@ -81,7 +83,7 @@ export interface BenchGatewayOptions {
 
 /** A gateway as its own process (as in production) with its own instance, and the echo function deployed on it. */
 export async function startBenchGateway(opts: BenchGatewayOptions): Promise<BenchGateway> {
-  const { image, metrics = true, kubeconfig, processes = 1 } = opts;
+  const { image, metrics = true, fastPlane = true, kubeconfig, processes = 1 } = opts;
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'gitfaas-bench-'));
   const password = randomBytes(12).toString('hex');
   const port = await freePort();
@@ -98,6 +100,7 @@ export async function startBenchGateway(opts: BenchGatewayOptions): Promise<Benc
       GITFAAS_LOG_LEVEL: 'warn',
       GITFAAS_INSTANCE: testInstance(),
       GITFAAS_METRICS: String(metrics),
+      GITFAAS_FAST_PLANE: String(fastPlane),
       GITFAAS_GATEWAY_PROCESSES: String(processes),
       ...(kubeconfig ? { GITFAAS_PROVIDER: 'kubernetes', GITFAAS_KUBECONFIG: kubeconfig } : {}),
     },

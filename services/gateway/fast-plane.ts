@@ -18,6 +18,7 @@ import net, { type Socket } from 'node:net';
 import { observe, observeStart, RETRYABLE, type CallContext, type CallObserver } from './proxy-call.js';
 import { forwardHeaderList, responseHeaderList, type RequestFacts, type ResponseFacts } from './proxy-headers.js';
 import type { Endpoint } from './providers/provider.js';
+import { FUNCTION_PREFIX, splitFunctionUrl } from './proxy.js';
 import type { Upstream } from './upstreams.js';
 
 interface Parser {
@@ -54,6 +55,15 @@ export interface FastRoute {
   path: string;
 }
 
+/** The route of a `/function/NAME[.NAMESPACE]/...` URL as proxy.ts reads it ("name.namespace" as written is the observers' key). */
+export function pathRoute(url: string, defaultNamespace: string): FastRoute | undefined {
+  if (!url.startsWith(FUNCTION_PREFIX)) return undefined;
+  const { ref, path } = splitFunctionUrl(url);
+  const dot = ref.indexOf('.');
+  if (dot === -1) return { name: ref, namespace: defaultNamespace, fn: `${ref}.${defaultNamespace}`, path };
+  return { name: ref.slice(0, dot), namespace: ref.slice(dot + 1), fn: ref, path };
+}
+
 export interface FastPlaneOptions {
   ctx: CallContext;
   /** The route of a call to a function, decided as the slower path decides it; undefined leaves the request to node. */
@@ -70,6 +80,8 @@ export interface FastPlane {
   closeAll(): void;
   /** From now on every connection closes after its call. */
   stopping(): void;
+  /** Calls proxied here, and connections handed to node, since the start (for tests and benches). */
+  readonly counts: { calls: number; handedOff: number };
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -112,6 +124,7 @@ class Plane implements FastPlane {
   readonly starters: readonly CallObserver[];
   readonly timeoutMs: number;
   closing = false;
+  readonly counts = { calls: 0, handedOff: 0 };
 
   constructor(
     readonly opts: FastPlaneOptions,
@@ -151,8 +164,6 @@ class ClientConn {
   private pending: Buffer | undefined;
   /** Body bytes of the current request the client has still to send. */
   bodyLeft = 0;
-  /** The client half-closed. */
-  private ended = false;
   /** This side is closing: whatever the client still sends is dropped. */
   private over = false;
   // The head just parsed (kOnHeadersComplete).
@@ -258,6 +269,7 @@ class ClientConn {
     const endpoints = route && route.name ? opts.ctx.provider.endpoints(route.name, route.namespace) : undefined;
     if (route === undefined || endpoints === undefined || endpoints.length === 0) return this.handOff(chunk);
     this.bodyLeft = contentLength;
+    this.plane.counts.calls++;
     this.call = new FastCall(this, route, method, headers, endpoints);
     if (chunk.length > headLength) this.more(chunk.subarray(headLength));
   }
@@ -265,6 +277,7 @@ class ClientConn {
   /** Gives the connection to node's http server with the bytes of its current request; it stays there. */
   private handOff(chunk: Buffer): void {
     this.release();
+    this.plane.counts.handedOff++;
     const { socket } = this;
     socket.setTimeout(0);
     socket.pause();
@@ -279,7 +292,7 @@ class ClientConn {
     const { socket } = this;
     if (socket.destroyed) return;
     // A body the function did not wait for would be read as the next request: close instead.
-    if (!this.keepAlive || this.ended || this.bodyLeft > 0 || this.plane.closing) {
+    if (!this.keepAlive || this.bodyLeft > 0 || this.plane.closing) {
       this.over = true;
       socket.end();
       return;
@@ -304,10 +317,9 @@ class ClientConn {
     });
   }
 
+  /** The client ended its side: as node's http server does (httpAllowHalfOpen off), a call in flight is cancelled. */
   private readonly onEnd = (): void => {
-    this.ended = true;
-    // Mid-body the request can never complete: the call is cancelled like a client that went away.
-    if (this.call === undefined || this.bodyLeft > 0) this.socket.destroy();
+    this.socket.destroy();
   };
 
   private readonly onTimeout = (): void => {

@@ -22,8 +22,8 @@ import { Invocations } from './invocations.js';
 import type { GatewayMount } from './mounts.js';
 import { startBackend } from './providers/backends.js';
 import type { Provider } from './providers/provider.js';
-import { attachFastPlane, type FastPlane, type FastRoute } from './fast-plane.js';
-import { FUNCTION_PREFIX, splitFunctionUrl } from './proxy.js';
+import { attachFastPlane, pathRoute, type FastPlane, type FastRoute } from './fast-plane.js';
+import { FUNCTION_PREFIX } from './proxy.js';
 import { Upstreams } from './upstreams.js';
 import { startScaleToZero } from './zero/wire.js';
 
@@ -94,12 +94,7 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
           const byHostRoute = byHost.resolve(host, forwardedHost, url);
           if (byHostRoute === 'other') return undefined;
           if (byHostRoute !== undefined) return { ...byHostRoute, fn: `${byHostRoute.name}.${byHostRoute.namespace}` };
-          if (!url.startsWith(FUNCTION_PREFIX)) return undefined;
-          // As proxy.ts reads it: "name.namespace" as the caller wrote it is the observers' key.
-          const { ref, path } = splitFunctionUrl(url);
-          const dot = ref.indexOf('.');
-          if (dot === -1) return { name: ref, namespace: config.defaultNamespace, fn: `${ref}.${config.defaultNamespace}`, path };
-          return { name: ref.slice(0, dot), namespace: ref.slice(dot + 1), fn: ref, path };
+          return pathRoute(url, config.defaultNamespace);
         },
         next: proxy.next,
         idleTimeoutMs: server.keepAliveTimeout,
