@@ -39,6 +39,8 @@ export function parseWrk(output: string): Figures {
   if (non2xx) throw new Error(`wrk: ${non2xx[1]} non-2xx answers`);
   // Closing the connections at the end of the run shows as nothing; any read/write/timeout is a failure.
   if (errors && /(read|write|timeout) [1-9]/.test(errors[1])) throw new Error(`wrk: socket errors:${errors[1]}`);
+  // A run with no answer at all is a hang, not a figure (seen once: a pooled replica connection left paused).
+  if (Number(requests[1]) === 0) throw new Error(`wrk: no request was answered:\n${output}`);
   return { rps: Number(rps[1]), requests: Number(requests[1]), p50: percentile('50'), p99: percentile('99') };
 }
 

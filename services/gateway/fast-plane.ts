@@ -136,6 +136,8 @@ class Plane implements FastPlane {
 
   accept(socket: Socket): void {
     if (this.closing) return this.handToNode(socket);
+    // What node's own listener would do first (http.Server's noDelay default): no Nagle delay on answers.
+    socket.setNoDelay(true);
     this.clients.add(new ClientConn(this, socket));
   }
 
@@ -164,6 +166,8 @@ class ClientConn {
   private pending: Buffer | undefined;
   /** Body bytes of the current request the client has still to send. */
   bodyLeft = 0;
+  /** The replica's socket whose drain reading from the client waits for. */
+  private waiting: Socket | undefined;
   /** This side is closing: whatever the client still sends is dropped. */
   private over = false;
   // The head just parsed (kOnHeadersComplete).
@@ -289,6 +293,7 @@ class ClientConn {
   /** The call is over (answered, or the client gone): the next request, or the end of the connection. */
   done(): void {
     this.call = undefined;
+    this.stopWaiting();
     const { socket } = this;
     if (socket.destroyed) return;
     // A body the function did not wait for would be read as the next request: close instead.
@@ -311,10 +316,24 @@ class ClientConn {
 
   /** A body write to the replica met backpressure: reading from the client waits for its drain. */
   waitFor(upstream: Socket): void {
+    if (this.waiting !== undefined) return;
+    this.waiting = upstream;
     this.socket.pause();
-    upstream.once('drain', () => {
-      if (this.pending === undefined) this.socket.resume();
-    });
+    upstream.once('drain', this.upstreamDrained);
+  }
+
+  private readonly upstreamDrained = (): void => {
+    this.waiting = undefined;
+    if (this.pending === undefined) this.socket.resume();
+  };
+
+  /** The call ended while reading from the client waited for the replica: it waits no more. */
+  private stopWaiting(): void {
+    const upstream = this.waiting;
+    if (upstream === undefined) return;
+    this.waiting = undefined;
+    upstream.off('drain', this.upstreamDrained);
+    if (this.pending === undefined) this.socket.resume();
   }
 
   /** The client ended its side: as node's http server does (httpAllowHalfOpen off), a call in flight is cancelled. */
@@ -465,6 +484,8 @@ class FastCall {
   /** The answer's body leaves chunked (the replica's had no Content-Length). */
   private chunked = false;
   private keepUpstream = false;
+  /** The replica's socket, paused until the client drains what it was sent. */
+  private paused: Socket | undefined;
 
   constructor(
     readonly client: ClientConn,
@@ -529,12 +550,18 @@ class FastCall {
       socket.write(chunk);
       ok = socket.write('\r\n', 'latin1');
     } else ok = socket.write(chunk);
-    if (!ok && this.conn !== undefined) {
-      const upstream = this.conn.socket;
-      upstream.pause();
-      socket.once('drain', () => upstream.resume());
+    if (!ok && this.conn !== undefined && this.paused === undefined) {
+      this.paused = this.conn.socket;
+      this.paused.pause();
+      socket.once('drain', this.clientDrained);
     }
   }
+
+  private readonly clientDrained = (): void => {
+    const upstream = this.paused;
+    this.paused = undefined;
+    upstream?.resume();
+  };
 
   complete(trailers: string[]): void {
     if (this.finished) return;
@@ -601,6 +628,12 @@ class FastCall {
   /** Lets go of the replica's connection: back to its pool, or closed. */
   private detach(reusable: boolean): void {
     const conn = this.conn;
+    // The answer is all written (or the call is over): a pooled connection must read again.
+    if (this.paused !== undefined) {
+      this.client.socket.off('drain', this.clientDrained);
+      this.paused.resume();
+      this.paused = undefined;
+    }
     if (this.upstream !== undefined) this.upstream.inFlight--;
     this.upstream = undefined;
     this.conn = undefined;
