@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { silentLogger } from '../../shared/logger.js';
 import { fastPlaneCheck, listenProxy, PLANES, type ProxyServer } from '../../test/helpers/proxy-planes.js';
@@ -245,6 +245,32 @@ for (const plane of PLANES) {
       await Promise.race([upstreamClosed, new Promise((_, reject) => setTimeout(() => reject(new Error('the call was not cancelled')), 5000))]);
       await waitFor('the 499 to be observed', async () => calls.length > 0, 5000, 10);
       assert.deepEqual(calls, [['gone.fn', 499]]);
+    });
+
+    test('a client that hangs up just as its answer comes leaves no replica connection paused in the pool', async () => {
+      // The replica has the caller close its connection, then answers at once: the gateway reads the
+      // answer after it has seen the client's end but before the close is final, and its write to
+      // the client fails (wrk's connections at the end of a run did this). Pooled while paused for
+      // that client, the replica connection would take the next call and never read its answer.
+      let caller: net.Socket | undefined;
+      await fn('hangup', (_req, res) => {
+        caller?.destroy();
+        caller = undefined;
+        res.end(Buffer.alloc(8 << 10, 1));
+      });
+      const socket = net.connect(gateway.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      caller = socket;
+      const closed = new Promise((resolve) => socket.once('close', resolve));
+      socket.write('GET /function/hangup HTTP/1.1\r\nHost: x\r\n\r\n');
+      socket.resume();
+      await closed;
+      const sizes = await Promise.race([
+        Promise.all(Array.from({ length: 4 }, () => fetch(`${base}/function/hangup`).then(async (r) => (await r.arrayBuffer()).byteLength))),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('a call after the hang-up was not answered within 5 s')), 5000)),
+      ]);
+      assert.deepEqual(sizes, [8 << 10, 8 << 10, 8 << 10, 8 << 10]);
     });
   });
 }
