@@ -414,20 +414,17 @@ class UpstreamConn {
       this.socket.destroy(); // bytes nobody asked for: the connection cannot be trusted again
       return;
     }
-    const client = call.client.socket;
-    client.cork();
     const parsed = this.parser.execute(data);
-    client.uncork();
+    call.afterRead();
     if (typeof parsed !== 'number') call.upstreamFailed(parsed as Error & { code?: string });
   };
 
   /** The replica closed its side: a body delimited by the close ends here, anything else was cut short. */
   private readonly onEnd = (): void => {
-    if (this.call !== undefined) {
-      const client = this.call.client.socket;
-      client.cork();
+    const call = this.call;
+    if (call !== undefined) {
       const finished = this.parser.finish();
-      client.uncork();
+      call.afterRead();
       if (finished instanceof Error) this.call?.upstreamFailed(finished as Error & { code?: string });
     }
     if (this.call !== undefined) this.call.upstreamFailed(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }));
@@ -486,6 +483,10 @@ class FastCall {
   private keepUpstream = false;
   /** The replica's socket, paused until the client drains what it was sent. */
   private paused: Socket | undefined;
+  /** The answer's head, held until the first body bytes or the end of the read that brought it. */
+  private headOut: string | undefined;
+  /** The client's socket is corked until the end of this read from the replica. */
+  private corked = false;
 
   constructor(
     readonly client: ClientConn,
@@ -537,19 +538,38 @@ class FastCall {
     if (!hasDate(out)) head += dateHeader();
     head += this.client.keepAlive && !this.client.plane.closing ? 'connection: keep-alive\r\n\r\n' : 'connection: close\r\n\r\n';
     this.answered = true;
-    this.client.socket.write(head, 'latin1');
+    // Written with the first body bytes when they came in the same read (one write), else after the read.
+    this.headOut = head;
+  }
+
+  /** The end of one read from the replica: a head still held is written, corked writes go out. */
+  afterRead(): void {
+    const socket = this.client.socket;
+    if (this.headOut !== undefined) {
+      socket.write(this.headOut, 'latin1');
+      this.headOut = undefined;
+    }
+    if (this.corked) {
+      this.corked = false;
+      socket.uncork();
+    }
   }
 
   /** Body bytes from the replica, on their way to the client. */
   bodyOut(chunk: Buffer): void {
     if (this.finished) return;
     const socket = this.client.socket;
+    const head = this.headOut ?? '';
+    this.headOut = undefined;
     let ok: boolean;
     if (this.chunked) {
-      socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-      socket.write(chunk);
-      ok = socket.write('\r\n', 'latin1');
-    } else ok = socket.write(chunk);
+      // Several chunks may come in one read: written together at its end.
+      if (!this.corked) {
+        this.corked = true;
+        socket.cork();
+      }
+      ok = socket.write(joined(`${head}${chunk.length.toString(16)}\r\n`, chunk, '\r\n'));
+    } else ok = socket.write(head === '' ? chunk : joined(head, chunk, ''));
     if (!ok && this.conn !== undefined && this.paused === undefined) {
       this.paused = this.conn.socket;
       this.paused.pause();
@@ -565,7 +585,10 @@ class FastCall {
 
   complete(trailers: string[]): void {
     if (this.finished) return;
-    if (this.chunked) this.client.socket.write(`0\r\n${lines(trailers)}\r\n`, 'latin1');
+    const head = this.headOut ?? '';
+    this.headOut = undefined;
+    if (this.chunked) this.client.socket.write(`${head}0\r\n${lines(trailers)}\r\n`, 'latin1');
+    else if (head !== '') this.client.socket.write(head, 'latin1');
     this.finish(this.keepUpstream && this.client.bodyLeft === 0);
   }
 
@@ -642,6 +665,15 @@ class FastCall {
     if (reusable) conn.release(true);
     else conn.destroy();
   }
+}
+
+/** `before` (latin1), `chunk` and `after` (latin1) in one buffer: one write instead of three. */
+function joined(before: string, chunk: Buffer, after: string): Buffer {
+  const out = Buffer.allocUnsafe(before.length + chunk.length + after.length);
+  out.write(before, 0, 'latin1');
+  chunk.copy(out, before.length);
+  if (after !== '') out.write(after, before.length + chunk.length, 'latin1');
+  return out;
 }
 
 function hasDate(list: readonly string[]): boolean {

@@ -66,6 +66,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   private draining = false;
   /** The replica's Content-Length (-1 without one): a first chunk of that length is the whole body. */
   private contentLength = -1;
+  /** Body bytes (or the end) came after the head: node sends the head with them. */
+  private bodySeen = false;
   /** The whole body, held from onData to onComplete so the head and body leave in one end(). */
   private whole: Buffer | undefined;
   private readonly body: PassThrough | null;
@@ -121,10 +123,19 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     const ms = observe(this.ctx.observers, this.fn, statusCode, this.started);
     res.writeHead(statusCode, responseHeaders(rawHeaders, this.callId, ms, facts));
     this.contentLength = facts.contentLength;
+    // node holds a head until the first body write: one the replica sent alone (a stream that
+    // starts later) leaves once this read is done, with no body bytes behind it.
+    queueMicrotask(this.flushHead);
     return true;
   }
 
+  private readonly flushHead = (): void => {
+    // headersSent is true as soon as writeHead ran, so the read's own progress decides.
+    if (!this.bodySeen && !this.res.destroyed && !this.res.writableEnded) this.res.flushHeaders();
+  };
+
   onData(chunk: Buffer): boolean {
+    this.bodySeen = true;
     // The whole body in its first chunk (most answers): undici's parser completes the message in
     // the same pass, so holding it until onComplete delays nothing, and end(chunk) writes head
     // and body at once without write()'s cork-until-next-tick. Anything else streams as it comes.
@@ -147,6 +158,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   }
 
   onComplete(trailers: string[] | Buffer[] | null): void {
+    this.bodySeen = true;
     this.finish();
     if (trailers && trailers.length) {
       const out: Record<string, string> = {};

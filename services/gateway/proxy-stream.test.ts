@@ -272,5 +272,26 @@ for (const plane of PLANES) {
       ]);
       assert.deepEqual(sizes, [8 << 10, 8 << 10, 8 << 10, 8 << 10]);
     });
+
+    test('an answer head the function flushes before any body reaches the client at once', async () => {
+      let finish: () => void;
+      const finishAllowed = new Promise<void>((resolve) => (finish = resolve));
+      await fn('headfirst', (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.flushHeaders();
+        void finishAllowed.then(() => res.end('data: done\n\n'));
+      });
+      // The function ends only once the client holds the head: held back, this times out.
+      const res = await Promise.race([
+        new Promise<http.IncomingMessage>((resolve, reject) => http.get(`${base}/function/headfirst`, resolve).on('error', reject)),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the head was held back')), 5000)),
+      ]);
+      assert.equal(res.headers['content-type'], 'text/event-stream');
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c));
+      finish!();
+      await new Promise((resolve) => res.on('end', resolve));
+      assert.equal(body, 'data: done\n\n');
+    });
   });
 }
