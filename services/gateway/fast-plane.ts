@@ -18,7 +18,7 @@ import net, { type Socket } from 'node:net';
 import { observe, observeStart, RETRYABLE, type CallContext, type CallObserver } from './proxy-call.js';
 import { forwardHeaderList, responseHeaderList, type RequestFacts, type ResponseFacts } from './proxy-headers.js';
 import type { Endpoint } from './providers/provider.js';
-import { FUNCTION_PREFIX, splitFunctionUrl } from './proxy.js';
+import type { FunctionTarget } from './proxy.js';
 import type { Upstream } from './upstreams.js';
 
 interface Parser {
@@ -46,28 +46,10 @@ const { HTTPParser, methods } = createRequire(import.meta.url)('_http_common') a
 };
 const { kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete } = HTTPParser;
 
-/** Where a call goes: the function and the path (with query) its replica gets. */
-export interface FastRoute {
-  name: string;
-  namespace: string;
-  /** The key every observer uses ("name.namespace", or the reference as the caller wrote it). */
-  fn: string;
-  path: string;
-}
-
-/** The route of a `/function/NAME[.NAMESPACE]/...` URL as proxy.ts reads it ("name.namespace" as written is the observers' key). */
-export function pathRoute(url: string, defaultNamespace: string): FastRoute | undefined {
-  if (!url.startsWith(FUNCTION_PREFIX)) return undefined;
-  const { ref, path } = splitFunctionUrl(url);
-  const dot = ref.indexOf('.');
-  if (dot === -1) return { name: ref, namespace: defaultNamespace, fn: `${ref}.${defaultNamespace}`, path };
-  return { name: ref.slice(0, dot), namespace: ref.slice(dot + 1), fn: ref, path };
-}
-
 export interface FastPlaneOptions {
   ctx: CallContext;
   /** The route of a call to a function, decided as the slower path decides it; undefined leaves the request to node. */
-  route(host: string | undefined, forwardedHost: string | undefined, url: string): FastRoute | undefined;
+  route(host: string | undefined, forwardedHost: string | undefined, url: string): FunctionTarget | undefined;
   /** The round-robin position for a call to `fn` (shared with proxy.ts). */
   next(fn: string): number;
   /** How long a client connection may sit idle between requests (node's keepAliveTimeout). */
@@ -490,7 +472,7 @@ class FastCall {
 
   constructor(
     readonly client: ClientConn,
-    private readonly route: FastRoute,
+    private readonly route: FunctionTarget,
     method: string,
     headers: string[],
     endpoints: readonly Endpoint[],

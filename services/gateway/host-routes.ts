@@ -9,7 +9,7 @@ import type { BareLabels } from '../../shared/owner-labels.js';
 import type { DomainClaims } from './domains.js';
 import { routeByHost, type HostRoute } from './host-router.js';
 import type { Provider } from './providers/provider.js';
-import type { ProxyHandler } from './proxy.js';
+import type { FunctionTarget, ProxyHandler } from './proxy.js';
 
 export interface HostRoutesOptions {
   /** Owner subdomains live under it (GITFAAS_DOMAIN). */
@@ -32,14 +32,7 @@ export interface HostRoutes {
    * URL goes, decided as the handler decides it: undefined when its host is not ours, the
    * function (path with query) when it is one, and 'other' for anything else the host answers.
    */
-  resolve(host: string | undefined, forwardedHost: string | undefined, url: string): FunctionRoute | 'other' | undefined;
-}
-
-export interface FunctionRoute {
-  name: string;
-  namespace: string;
-  /** The path (and query) the replica gets. */
-  path: string;
+  resolve(host: string | undefined, forwardedHost: string | undefined, url: string): FunctionTarget | 'other' | undefined;
 }
 
 /** Labels the index shows, under friendlier names; every other label and annotation stays private. */
@@ -119,7 +112,7 @@ export function hostRoutes(opts: HostRoutesOptions): HostRoutes {
     const route = routeOf(hostOf(host, forwardedHost), q === -1 ? url : url.slice(0, q));
     if (!route) return undefined;
     if (route.kind !== 'function') return 'other';
-    return { name: route.name, namespace: route.namespace, path: q === -1 ? route.path : route.path + url.slice(q) };
+    return { name: route.name, namespace: route.namespace, fn: `${route.name}.${route.namespace}`, path: q === -1 ? route.path : route.path + url.slice(q) };
   };
   return handle;
 }

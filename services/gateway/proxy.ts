@@ -51,6 +51,23 @@ export function splitFunctionUrl(url: string): { ref: string; path: string } {
   return { ref, path };
 }
 
+/** A call's function and the path (with query) its replica gets. */
+export interface FunctionTarget {
+  name: string;
+  namespace: string;
+  /** Every observer's key: "name.namespace", or the reference as the caller wrote it. */
+  fn: string;
+  path: string;
+}
+
+/** The function a "/function/{ref}[/{path}][?{query}]" URL calls ("name" is in `defaultNamespace`). */
+export function functionTarget(url: string, defaultNamespace: string): FunctionTarget {
+  const { ref, path } = splitFunctionUrl(url);
+  const dot = ref.indexOf('.');
+  if (dot === -1) return { name: ref, namespace: defaultNamespace, fn: `${ref}.${defaultNamespace}`, path };
+  return { name: ref.slice(0, dot), namespace: ref.slice(dot + 1), fn: ref, path };
+}
+
 export function createProxy(opts: ProxyOptions): ProxyHandler {
   const { provider, defaultNamespace } = opts;
   const ctx: CallContext = { provider, upstreams: opts.upstreams, observers: opts.observers, timeoutSeconds: opts.timeoutMs / 1000, log: opts.log };
@@ -61,12 +78,8 @@ export function createProxy(opts: ProxyOptions): ProxyHandler {
   const waitCtx = { ...ctx, feed: provider, timeoutMs: opts.timeoutMs };
 
   const proxy = function proxy(req: IncomingMessage, res: ServerResponse): void {
-    const url = req.url ?? '/';
-    const { ref, path } = splitFunctionUrl(url);
-    const dot = ref.indexOf('.');
-    // "name.namespace" as the caller wrote it is already the key every observer uses.
-    if (dot === -1) forward(req, res, ref, defaultNamespace, path);
-    else forward(req, res, ref.slice(0, dot), ref.slice(dot + 1), path, ref);
+    const target = functionTarget(req.url ?? '/', defaultNamespace);
+    forward(req, res, target.name, target.namespace, target.path, target.fn);
   } as ProxyHandler;
   proxy.forward = forward;
   proxy.next = next;

@@ -22,8 +22,8 @@ import { Invocations } from './invocations.js';
 import type { GatewayMount } from './mounts.js';
 import { startBackend } from './providers/backends.js';
 import type { Provider } from './providers/provider.js';
-import { attachFastPlane, pathRoute, type FastPlane, type FastRoute } from './fast-plane.js';
-import { FUNCTION_PREFIX } from './proxy.js';
+import { attachFastPlane, type FastPlane } from './fast-plane.js';
+import { FUNCTION_PREFIX, functionTarget } from './proxy.js';
 import { Upstreams } from './upstreams.js';
 import { startScaleToZero } from './zero/wire.js';
 
@@ -90,11 +90,10 @@ export async function startGateway(config: GatewayConfig, log: Logger, deps: Gat
   const fast: FastPlane | undefined = config.fastPlane
     ? attachFastPlane(server, {
         ctx: { provider, upstreams, observers: proxy.observers, timeoutSeconds: config.functionTimeoutMs / 1000, log },
-        route: (host, forwardedHost, url): FastRoute | undefined => {
+        route: (host, forwardedHost, url) => {
           const byHostRoute = byHost.resolve(host, forwardedHost, url);
-          if (byHostRoute === 'other') return undefined;
-          if (byHostRoute !== undefined) return { ...byHostRoute, fn: `${byHostRoute.name}.${byHostRoute.namespace}` };
-          return pathRoute(url, config.defaultNamespace);
+          if (byHostRoute !== undefined) return byHostRoute === 'other' ? undefined : byHostRoute;
+          return url.startsWith(FUNCTION_PREFIX) ? functionTarget(url, config.defaultNamespace) : undefined;
         },
         next: proxy.next,
         idleTimeoutMs: server.keepAliveTimeout,

@@ -69,7 +69,7 @@ export class Upstreams {
     clearInterval(this.sweeper);
     const all = [...this.byId.values()];
     this.byId.clear();
-    for (const u of all) for (const conn of u.idle.splice(0)) conn.destroy();
+    for (const u of all) closeIdle(u);
     await Promise.all(all.map((u) => u.pool.destroy().catch(() => undefined)));
   }
 }
@@ -77,5 +77,9 @@ export class Upstreams {
 /** Closes a replica's pool once its requests are done, and its idle fast-plane connections now. */
 function retire(upstream: Upstream): void {
   void upstream.pool.close().catch(() => undefined);
+  closeIdle(upstream);
+}
+
+function closeIdle(upstream: Upstream): void {
   for (const conn of upstream.idle.splice(0)) conn.destroy();
 }

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { attachFastPlane, pathRoute } from '../../services/gateway/fast-plane.js';
-import { createProxy, type ProxyOptions } from '../../services/gateway/proxy.js';
+import { attachFastPlane } from '../../services/gateway/fast-plane.js';
+import { createProxy, FUNCTION_PREFIX, functionTarget, type ProxyOptions } from '../../services/gateway/proxy.js';
 
 export type PlaneName = 'node' | 'fast';
 export const PLANES: readonly PlaneName[] = ['node', 'fast'];
@@ -26,7 +26,7 @@ export async function listenProxy(plane: PlaneName, opts: ProxyOptions): Promise
   if (plane === 'fast') {
     counts = attachFastPlane(server, {
       ctx: { provider: opts.provider, upstreams: opts.upstreams, observers: proxy.observers, timeoutSeconds: opts.timeoutMs / 1000, log: opts.log },
-      route: (_host, _forwardedHost, url) => pathRoute(url, opts.defaultNamespace),
+      route: (_host, _forwardedHost, url) => (url.startsWith(FUNCTION_PREFIX) ? functionTarget(url, opts.defaultNamespace) : undefined),
       next: proxy.next,
       idleTimeoutMs: 5000,
     }).counts;
