@@ -83,8 +83,9 @@ async function main(): Promise<void> {
     };
     const floor = await startFloor('floor-proxy.js');
     const splice = await startFloor('splice-floor.js');
+    const rawFloor = await startFloor('raw-floor.js');
     const make = (name: string, url: string, pid?: number): Target => ({ name, url, pid, cpu: [], user: [], c50: [], c1: [] });
-    const targets = [make('direct', `${gateway.direct}/`), make('nginx', `${nginx.url}/`, nginx.pid), make('gitfaas', gateway.fnUrl, gateway.pid), make('floor', floor.url, floor.pid), make('splice', splice.url, splice.pid)];
+    const targets = [make('direct', `${gateway.direct}/`), make('nginx', `${nginx.url}/`, nginx.pid), make('gitfaas', gateway.fnUrl, gateway.pid), make('floor', floor.url, floor.pid), make('splice', splice.url, splice.pid), make('raw', rawFloor.url, rawFloor.pid)];
     if (base) targets.push(make('base', base.fnUrl, base.pid));
     const byName = (name: string) => targets.find((t) => t.name === name)!;
     if (KUBE) {
@@ -110,6 +111,8 @@ async function main(): Promise<void> {
     const [fl, sp] = [byName('floor'), byName('splice')];
     console.log(`gitfaas/floor: CPU per call ${(median(gf.cpu) / median(fl.cpu)).toFixed(2)}x (user ${(median(gf.user) / median(fl.user)).toFixed(2)}x); floor/nginx ${(median(fl.cpu) / median(ng.cpu)).toFixed(2)}x`);
     console.log(`splice/nginx: CPU per call ${(median(sp.cpu) / median(ng.cpu)).toFixed(2)}x, req/s at c=50 ${((rps(sp) / rps(ng)) * 100).toFixed(1)}%`);
+    const raw = byName('raw');
+    console.log(`raw/nginx: CPU per call ${(median(raw.cpu) / median(ng.cpu)).toFixed(2)}x, req/s at c=50 ${((rps(raw) / rps(ng)) * 100).toFixed(1)}%; raw/splice CPU per call ${(median(raw.cpu) / median(sp.cpu)).toFixed(2)}x`);
     if (kube) {
       const [kg, kp] = [byName('kube'), byName('kube-pod')];
       console.log(`kube/gitfaas: CPU per call ${(median(kg.cpu) / median(gf.cpu)).toFixed(2)}x (user ${(median(kg.user) / median(gf.user)).toFixed(2)}x), req/s at c=50 ${((rps(kg) / rps(gf)) * 100).toFixed(1)}%; kube-pod/direct req/s ${((rps(kp) / rps(direct)) * 100).toFixed(1)}%`);

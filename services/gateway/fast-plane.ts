@@ -15,10 +15,12 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import net, { type Socket } from 'node:net';
+import { getSystemErrorName } from 'node:util';
 import { observe, observeStart, RETRYABLE, type CallContext, type CallObserver } from './proxy-call.js';
 import { forwardHeaderList, responseHeaderList, type RequestFacts, type ResponseFacts } from './proxy-headers.js';
 import type { Endpoint } from './providers/provider.js';
 import type { FunctionTarget } from './proxy.js';
+import { RawStream, type RawSink } from './raw-stream.js';
 import type { Upstream } from './upstreams.js';
 
 interface Parser {
@@ -98,15 +100,22 @@ export function attachFastPlane(server: Server, opts: FastPlaneOptions): FastPla
   server.removeListener('connection', nodeListener);
   const plane = new Plane(opts, (socket) => nodeListener.call(server, socket));
   server.on('connection', (socket: Socket) => plane.accept(socket));
+  server.once('close', () => plane.closeAll());
   return plane;
 }
 
+/** Every read from a replica lands here (raw-stream.ts): llhttp copies out what outlives the read. */
+const upstreamReads = Buffer.allocUnsafe(64 * 1024);
+
 class Plane implements FastPlane {
   readonly clients = new Set<ClientConn>();
+  readonly upstreamConns = new Set<UpstreamConn>();
   readonly starters: readonly CallObserver[];
   readonly timeoutMs: number;
   closing = false;
   readonly counts = { calls: 0, handedOff: 0 };
+  /** Ends idle connections: no timer per socket, one sweep a second (node's own sockets have one each). */
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     readonly opts: FastPlaneOptions,
@@ -114,6 +123,7 @@ class Plane implements FastPlane {
   ) {
     this.starters = opts.ctx.observers.filter((o) => o.started !== undefined);
     this.timeoutMs = opts.ctx.timeoutSeconds * 1000;
+    this.sweeper = setInterval(() => this.sweep(Date.now()), 1000).unref();
   }
 
   accept(socket: Socket): void {
@@ -123,11 +133,17 @@ class Plane implements FastPlane {
     this.clients.add(new ClientConn(this, socket));
   }
 
+  private sweep(now: number): void {
+    for (const client of this.clients) if (client.idleSince !== 0 && now - client.idleSince >= this.opts.idleTimeoutMs) client.socket.destroy();
+    for (const conn of this.upstreamConns) if (conn.idleSince !== 0 && now - conn.idleSince >= UPSTREAM_IDLE_MS) conn.destroy();
+  }
+
   closeIdle(): void {
     for (const client of this.clients) if (client.call === undefined) client.socket.destroy();
   }
 
   closeAll(): void {
+    clearInterval(this.sweeper);
     for (const client of this.clients) client.socket.destroy();
   }
 
@@ -141,15 +157,18 @@ const requestFacts: RequestFacts = { callId: undefined, hasBody: false };
 const responseFacts: ResponseFacts = { contentLength: -1 };
 
 /** One client connection while the fast plane serves it: one request at a time. */
-class ClientConn {
+class ClientConn implements RawSink {
   readonly parser = new HTTPParser();
+  readonly raw: RawStream;
   call: FastCall | undefined;
-  /** Bytes of the next request(s), read while a call was in flight; the socket is paused meanwhile. */
+  /** When the connection last became idle (no call, nothing held); 0 while it is not. */
+  idleSince = Date.now();
+  /** Bytes of the next request(s), read while a call was in flight; reading is paused meanwhile. */
   private pending: Buffer | undefined;
   /** Body bytes of the current request the client has still to send. */
   bodyLeft = 0;
-  /** The replica's socket whose drain reading from the client waits for. */
-  private waiting: Socket | undefined;
+  /** The replica connection whose drain reading from the client waits for. */
+  private waiting: UpstreamConn | undefined;
   /** This side is closing: whatever the client still sends is dropped. */
   private over = false;
   // The head just parsed (kOnHeadersComplete).
@@ -184,19 +203,30 @@ class ClientConn {
     };
     parser[kOnBody] = noop;
     parser[kOnMessageComplete] = noop;
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
+    this.raw = new RawStream(socket, this);
     socket.on('close', this.onClose);
     socket.on('error', noop);
-    socket.on('timeout', this.onTimeout);
-    socket.setTimeout(plane.opts.idleTimeoutMs);
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  onRead(chunk: Buffer): void {
     if (this.over) return;
     if (this.call !== undefined || this.pending !== undefined) this.more(chunk);
     else this.start(chunk);
-  };
+  }
+
+  /** The client ended its side: as node's http server does (httpAllowHalfOpen off), a call in flight is cancelled. */
+  onEnd(): void {
+    this.socket.destroy();
+  }
+
+  onError(): void {
+    this.socket.destroy();
+  }
+
+  /** What was written to the client has all left: a replica paused for it may read again. */
+  onDrain(): void {
+    this.call?.clientDrained();
+  }
 
   /** Bytes while a call is in flight: the rest of its body, then the next request (held). */
   private more(chunk: Buffer): void {
@@ -209,7 +239,8 @@ class ClientConn {
       chunk = chunk.subarray(part.length);
     }
     this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
-    this.socket.pause();
+    this.idleSince = 0;
+    this.raw.pause();
   }
 
   /** A new request: proxied here when it is a simple call, else the connection goes to node. */
@@ -255,6 +286,7 @@ class ClientConn {
     const endpoints = route && route.name ? opts.ctx.provider.endpoints(route.name, route.namespace) : undefined;
     if (route === undefined || endpoints === undefined || endpoints.length === 0) return this.handOff(chunk);
     this.bodyLeft = contentLength;
+    this.idleSince = 0;
     this.plane.counts.calls++;
     this.call = new FastCall(this, route, method, headers, endpoints);
     if (chunk.length > headLength) this.more(chunk.subarray(headLength));
@@ -265,7 +297,6 @@ class ClientConn {
     this.release();
     this.plane.counts.handedOff++;
     const { socket } = this;
-    socket.setTimeout(0);
     socket.pause();
     socket.unshift(chunk);
     this.plane.handToNode(socket);
@@ -285,47 +316,40 @@ class ClientConn {
       return;
     }
     const pending = this.pending;
-    if (pending === undefined) return;
+    if (pending === undefined) {
+      this.idleSince = Date.now();
+      return;
+    }
     this.pending = undefined;
     // Next tick: the replica connection that just answered is back in its pool by then.
     process.nextTick(() => {
       if (socket.destroyed) return;
-      socket.resume();
+      this.raw.resume();
       if (this.call === undefined && this.pending === undefined) this.start(pending);
       else this.more(pending);
     });
   }
 
   /** A body write to the replica met backpressure: reading from the client waits for its drain. */
-  waitFor(upstream: Socket): void {
+  waitFor(upstream: UpstreamConn): void {
     if (this.waiting !== undefined) return;
     this.waiting = upstream;
-    this.socket.pause();
-    upstream.once('drain', this.upstreamDrained);
+    this.raw.pause();
   }
 
-  private readonly upstreamDrained = (): void => {
+  /** The replica took all that was written to it. */
+  upstreamDrained(upstream: UpstreamConn): void {
+    if (this.waiting !== upstream) return;
     this.waiting = undefined;
-    if (this.pending === undefined) this.socket.resume();
-  };
+    if (this.pending === undefined) this.raw.resume();
+  }
 
   /** The call ended while reading from the client waited for the replica: it waits no more. */
   private stopWaiting(): void {
-    const upstream = this.waiting;
-    if (upstream === undefined) return;
+    if (this.waiting === undefined) return;
     this.waiting = undefined;
-    upstream.off('drain', this.upstreamDrained);
-    if (this.pending === undefined) this.socket.resume();
+    if (this.pending === undefined) this.raw.resume();
   }
-
-  /** The client ended its side: as node's http server does (httpAllowHalfOpen off), a call in flight is cancelled. */
-  private readonly onEnd = (): void => {
-    this.socket.destroy();
-  };
-
-  private readonly onTimeout = (): void => {
-    if (this.call === undefined) this.socket.destroy();
-  };
 
   private readonly onClose = (): void => {
     this.call?.clientGone();
@@ -334,11 +358,9 @@ class ClientConn {
 
   private release(): void {
     const { socket } = this;
-    socket.off('data', this.onData);
-    socket.off('end', this.onEnd);
     socket.off('close', this.onClose);
     socket.off('error', noop);
-    socket.off('timeout', this.onTimeout);
+    if (!socket.destroyed) this.raw.release();
     if (this.plane.clients.delete(this)) {
       const parser = this.parser;
       // Never inside the parser's own callbacks (node's freeParser waits the same way).
@@ -348,16 +370,24 @@ class ClientConn {
 }
 
 /** A kept-alive connection to one replica, with its response parser; carries one call at a time. */
-class UpstreamConn {
+class UpstreamConn implements RawSink {
   readonly socket: Socket;
   private readonly parser = new HTTPParser();
+  /** Set once connected; writes before that wait in `early`. */
+  private raw: RawStream | undefined;
+  private early: Array<Buffer | string> | undefined = [];
   call: FastCall | undefined;
+  /** When the connection went back to its pool; 0 while it carries a call. */
+  idleSince = 0;
   readonly hostLine: string;
   /** Header lines llhttp handed over in parts (more than 32), then the trailers. */
   private parts: string[] = [];
   private headDone = false;
 
-  constructor(readonly upstream: Upstream) {
+  constructor(
+    readonly upstream: Upstream,
+    private readonly plane: Plane,
+  ) {
     const origin = new URL(upstream.url);
     this.hostLine = `host: ${origin.host}\r\n`;
     this.socket = net.connect({ host: origin.hostname, port: Number(origin.port || 80), noDelay: true });
@@ -383,14 +413,37 @@ class UpstreamConn {
       this.headDone = false;
       this.call?.complete(trailers);
     };
-    this.socket.on('data', this.onData);
-    this.socket.on('end', this.onEnd);
-    this.socket.on('error', this.onError);
+    plane.upstreamConns.add(this);
+    this.socket.once('connect', this.onConnect);
+    this.socket.on('error', this.onSocketError);
     this.socket.on('close', this.onClose);
-    this.socket.on('timeout', this.onTimeout);
   }
 
-  private readonly onData = (data: Buffer): void => {
+  private readonly onConnect = (): void => {
+    this.raw = new RawStream(this.socket, this, upstreamReads);
+    const early = this.early!;
+    this.early = undefined;
+    let ok = true;
+    for (const data of early) ok = this.raw.write(data);
+    if (ok) this.call?.upstreamDrained();
+  };
+
+  /** Writes to the replica; false when some of it waits (onDrain follows). */
+  write(data: Buffer | string): boolean {
+    if (this.raw !== undefined) return this.raw.write(data);
+    this.early!.push(data);
+    return typeof data === 'string'; // a body waits for the connection like a write that met backpressure
+  }
+
+  pause(): void {
+    this.raw?.pause();
+  }
+
+  resume(): void {
+    this.raw?.resume();
+  }
+
+  onRead(data: Buffer): void {
     const call = this.call;
     if (call === undefined) {
       this.socket.destroy(); // bytes nobody asked for: the connection cannot be trusted again
@@ -399,10 +452,10 @@ class UpstreamConn {
     const parsed = this.parser.execute(data);
     call.afterRead();
     if (typeof parsed !== 'number') call.upstreamFailed(parsed as Error & { code?: string });
-  };
+  }
 
   /** The replica closed its side: a body delimited by the close ends here, anything else was cut short. */
-  private readonly onEnd = (): void => {
+  onEnd(): void {
     const call = this.call;
     if (call !== undefined) {
       const finished = this.parser.finish();
@@ -411,13 +464,23 @@ class UpstreamConn {
     }
     if (this.call !== undefined) this.call.upstreamFailed(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }));
     this.destroy();
-  };
+  }
 
-  private readonly onError = (err: Error & { code?: string }): void => {
+  onError(errno: number): void {
+    this.onSocketError(Object.assign(new Error(`replica connection: ${getSystemErrorName(errno)}`), { code: getSystemErrorName(errno) }));
+    this.destroy();
+  }
+
+  onDrain(): void {
+    this.call?.upstreamDrained();
+  }
+
+  private readonly onSocketError = (err: Error & { code?: string }): void => {
     this.call?.upstreamFailed(err);
   };
 
   private readonly onClose = (): void => {
+    this.plane.upstreamConns.delete(this);
     const idle = this.upstream.idle;
     const at = idle.indexOf(this);
     if (at !== -1) idle.splice(at, 1);
@@ -426,17 +489,18 @@ class UpstreamConn {
     setImmediate(() => parser.close());
   };
 
-  private readonly onTimeout = (): void => {
-    if (this.call === undefined) this.destroy();
-    else this.call.timedOut();
-  };
-
   /** Back to the replica's pool when the answer left the connection reusable, else closed. */
   release(reusable: boolean): void {
     this.call = undefined;
     if (!reusable || this.socket.destroyed) return this.destroy();
-    this.socket.setTimeout(UPSTREAM_IDLE_MS);
+    this.idleSince = Date.now();
     this.upstream.idle.push(this);
+  }
+
+  /** Takes the connection out of its pool for `call`. */
+  take(call: FastCall): void {
+    this.call = call;
+    this.idleSince = 0;
   }
 
   destroy(): void {
@@ -463,12 +527,14 @@ class FastCall {
   /** The answer's body leaves chunked (the replica's had no Content-Length). */
   private chunked = false;
   private keepUpstream = false;
-  /** The replica's socket, paused until the client drains what it was sent. */
-  private paused: Socket | undefined;
-  /** The answer's head, held until the first body bytes or the end of the read that brought it. */
-  private headOut: string | undefined;
-  /** The client's socket is corked until the end of this read from the replica. */
-  private corked = false;
+  /** The replica's connection, paused until the client drains what it was sent. */
+  private paused: UpstreamConn | undefined;
+  /** What goes to the client at the end of this read from the replica: one write per read. */
+  private out: Array<Buffer | string> = [];
+  private outLength = 0;
+  /** The function's timeout: it fires after a whole period with no bytes either way. */
+  private timer: NodeJS.Timeout | undefined;
+  private active = false;
 
   constructor(
     readonly client: ClientConn,
@@ -489,26 +555,42 @@ class FastCall {
   }
 
   private send(endpoint: Endpoint): void {
-    const upstream = this.client.plane.opts.ctx.upstreams.get(endpoint);
+    const { plane } = this.client;
+    const upstream = plane.opts.ctx.upstreams.get(endpoint);
     upstream.inFlight++;
     upstream.used = true;
     this.upstream = upstream;
-    const conn = (upstream.idle.pop() as UpstreamConn | undefined) ?? new UpstreamConn(upstream);
+    const conn = (upstream.idle.pop() as UpstreamConn | undefined) ?? new UpstreamConn(upstream, plane);
     this.conn = conn;
-    conn.call = this;
-    conn.socket.setTimeout(this.client.plane.timeoutMs);
-    conn.socket.write(this.requestLine + conn.hostLine + this.headLines, 'latin1');
+    conn.take(this);
+    if (this.timer === undefined) this.timer = setTimeout(this.onTimer, plane.timeoutMs);
+    else this.timer.refresh();
+    conn.write(this.requestLine + conn.hostLine + this.headLines);
   }
+
+  private readonly onTimer = (): void => {
+    if (this.finished) return;
+    if (!this.active) return this.timedOut();
+    this.active = false;
+    this.timer!.refresh();
+  };
 
   /** Body bytes from the client, on their way to the replica. */
   body(part: Buffer): void {
     const conn = this.conn;
     if (conn === undefined || this.finished) return;
-    if (!conn.socket.write(part)) this.client.waitFor(conn.socket);
+    this.active = true;
+    if (!conn.write(part)) this.client.waitFor(conn);
+  }
+
+  /** The replica's connection took all that was written to it. */
+  upstreamDrained(): void {
+    if (this.conn !== undefined) this.client.upstreamDrained(this.conn);
   }
 
   head(status: number, headers: string[], keepAlive: boolean): void {
     if (status < 200) return; // informational answers stay between the gateway and the replica
+    this.active = true;
     this.keepUpstream = keepAlive;
     const ms = observe(this.client.plane.opts.ctx.observers, this.route.fn, status, this.started);
     const out = responseHeaderList(headers, this.callId, ms, responseFacts);
@@ -520,57 +602,52 @@ class FastCall {
     if (!hasDate(out)) head += dateHeader();
     head += this.client.keepAlive && !this.client.plane.closing ? 'connection: keep-alive\r\n\r\n' : 'connection: close\r\n\r\n';
     this.answered = true;
-    // Written with the first body bytes when they came in the same read (one write), else after the read.
-    this.headOut = head;
+    this.queue(head);
   }
 
-  /** The end of one read from the replica: a head still held is written, corked writes go out. */
+  /** The end of one read from the replica: what it brought leaves for the client in one write. */
   afterRead(): void {
-    const socket = this.client.socket;
-    if (this.headOut !== undefined) {
-      socket.write(this.headOut, 'latin1');
-      this.headOut = undefined;
-    }
-    if (this.corked) {
-      this.corked = false;
-      socket.uncork();
-    }
+    if (this.outLength > 0) this.flush();
   }
 
   /** Body bytes from the replica, on their way to the client. */
   bodyOut(chunk: Buffer): void {
     if (this.finished) return;
-    const socket = this.client.socket;
-    const head = this.headOut ?? '';
-    this.headOut = undefined;
-    let ok: boolean;
+    this.active = true;
     if (this.chunked) {
-      // Several chunks may come in one read: written together at its end.
-      if (!this.corked) {
-        this.corked = true;
-        socket.cork();
-      }
-      ok = socket.write(joined(`${head}${chunk.length.toString(16)}\r\n`, chunk, '\r\n'));
-    } else ok = socket.write(head === '' ? chunk : joined(head, chunk, ''));
-    if (!ok && this.conn !== undefined && this.paused === undefined) {
-      this.paused = this.conn.socket;
-      this.paused.pause();
-      socket.once('drain', this.clientDrained);
-    }
+      this.queue(`${chunk.length.toString(16)}\r\n`);
+      this.queue(chunk);
+      this.queue('\r\n');
+    } else this.queue(chunk);
   }
 
-  private readonly clientDrained = (): void => {
+  private queue(data: Buffer | string): void {
+    this.out.push(data);
+    this.outLength += data.length;
+  }
+
+  /** Writes what was queued for the client; a replica it cannot keep up with is paused. */
+  private flush(): void {
+    const out = this.out;
+    const data = out.length === 1 ? out[0] : joinAll(out, this.outLength);
+    this.out = [];
+    this.outLength = 0;
+    if (this.client.raw.write(data) || this.conn === undefined || this.paused !== undefined) return;
+    this.paused = this.conn;
+    this.paused.pause();
+  }
+
+  /** The client took all that was written to it: the replica may send more. */
+  clientDrained(): void {
     const upstream = this.paused;
     this.paused = undefined;
     upstream?.resume();
-  };
+  }
 
   complete(trailers: string[]): void {
     if (this.finished) return;
-    const head = this.headOut ?? '';
-    this.headOut = undefined;
-    if (this.chunked) this.client.socket.write(`${head}0\r\n${lines(trailers)}\r\n`, 'latin1');
-    else if (head !== '') this.client.socket.write(head, 'latin1');
+    if (this.chunked) this.queue(`0\r\n${lines(trailers)}\r\n`);
+    if (this.outLength > 0) this.flush();
     this.finish(this.keepUpstream && this.client.bodyLeft === 0);
   }
 
@@ -578,7 +655,10 @@ class FastCall {
     if (this.finished) return;
     const { plane } = this.client;
     this.detach(false);
-    if (this.answered) return this.end(() => this.client.socket.destroy());
+    if (this.answered) {
+      if (this.outLength > 0) this.flush();
+      return this.end(() => this.client.socket.destroy());
+    }
     this.attempt++;
     // At least one retry, so a kept-alive connection the replica just closed is not a 502.
     if (!this.hasBody && RETRYABLE.has(err.code ?? '')) {
@@ -603,6 +683,7 @@ class FastCall {
     this.detach(false);
     if (!this.answered) observe(this.client.plane.opts.ctx.observers, this.route.fn, 499, this.started);
     this.finished = true;
+    clearTimeout(this.timer);
   }
 
   /** The gateway's own answer (plain text), when the replica gave none. */
@@ -611,11 +692,7 @@ class FastCall {
     this.answered = true;
     const close = !this.client.keepAlive || this.client.bodyLeft > 0 || this.client.plane.closing;
     const head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${dateHeader()}connection: ${close ? 'close' : 'keep-alive'}\r\n\r\n`;
-    const { socket } = this.client;
-    socket.cork();
-    socket.write(head, 'latin1');
-    socket.write(text);
-    socket.uncork();
+    this.client.raw.write(Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(text)]));
     this.end(noop);
   }
 
@@ -626,6 +703,7 @@ class FastCall {
 
   private end(then: () => void): void {
     this.finished = true;
+    clearTimeout(this.timer);
     then();
     this.client.done();
   }
@@ -635,7 +713,6 @@ class FastCall {
     const conn = this.conn;
     // The answer is all written (or the call is over): a pooled connection must read again.
     if (this.paused !== undefined) {
-      this.client.socket.off('drain', this.clientDrained);
       this.paused.resume();
       this.paused = undefined;
     }
@@ -649,12 +726,14 @@ class FastCall {
   }
 }
 
-/** `before` (latin1), `chunk` and `after` (latin1) in one buffer: one write instead of three. */
-function joined(before: string, chunk: Buffer, after: string): Buffer {
-  const out = Buffer.allocUnsafe(before.length + chunk.length + after.length);
-  out.write(before, 0, 'latin1');
-  chunk.copy(out, before.length);
-  if (after !== '') out.write(after, before.length + chunk.length, 'latin1');
+/** The pieces in one buffer (strings as latin1): one write instead of several. */
+function joinAll(pieces: ReadonlyArray<Buffer | string>, length: number): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const piece of pieces) {
+    if (typeof piece === 'string') at += out.write(piece, at, 'latin1');
+    else at += piece.copy(out, at);
+  }
   return out;
 }
 

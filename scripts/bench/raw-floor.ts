@@ -1,0 +1,76 @@
+// A third floor for the proxy CPU micro-bench (proxy-cpu.ts): the splice floor
+// (splice-floor.ts) with its reads and writes on raw-stream.ts, node's stream layer left out,
+// as the fast plane does it. The same splicing, parsing and assumptions as the splice floor:
+// a measure of the ceiling, not a proxy to ship.
+//   node dist/scripts/bench/raw-floor.js PORT UPSTREAM_URL
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import { RawStream } from '../../services/gateway/raw-stream.js';
+
+interface Parser {
+  initialize(type: number, resource: object): void;
+  execute(data: Buffer): number | Error;
+  [callback: number]: () => void;
+}
+const { HTTPParser } = createRequire(import.meta.url)('_http_common') as {
+  HTTPParser: { new (): Parser; REQUEST: number; RESPONSE: number; kOnHeadersComplete: number; kOnBody: number; kOnMessageComplete: number };
+};
+
+const [port, upstream] = process.argv.slice(2);
+if (!port || !upstream) throw new Error('usage: raw-floor.js PORT UPSTREAM_URL');
+const upstreamPort = Number(new URL(upstream).port);
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+function parser(type: number): Parser {
+  const p = new HTTPParser();
+  p.initialize(type, {});
+  for (const k of [HTTPParser.kOnHeadersComplete, HTTPParser.kOnBody, HTTPParser.kOnMessageComplete]) p[k] = () => undefined;
+  return p;
+}
+
+/** Forwards what `from` reads to `to` once `check` accepted it, with `extra()` spliced before the end of a head. */
+function forward(from: net.Socket, to: () => RawStream | undefined, check: Parser, extra: () => string): RawStream {
+  let raw: RawStream;
+  const onRead = (chunk: Buffer): void => {
+    const out = to();
+    if (out === undefined || check.execute(chunk) instanceof Error) return void from.destroy();
+    const end = chunk.indexOf(HEAD_END);
+    if (end < 0) {
+      if (!out.write(chunk)) raw.pause();
+      return;
+    }
+    const add = extra();
+    const joined = Buffer.allocUnsafe(chunk.length + add.length);
+    chunk.copy(joined, 0, 0, end + 2);
+    joined.write(add, end + 2, 'latin1');
+    chunk.copy(joined, end + 2 + add.length, end + 2);
+    if (!out.write(joined)) raw.pause();
+  };
+  raw = new RawStream(from, { onRead, onEnd: () => from.destroy(), onError: () => from.destroy(), onDrain: () => undefined });
+  return raw;
+}
+
+let calls = 0;
+const open = new Set<net.Socket>();
+const server = net.createServer({ noDelay: true }, (client) => {
+  open.add(client);
+  client.on('close', () => open.delete(client));
+  const up = net.connect({ host: '127.0.0.1', port: upstreamPort, noDelay: true });
+  let upRaw: RawStream | undefined;
+  const forwardedFor = `X-Forwarded-For: ${client.remoteAddress}\r\n`;
+  const clientRaw = forward(client, () => upRaw, parser(HTTPParser.REQUEST), () => `${forwardedFor}X-Call-Id: ${++calls}\r\n`);
+  clientRaw.pause();
+  up.on('connect', () => {
+    upRaw = forward(up, () => clientRaw, parser(HTTPParser.RESPONSE), () => `X-Duration-Seconds: 0.00${calls % 10}\r\n`);
+    clientRaw.resume();
+  });
+  client.on('close', () => up.destroy());
+  up.on('close', () => client.destroy());
+  client.on('error', () => undefined);
+  up.on('error', () => undefined);
+});
+server.listen(Number(port), '127.0.0.1');
+process.on('SIGTERM', () => {
+  server.close();
+  for (const socket of open) socket.destroy();
+});
