@@ -104,8 +104,12 @@ export function attachFastPlane(server: Server, opts: FastPlaneOptions): FastPla
   return plane;
 }
 
-/** Every read from a replica lands here (raw-stream.ts): llhttp copies out what outlives the read. */
-const upstreamReads = Buffer.allocUnsafe(64 * 1024);
+/**
+ * Every read from a client or a replica lands here (raw-stream.ts): what outlives the read is
+ * copied out (llhttp copies bodies and header strings; held bytes and request bodies are copied
+ * below).
+ */
+const reads = Buffer.allocUnsafe(64 * 1024);
 
 class Plane implements FastPlane {
   readonly clients = new Set<ClientConn>();
@@ -114,7 +118,10 @@ class Plane implements FastPlane {
   readonly timeoutMs: number;
   closing = false;
   readonly counts = { calls: 0, handedOff: 0 };
-  /** Ends idle connections: no timer per socket, one sweep a second (node's own sockets have one each). */
+  /**
+   * Ends idle connections and calls past the function timeout: no timer per socket or call,
+   * one sweep a second (a quarter of the timeout when that is shorter).
+   */
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -123,7 +130,7 @@ class Plane implements FastPlane {
   ) {
     this.starters = opts.ctx.observers.filter((o) => o.started !== undefined);
     this.timeoutMs = opts.ctx.timeoutSeconds * 1000;
-    this.sweeper = setInterval(() => this.sweep(Date.now()), 1000).unref();
+    this.sweeper = setInterval(() => this.sweep(Date.now()), Math.max(20, Math.min(1000, this.timeoutMs / 4))).unref();
   }
 
   accept(socket: Socket): void {
@@ -134,7 +141,10 @@ class Plane implements FastPlane {
   }
 
   private sweep(now: number): void {
-    for (const client of this.clients) if (client.idleSince !== 0 && now - client.idleSince >= this.opts.idleTimeoutMs) client.socket.destroy();
+    for (const client of this.clients) {
+      if (client.call !== undefined) client.call.sweep(now);
+      else if (client.idleSince !== 0 && now - client.idleSince >= this.opts.idleTimeoutMs) client.socket.destroy();
+    }
     for (const conn of this.upstreamConns) if (conn.idleSince !== 0 && now - conn.idleSince >= UPSTREAM_IDLE_MS) conn.destroy();
   }
 
@@ -181,6 +191,7 @@ class ClientConn implements RawSink {
   keepAlive = true;
   /** More than 32 header lines: llhttp handed them over in parts; node's path takes these. */
   private split = false;
+  private remote: string | undefined;
 
   constructor(
     readonly plane: Plane,
@@ -201,11 +212,14 @@ class ClientConn implements RawSink {
       this.keepAlive = keepAlive;
       return 0;
     };
-    parser[kOnBody] = noop;
-    parser[kOnMessageComplete] = noop;
-    this.raw = new RawStream(socket, this);
+    // No kOnBody or kOnMessageComplete: llhttp's binding then neither copies bodies nor calls into JS for them.
+    this.raw = new RawStream(socket, this, reads);
     socket.on('close', this.onClose);
     socket.on('error', noop);
+  }
+
+  get remoteAddress(): string {
+    return (this.remote ??= this.socket.remoteAddress ?? '');
   }
 
   onRead(chunk: Buffer): void {
@@ -234,11 +248,12 @@ class ClientConn implements RawSink {
       const part = chunk.length <= this.bodyLeft ? chunk : chunk.subarray(0, this.bodyLeft);
       this.bodyLeft -= part.length;
       this.parser.execute(part); // keeps llhttp at the message boundary; a counted body cannot fail it
-      this.call?.body(part);
+      // A copy: the read buffer is reused, and a write that waits keeps pointing at its bytes.
+      this.call?.body(Buffer.from(part));
       if (part.length === chunk.length) return;
       chunk = chunk.subarray(part.length);
     }
-    this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+    this.pending = this.pending === undefined ? Buffer.from(chunk) : Buffer.concat([this.pending, chunk]);
     this.idleSince = 0;
     this.raw.pause();
   }
@@ -298,7 +313,7 @@ class ClientConn implements RawSink {
     this.plane.counts.handedOff++;
     const { socket } = this;
     socket.pause();
-    socket.unshift(chunk);
+    socket.unshift(Buffer.from(chunk)); // out of the shared read buffer
     this.plane.handToNode(socket);
     socket.resume();
   }
@@ -420,7 +435,7 @@ class UpstreamConn implements RawSink {
   }
 
   private readonly onConnect = (): void => {
-    this.raw = new RawStream(this.socket, this, upstreamReads);
+    this.raw = new RawStream(this.socket, this, reads);
     const early = this.early!;
     this.early = undefined;
     let ok = true;
@@ -532,8 +547,9 @@ class FastCall {
   /** What goes to the client at the end of this read from the replica: one write per read. */
   private out: Array<Buffer | string> = [];
   private outLength = 0;
-  /** The function's timeout: it fires after a whole period with no bytes either way. */
-  private timer: NodeJS.Timeout | undefined;
+  /** The function's timeout counts from here: the start, or the last sweep that saw bytes move. */
+  private quietSince: number;
+  /** Bytes moved since the last sweep. */
   private active = false;
 
   constructor(
@@ -545,12 +561,13 @@ class FastCall {
   ) {
     const { plane } = client;
     observeStart(plane.starters, route.fn);
-    const forwarded = forwardHeaderList(headers, client.socket.remoteAddress ?? '', randomUUID, this.started, requestFacts);
+    const forwarded = forwardHeaderList(headers, client.remoteAddress, randomUUID, this.started, requestFacts);
     this.callId = requestFacts.callId!;
     this.hasBody = requestFacts.hasBody;
     this.requestLine = `${method} ${route.path} HTTP/1.1\r\n`;
     this.headLines = `connection: keep-alive\r\n${lines(forwarded)}\r\n`;
     this.cursor = plane.opts.next(route.fn);
+    this.quietSince = this.started;
     this.send(endpoints[this.cursor % endpoints.length]);
   }
 
@@ -563,17 +580,17 @@ class FastCall {
     const conn = (upstream.idle.pop() as UpstreamConn | undefined) ?? new UpstreamConn(upstream, plane);
     this.conn = conn;
     conn.take(this);
-    if (this.timer === undefined) this.timer = setTimeout(this.onTimer, plane.timeoutMs);
-    else this.timer.refresh();
     conn.write(this.requestLine + conn.hostLine + this.headLines);
   }
 
-  private readonly onTimer = (): void => {
+  /** The plane's sweep: a call with no bytes either way for the function timeout has timed out. */
+  sweep(now: number): void {
     if (this.finished) return;
-    if (!this.active) return this.timedOut();
-    this.active = false;
-    this.timer!.refresh();
-  };
+    if (this.active) {
+      this.active = false;
+      this.quietSince = now;
+    } else if (now - this.quietSince >= this.client.plane.timeoutMs) this.timedOut();
+  }
 
   /** Body bytes from the client, on their way to the replica. */
   body(part: Buffer): void {
@@ -683,7 +700,6 @@ class FastCall {
     this.detach(false);
     if (!this.answered) observe(this.client.plane.opts.ctx.observers, this.route.fn, 499, this.started);
     this.finished = true;
-    clearTimeout(this.timer);
   }
 
   /** The gateway's own answer (plain text), when the replica gave none. */
@@ -703,7 +719,6 @@ class FastCall {
 
   private end(then: () => void): void {
     this.finished = true;
-    clearTimeout(this.timer);
     then();
     this.client.done();
   }

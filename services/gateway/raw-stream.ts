@@ -6,7 +6,10 @@
 // about a third of its user time in those two layers (docs/performance.md). The socket stays
 // a net.Socket for everything else (connect, setNoDelay, destroy, 'close'); release() gives
 // its reads back to node's stream, e.g. to hand the connection to node's http server.
+// With a user buffer, reads land in one buffer shared by every such socket (no allocation per
+// read; node allocates 64 KB and copies per read otherwise).
 import type { Socket } from 'node:net';
+import { getSystemErrorName } from 'node:util';
 
 interface WriteReq {
   handle: StreamHandle;
@@ -81,12 +84,11 @@ export class RawStream {
   /**
    * Takes over `socket`'s reads; the socket must be connected (and reading, or about to be, as
    * net leaves it). With `userBuffer`, every read lands in that one buffer (no allocation per
-   * read) and onRead gets a view of it that is only good until it returns; such a socket can
-   * never be released to node's stream.
+   * read) and onRead gets a view of it that is only good until it returns.
    */
   constructor(
     readonly socket: Socket,
-    readonly sink: RawSink,
+    public sink: RawSink,
     readonly userBuffer?: Buffer,
   ) {
     const handle = (socket as unknown as { _handle: StreamHandle | null })._handle;
@@ -130,9 +132,45 @@ export class RawStream {
 
   /** Gives the socket's reads back to node's stream (reading, as it was taken). */
   release(): void {
-    if (this.userBuffer !== undefined) throw new Error('raw-stream: a socket reading into a user buffer cannot go back to node');
     this.resume();
-    this.handle[RAW] = undefined;
-    this.handle.onread = this.nodeRead;
+    if (this.userBuffer === undefined) {
+      this.handle[RAW] = undefined;
+      this.handle.onread = this.nodeRead;
+      return;
+    }
+    // libuv's handle keeps reading into the user buffer (node has no way to undo that): reads
+    // are copied into node's stream here, as node's own onStreamRead would push them. Node's
+    // http server mostly reads such a socket in C++ (parser.consume), where only the end and
+    // errors come this way.
+    this.sink = new NodeStreamSink(this.socket, this.handle);
   }
+}
+
+/** Feeds a released socket's node stream from reads that land in a user buffer. */
+class NodeStreamSink implements RawSink {
+  constructor(
+    private readonly socket: Socket,
+    private readonly handle: StreamHandle,
+  ) {}
+
+  onRead(data: Buffer): void {
+    const socket = this.socket as Socket & { _unrefTimer?(): void };
+    socket._unrefTimer?.(); // the socket's timeout counts from its last read, as in node's onStreamRead
+    if (!socket.push(Buffer.from(data))) {
+      (this.handle as StreamHandle & { reading: boolean }).reading = false;
+      this.handle.readStop(); // node's _read starts it again
+    }
+  }
+
+  onEnd(): void {
+    this.socket.push(null);
+    this.socket.read(0);
+  }
+
+  onError(errno: number): void {
+    const code = getSystemErrorName(errno);
+    this.socket.destroy(Object.assign(new Error(`read ${code}`), { code, errno, syscall: 'read' }));
+  }
+
+  onDrain(): void {}
 }
