@@ -17,7 +17,8 @@ import { createRequire } from 'node:module';
 import net, { type Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { observe, observeStart, RETRYABLE, type CallContext, type CallObserver } from './proxy-call.js';
-import { forwardHeaderList, responseHeaderList, type RequestFacts, type ResponseFacts } from './proxy-headers.js';
+import { keptLines, scanRequest, scanResponse, type RequestScan, type ResponseScan } from './head-scan.js';
+import { durationSeconds, forwardHeaderList, responseHeaderList, startTime, type RequestFacts, type ResponseFacts } from './proxy-headers.js';
 import type { Endpoint } from './providers/provider.js';
 import type { FunctionTarget } from './proxy.js';
 import { RawStream, type RawSink } from './raw-stream.js';
@@ -69,6 +70,9 @@ export interface FastPlane {
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
+/** Longer heads go to llhttp (and its size limit). */
+const MAX_SCANNED_HEAD = 8 * 1024;
+const NO_TRAILERS: string[] = [];
 const FAST_METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 /** How long a kept-alive connection to a replica may sit idle (undici's keepAliveTimeout in upstreams.ts). */
 const UPSTREAM_IDLE_MS = 30_000;
@@ -191,6 +195,8 @@ class ClientConn implements RawSink {
   keepAlive = true;
   /** More than 32 header lines: llhttp handed them over in parts; node's path takes these. */
   private split = false;
+  /** The current request went through llhttp (head-scan.ts did not take it). */
+  private viaParser = false;
   private remote: string | undefined;
 
   constructor(
@@ -247,7 +253,7 @@ class ClientConn implements RawSink {
     if (this.bodyLeft > 0) {
       const part = chunk.length <= this.bodyLeft ? chunk : chunk.subarray(0, this.bodyLeft);
       this.bodyLeft -= part.length;
-      this.parser.execute(part); // keeps llhttp at the message boundary; a counted body cannot fail it
+      if (this.viaParser) this.parser.execute(part); // keeps llhttp at the message boundary; a counted body cannot fail it
       // A copy: the read buffer is reused, and a write that waits keeps pointing at its bytes.
       this.call?.body(Buffer.from(part));
       if (part.length === chunk.length) return;
@@ -263,6 +269,9 @@ class ClientConn implements RawSink {
     const end = chunk.indexOf(HEAD_END);
     if (end === -1) return this.handOff(chunk);
     const headLength = end + 4;
+    const scan = headLength <= MAX_SCANNED_HEAD ? scanRequest(chunk, headLength) : undefined;
+    if (scan !== undefined) return this.startScanned(chunk, headLength, scan);
+    this.viaParser = true;
     this.headers = undefined;
     this.split = false;
     const parsed = this.parser.execute(headLength === chunk.length ? chunk : chunk.subarray(0, headLength));
@@ -303,7 +312,26 @@ class ClientConn implements RawSink {
     this.bodyLeft = contentLength;
     this.idleSince = 0;
     this.plane.counts.calls++;
-    this.call = new FastCall(this, route, method, headers, endpoints);
+    const call = (this.call = new FastCall(this, route, method));
+    call.forwardParsed(headers);
+    call.start(endpoints);
+    if (chunk.length > headLength) this.more(chunk.subarray(headLength));
+  }
+
+  /** A request head-scan.ts took: llhttp never sees it (nor its body). */
+  private startScanned(chunk: Buffer, headLength: number, scan: RequestScan): void {
+    const { opts } = this.plane;
+    const route = opts.route(scan.host, scan.forwardedHost, scan.url);
+    const endpoints = route && route.name ? opts.ctx.provider.endpoints(route.name, route.namespace) : undefined;
+    if (route === undefined || endpoints === undefined || endpoints.length === 0) return this.handOff(chunk);
+    this.viaParser = false;
+    this.keepAlive = scan.keepAlive;
+    this.bodyLeft = scan.contentLength;
+    this.idleSince = 0;
+    this.plane.counts.calls++;
+    const call = (this.call = new FastCall(this, route, scan.method));
+    call.forwardScanned(chunk, scan);
+    call.start(endpoints);
     if (chunk.length > headLength) this.more(chunk.subarray(headLength));
   }
 
@@ -398,6 +426,10 @@ class UpstreamConn implements RawSink {
   /** Header lines llhttp handed over in parts (more than 32), then the trailers. */
   private parts: string[] = [];
   private headDone = false;
+  /** llhttp is inside an answer: the next bytes are its. */
+  private inParser = false;
+  /** Body bytes still to come of an answer head-scan.ts took (framed here by its Content-Length). */
+  private bodyLeft = 0;
 
   constructor(
     readonly upstream: Upstream,
@@ -426,6 +458,7 @@ class UpstreamConn implements RawSink {
       const trailers = this.parts;
       this.parts = [];
       this.headDone = false;
+      this.inParser = false;
       this.call?.complete(trailers);
     };
     plane.upstreamConns.add(this);
@@ -464,9 +497,37 @@ class UpstreamConn implements RawSink {
       this.socket.destroy(); // bytes nobody asked for: the connection cannot be trusted again
       return;
     }
+    if (this.bodyLeft > 0) return this.moreBody(call, data);
+    if (!this.inParser) {
+      const end = data.indexOf(HEAD_END);
+      const scan = end !== -1 && end < MAX_SCANNED_HEAD ? scanResponse(data, end + 4) : undefined;
+      if (scan !== undefined) {
+        const headLength = end + 4;
+        call.headScanned(data, scan);
+        this.bodyLeft = scan.contentLength;
+        if (data.length > headLength) return this.moreBody(call, data.subarray(headLength));
+        if (this.bodyLeft === 0) call.complete(NO_TRAILERS);
+        else call.afterRead();
+        return;
+      }
+      this.inParser = true;
+    }
     const parsed = this.parser.execute(data);
     call.afterRead();
     if (typeof parsed !== 'number') call.upstreamFailed(parsed as Error & { code?: string });
+  }
+
+  /** Body bytes of an answer framed here; bytes past its end are a replica gone wrong: the answer ends, the connection closes. */
+  private moreBody(call: FastCall, data: Buffer): void {
+    const over = data.length > this.bodyLeft;
+    const part = over ? data.subarray(0, this.bodyLeft) : data;
+    this.bodyLeft -= part.length;
+    call.bodyView(part);
+    if (over) {
+      call.complete(NO_TRAILERS);
+      this.destroy();
+    } else if (this.bodyLeft === 0) call.complete(NO_TRAILERS);
+    else call.afterRead();
   }
 
   /** The replica closed its side: a body delimited by the close ends here, anything else was cut short. */
@@ -520,6 +581,7 @@ class UpstreamConn implements RawSink {
 
   destroy(): void {
     this.call = undefined;
+    this.bodyLeft = 0;
     this.socket.destroy();
   }
 }
@@ -527,12 +589,12 @@ class UpstreamConn implements RawSink {
 /** One call on the fast plane, from the request head to the end of the answer. */
 class FastCall {
   private readonly started = Date.now();
-  private readonly callId: string;
-  private readonly hasBody: boolean;
+  private callId = '';
+  private hasBody = false;
   /** The request head, without the Host line (the replica's, added per connection). */
   private readonly requestLine: string;
-  private readonly headLines: string;
-  private readonly cursor: number;
+  private headLines = '';
+  private cursor = 0;
   private attempt = 0;
   private upstream: Upstream | undefined;
   private conn: UpstreamConn | undefined;
@@ -547,6 +609,8 @@ class FastCall {
   /** What goes to the client at the end of this read from the replica: one write per read. */
   private out: Array<Buffer | string> = [];
   private outLength = 0;
+  /** `out` holds a view of the shared read buffer: it must be copied before it is written. */
+  private outView = false;
   /** The function's timeout counts from here: the start, or the last sweep that saw bytes move. */
   private quietSince: number;
   /** Bytes moved since the last sweep. */
@@ -556,18 +620,32 @@ class FastCall {
     readonly client: ClientConn,
     private readonly route: FunctionTarget,
     method: string,
-    headers: string[],
-    endpoints: readonly Endpoint[],
   ) {
-    const { plane } = client;
-    observeStart(plane.starters, route.fn);
-    const forwarded = forwardHeaderList(headers, client.remoteAddress, randomUUID, this.started, requestFacts);
+    observeStart(client.plane.starters, route.fn);
+    this.requestLine = `${method} ${route.path} HTTP/1.1\r\n`;
+    this.quietSince = this.started;
+  }
+
+  /** The request's headers for the replica, from llhttp's list (proxy-headers.ts). */
+  forwardParsed(headers: string[]): void {
+    const forwarded = forwardHeaderList(headers, this.client.remoteAddress, randomUUID, this.started, requestFacts);
     this.callId = requestFacts.callId!;
     this.hasBody = requestFacts.hasBody;
-    this.requestLine = `${method} ${route.path} HTTP/1.1\r\n`;
     this.headLines = `connection: keep-alive\r\n${lines(forwarded)}\r\n`;
-    this.cursor = plane.opts.next(route.fn);
-    this.quietSince = this.started;
+  }
+
+  /** The same, from a head head-scan.ts took: the lines kept leave as they came, the proxy's own follow. */
+  forwardScanned(head: Buffer, scan: RequestScan): void {
+    const client = this.client.remoteAddress;
+    this.callId = scan.callId ?? randomUUID();
+    this.hasBody = scan.contentLength > 0;
+    let lines = `connection: keep-alive\r\n${keptLines(head, scan.kept)}x-forwarded-for: ${scan.forwardedFor ? `${scan.forwardedFor}, ${client}` : client}\r\n`;
+    if (scan.forwardedHost === undefined && scan.host) lines += `x-forwarded-host: ${scan.host}\r\n`;
+    this.headLines = `${lines}x-call-id: ${this.callId}\r\nx-start-time: ${startTime(this.started)}\r\n\r\n`;
+  }
+
+  start(endpoints: readonly Endpoint[]): void {
+    this.cursor = this.client.plane.opts.next(this.route.fn);
     this.send(endpoints[this.cursor % endpoints.length]);
   }
 
@@ -622,6 +700,27 @@ class FastCall {
     this.queue(head);
   }
 
+  /** The answer's head from head-scan.ts: its lines kept as they came, the proxy's own added. */
+  headScanned(buf: Buffer, scan: ResponseScan): void {
+    this.active = true;
+    this.keepUpstream = scan.keepAlive;
+    const { status } = scan;
+    const ms = observe(this.client.plane.opts.ctx.observers, this.route.fn, status, this.started);
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n${keptLines(buf, scan.kept)}x-call-id: ${this.callId}\r\nx-duration-seconds: ${durationSeconds(ms)}\r\n`;
+    if (!scan.hasDate) head += dateHeader();
+    head += this.client.keepAlive && !this.client.plane.closing ? 'connection: keep-alive\r\n\r\n' : 'connection: close\r\n\r\n';
+    this.answered = true;
+    this.queue(head);
+  }
+
+  /** Body bytes of an answer framed by the fast plane: a view of the shared read buffer, copied on the way out. */
+  bodyView(view: Buffer): void {
+    if (this.finished) return;
+    this.active = true;
+    this.queue(view);
+    this.outView = true;
+  }
+
   /** The end of one read from the replica: what it brought leaves for the client in one write. */
   afterRead(): void {
     if (this.outLength > 0) this.flush();
@@ -646,9 +745,10 @@ class FastCall {
   /** Writes what was queued for the client; a replica it cannot keep up with is paused. */
   private flush(): void {
     const out = this.out;
-    const data = out.length === 1 ? out[0] : joinAll(out, this.outLength);
+    const data = out.length === 1 && !this.outView ? out[0] : joinAll(out, this.outLength);
     this.out = [];
     this.outLength = 0;
+    this.outView = false;
     if (this.client.raw.write(data) || this.conn === undefined || this.paused !== undefined) return;
     this.paused = this.conn;
     this.paused.pause();

@@ -42,7 +42,7 @@ let lastStarted = -1;
 let lastStartTime = '';
 
 /** X-Start-Time (nanoseconds, as OpenFaaS sends it) of a call started at `started` ms; calls in the same ms share one string. */
-function startTime(started: number): string {
+export function startTime(started: number): string {
   if (started !== lastStarted) {
     lastStarted = started;
     lastStartTime = `${started}000000`;
