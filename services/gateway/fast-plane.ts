@@ -448,7 +448,7 @@ class UpstreamConn implements RawSink {
       const all = headers ?? this.parts;
       this.parts = [];
       if (status >= 200) this.headDone = true;
-      if (this.call === undefined) this.socket.destroy();
+      if (this.call === undefined) this.destroy();
       else this.call.head(status, all, keepAlive);
       return 0;
     };
@@ -494,7 +494,7 @@ class UpstreamConn implements RawSink {
   onRead(data: Buffer): void {
     const call = this.call;
     if (call === undefined) {
-      this.socket.destroy(); // bytes nobody asked for: the connection cannot be trusted again
+      this.destroy(); // bytes nobody asked for: the connection cannot be trusted again
       return;
     }
     if (this.bodyLeft > 0) return this.moreBody(call, data);
@@ -557,9 +557,7 @@ class UpstreamConn implements RawSink {
 
   private readonly onClose = (): void => {
     this.plane.upstreamConns.delete(this);
-    const idle = this.upstream.idle;
-    const at = idle.indexOf(this);
-    if (at !== -1) idle.splice(at, 1);
+    this.leavePool();
     this.call?.upstreamFailed(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }));
     const parser = this.parser;
     setImmediate(() => parser.close());
@@ -582,7 +580,15 @@ class UpstreamConn implements RawSink {
   destroy(): void {
     this.call = undefined;
     this.bodyLeft = 0;
+    this.leavePool();
     this.socket.destroy();
+  }
+
+  /** Out of the replica's pool now: 'close' comes a turn of the loop later, after a pipelined call may have looked. */
+  private leavePool(): void {
+    const idle = this.upstream.idle;
+    const at = idle.indexOf(this);
+    if (at !== -1) idle.splice(at, 1);
   }
 }
 

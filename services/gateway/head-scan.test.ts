@@ -91,7 +91,9 @@ function sameResponse(head: Buffer) {
   assert.notEqual(length, -1);
   assert.equal(scan.contentLength, Number(all[length + 1]));
   assert.equal(scan.hasDate, all.some((v, i) => i % 2 === 0 && v === 'date'));
-  assert.deepEqual(linesOf(keptLines(head, scan.kept)), all.filter((_, i) => !RESPONSE_DROPPED.has(all[i - (i % 2)])));
+  const kept = keptLines(head, scan.kept);
+  assert.deepEqual(linesOf(kept), all.filter((_, i) => !RESPONSE_DROPPED.has(all[i - (i % 2)])));
+  for (const line of kept.split('\r\n')) assert.equal(line.slice(0, line.indexOf(':') + 1), line.slice(0, line.indexOf(':') + 1).toLowerCase(), 'answer header names leave lower-cased');
   return scan;
 }
 

@@ -292,13 +292,16 @@ function responseField(line: number, name: number, nameEnd: number, value: numbe
       if (nameIs(buf, name, 'proxy-authorization')) return true;
       break;
   }
+  // Answer header names reach the client lower-cased, as on node's path (docs/api.md): in place, the bytes are the plane's.
+  for (let i = name; i < nameEnd; i++) if (buf[i] >= 0x41 && buf[i] <= 0x5a) buf[i] |= 0x20;
   keep(r.kept, line, next);
   return true;
 }
 
 /**
- * Scans an answer's head buf[from, headLength): `HTTP/1.1 NNN reason`, a status from 200 to
- * 599 other than 204 and 304, and exactly one Content-Length; undefined otherwise.
+ * Scans an answer's head buf[0, headLength): `HTTP/1.1 NNN reason`, a status from 200 to
+ * 599 other than 204 and 304, and exactly one Content-Length; undefined otherwise. The names
+ * of the lines it keeps are lower-cased in `buf`.
  */
 export function scanResponse(buf: Buffer, headLength: number): ResponseScan | undefined {
   if (!isHttp11(buf, 0) || buf[8] !== SP || buf[12] !== SP) return undefined;

@@ -111,6 +111,19 @@ for (const plane of PLANES) {
       assert.match(answer, /until the end/);
     });
 
+    test('a replica that sends more than its Content-Length: each answer ends at its length, and a pipelined call after it is still answered', async () => {
+      await raw('over', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA');
+      // The second call has a body: it is not retried, so it must not be sent on the connection the first one spoiled.
+      const answer = await send('GET /function/over HTTP/1.1\r\nHost: x\r\n\r\nPOST /function/over HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi', /(HTTP\/1\.1 [^]*){2}\r\n\r\n..$/);
+      const answers = answer.split(/(?=HTTP\/1\.1 )/);
+      assert.equal(answers.length, 2, answer);
+      for (const one of answers) {
+        assert.match(one, /^HTTP\/1\.1 200 OK\r\n/);
+        assert.ok(one.endsWith('\r\n\r\nok'), JSON.stringify(one));
+      }
+      assert.equal((await get('over')).body, 'ok');
+    });
+
     test('an HTTP/1.0 replica, with and without Content-Length', async () => {
       await raw('old', 'HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nold', true);
       await raw('older', 'HTTP/1.0 201 Created\r\n\r\nolder', true);
