@@ -1,9 +1,10 @@
 // Micro-benchmark of the proxy's CPU per call: one gateway process and one echo replica,
 // nginx in front of the same replica as the baseline, the floor of a node proxy on it
 // (floor-proxy.ts: node's http server and undici, nothing else), a splice floor (splice-floor.ts:
-// plain sockets and node's llhttp binding, the bytes forwarded as received), and optionally a second gateway built
-// from other code (BENCH_BASE=path/to/dist/services/gateway/main.js) to compare two builds
-// in one run. Rounds alternate the targets, so load from elsewhere on the machine spreads
+// plain sockets and node's llhttp binding, the bytes forwarded as received), the same splice
+// below node's stream layer (raw-floor.ts: raw-stream.ts, as the fast plane reads and writes),
+// and optionally a second gateway built from other code
+// (BENCH_BASE=path/to/dist/services/gateway/main.js) to compare two builds in one run. Rounds alternate the targets, so load from elsewhere on the machine spreads
 // over all of them; each round runs wrk at c=50 and reads the proxy's CPU time (user +
 // system, from /proc) around it, then c=1 for the latency. Prints every round and the
 // medians: CPU µs per call, req/s, and c=1 p50 against the replica called directly.

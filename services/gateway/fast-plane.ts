@@ -305,6 +305,8 @@ class ClientConn implements RawSink {
     }
     // llhttp checked the digits; a length beyond a safe integer is node's to refuse.
     if (!Number.isSafeInteger(contentLength)) return this.handOff(chunk);
+    // An HTTP/1.1 request without Host is node's 400 (RFC 9112 3.2).
+    if (host === undefined) return this.handOff(chunk);
     const { opts } = this.plane;
     const route = opts.route(host, forwardedHost, this.url);
     const endpoints = route && route.name ? opts.ctx.provider.endpoints(route.name, route.namespace) : undefined;
@@ -320,6 +322,7 @@ class ClientConn implements RawSink {
 
   /** A request head-scan.ts took: llhttp never sees it (nor its body). */
   private startScanned(chunk: Buffer, headLength: number, scan: RequestScan): void {
+    if (scan.host === undefined) return this.handOff(chunk);
     const { opts } = this.plane;
     const route = opts.route(scan.host, scan.forwardedHost, scan.url);
     const endpoints = route && route.name ? opts.ctx.provider.endpoints(route.name, route.namespace) : undefined;

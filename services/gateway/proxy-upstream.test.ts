@@ -86,6 +86,7 @@ for (const plane of PLANES) {
         'a head split across reads, a head of 40 header lines, HEAD and an HTTP/1.0 client are all answered',
         'every call is counted out of the replicas once answered',
         'a request node must answer, then a call, on one connection: both answered in order',
+        'an HTTP/1.1 request without Host is a 400, and no replica sees it',
       ]));
       beforeEach(check.beforeEach);
       afterEach(check.afterEach);
@@ -122,6 +123,13 @@ for (const plane of PLANES) {
         assert.ok(one.endsWith('\r\n\r\nok'), JSON.stringify(one));
       }
       assert.equal((await get('over')).body, 'ok');
+    });
+
+    test('an HTTP/1.1 request without Host is a 400, and no replica sees it', async () => {
+      await raw('nohost', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+      const answer = await send('GET /function/nohost HTTP/1.1\r\n\r\n', /\r\n\r\n/);
+      assert.match(answer, /^HTTP\/1\.1 400 /);
+      assert.equal(received.get('nohost')!.length, 0);
     });
 
     test('an HTTP/1.0 replica, with and without Content-Length', async () => {
