@@ -3,30 +3,14 @@
 // as the fast plane does it. The same splicing, parsing and assumptions as the splice floor:
 // a measure of the ceiling, not a proxy to ship.
 //   node dist/scripts/bench/raw-floor.js PORT UPSTREAM_URL
-import { createRequire } from 'node:module';
 import net from 'node:net';
+import { HTTPParser, parser, type Parser } from './floor-parser.js';
 import { RawStream } from '../../services/gateway/raw-stream.js';
-
-interface Parser {
-  initialize(type: number, resource: object): void;
-  execute(data: Buffer): number | Error;
-  [callback: number]: () => void;
-}
-const { HTTPParser } = createRequire(import.meta.url)('_http_common') as {
-  HTTPParser: { new (): Parser; REQUEST: number; RESPONSE: number; kOnHeadersComplete: number; kOnBody: number; kOnMessageComplete: number };
-};
 
 const [port, upstream] = process.argv.slice(2);
 if (!port || !upstream) throw new Error('usage: raw-floor.js PORT UPSTREAM_URL');
 const upstreamPort = Number(new URL(upstream).port);
 const HEAD_END = Buffer.from('\r\n\r\n');
-
-function parser(type: number): Parser {
-  const p = new HTTPParser();
-  p.initialize(type, {});
-  for (const k of [HTTPParser.kOnHeadersComplete, HTTPParser.kOnBody, HTTPParser.kOnMessageComplete]) p[k] = () => undefined;
-  return p;
-}
 
 /** Forwards what `from` reads to `to` once `check` accepted it, with `extra()` spliced before the end of a head. */
 function forward(from: net.Socket, to: () => RawStream | undefined, check: Parser, extra: () => string): RawStream {

@@ -7,30 +7,13 @@
 // assumes a head arrives whole in one read: a measure of the ceiling, not a proxy to ship
 // (docs/performance.md says what a real one would still have to do).
 //   node dist/scripts/bench/splice-floor.js PORT UPSTREAM_URL
-import { createRequire } from 'node:module';
 import net from 'node:net';
-
-interface Parser {
-  initialize(type: number, resource: object): void;
-  execute(data: Buffer): number | Error;
-  [callback: number]: () => void;
-}
-// node's binding of llhttp, the parser its http module uses; no typings, it is internal.
-const { HTTPParser } = createRequire(import.meta.url)('_http_common') as {
-  HTTPParser: { new (): Parser; REQUEST: number; RESPONSE: number; kOnHeadersComplete: number; kOnBody: number; kOnMessageComplete: number };
-};
+import { HTTPParser, parser, type Parser } from './floor-parser.js';
 
 const [port, upstream] = process.argv.slice(2);
 if (!port || !upstream) throw new Error('usage: splice-floor.js PORT UPSTREAM_URL');
 const upstreamPort = Number(new URL(upstream).port);
 const HEAD_END = Buffer.from('\r\n\r\n');
-
-function parser(type: number): Parser {
-  const p = new HTTPParser();
-  p.initialize(type, {});
-  for (const k of [HTTPParser.kOnHeadersComplete, HTTPParser.kOnBody, HTTPParser.kOnMessageComplete]) p[k] = () => undefined;
-  return p;
-}
 
 /** Forwards what `from` sends to `to` once `check` accepted it, with `extra()` spliced before the end of a head. */
 function forward(from: net.Socket, to: net.Socket, check: Parser, extra: () => Buffer | string): void {

@@ -143,81 +143,95 @@ function fields(buf: Buffer, at: number, headLength: number, field: (line: numbe
   return at === last && buf[at] === CR && buf[at + 1] === LF;
 }
 
+/** What a field does to the head: forwarded as it came, dropped, or the head is not the scan's. */
+const KEEP = 0;
+const DROP = 1;
+const REFUSE = 2;
+/** Not one of the fields both directions treat alike. */
+const OTHER = 3;
+
+/** Both heads have had a Content-Length line (a second one is llhttp's to refuse). */
+let seenLength = false;
+
+/** The fields both directions treat alike: hop-by-hop names, Connection, Content-Length, Transfer-Encoding. */
+function framing(buf: Buffer, r: HeadScan, name: number, length: number, value: number, valueEnd: number): number {
+  switch (length) {
+    case 2:
+      return nameIs(buf, name, 'te') ? DROP : OTHER;
+    case 10:
+      if (nameIs(buf, name, 'connection')) {
+        const c = connectionOf(buf, value, valueEnd);
+        if (c === -1) return REFUSE;
+        if (c === 0) r.keepAlive = false;
+        return DROP;
+      }
+      return nameIs(buf, name, 'keep-alive') ? DROP : OTHER;
+    case 14:
+      if (!nameIs(buf, name, 'content-length')) return OTHER;
+      if (seenLength) return REFUSE;
+      seenLength = true;
+      r.contentLength = lengthOf(buf, value, valueEnd);
+      return r.contentLength < 0 ? REFUSE : KEEP;
+    case 16:
+      return nameIs(buf, name, 'proxy-connection') ? DROP : OTHER;
+    case 17:
+      return nameIs(buf, name, 'transfer-encoding') ? REFUSE : OTHER;
+    case 18:
+      return nameIs(buf, name, 'proxy-authenticate') ? DROP : OTHER;
+    case 19:
+      return nameIs(buf, name, 'proxy-authorization') ? DROP : OTHER;
+  }
+  return OTHER;
+}
+
 const request: RequestScan = { kept: [], contentLength: 0, keepAlive: true, method: '', url: '', host: undefined, forwardedHost: undefined, forwardedFor: undefined, callId: undefined };
 let reqBuf: Buffer;
-let seenLength = false;
 
 function requestField(line: number, name: number, nameEnd: number, value: number, valueEnd: number, next: number): boolean {
   const buf = reqBuf;
   const r = request;
-  switch (nameEnd - name) {
-    case 2:
-      if (nameIs(buf, name, 'te')) return true;
-      break;
-    case 4:
-      if (nameIs(buf, name, 'host')) {
-        if (r.host !== undefined) return false;
-        r.host = slice(buf, value, valueEnd);
-        return true;
-      }
-      break;
-    case 6:
-      if (nameIs(buf, name, 'expect')) return false;
-      break;
-    case 7:
-      if (nameIs(buf, name, 'upgrade')) return false;
-      if (nameIs(buf, name, 'trailer')) return true;
-      break;
-    case 9:
-      if (nameIs(buf, name, 'x-call-id')) {
-        if (r.callId === undefined && valueEnd > value) r.callId = slice(buf, value, valueEnd);
-        return true;
-      }
-      break;
-    case 10:
-      if (nameIs(buf, name, 'connection')) {
-        const c = connectionOf(buf, value, valueEnd);
-        if (c === -1) return false;
-        if (c === 0) r.keepAlive = false;
-        return true;
-      }
-      if (nameIs(buf, name, 'keep-alive')) return true;
-      break;
-    case 12:
-      if (nameIs(buf, name, 'x-start-time')) return true;
-      break;
-    case 14:
-      if (nameIs(buf, name, 'content-length')) {
-        if (seenLength) return false;
-        seenLength = true;
-        r.contentLength = lengthOf(buf, value, valueEnd);
-        if (r.contentLength < 0) return false;
-      }
-      break;
-    case 15:
-      if (nameIs(buf, name, 'x-forwarded-for')) {
-        const v = slice(buf, value, valueEnd);
-        r.forwardedFor = r.forwardedFor === undefined ? v : `${r.forwardedFor}, ${v}`;
-        return true;
-      }
-      break;
-    case 16:
-      if (nameIs(buf, name, 'x-forwarded-host')) {
-        r.forwardedHost ??= slice(buf, value, valueEnd);
-      } else if (nameIs(buf, name, 'proxy-connection')) return true;
-      break;
-    case 17:
-      if (nameIs(buf, name, 'transfer-encoding')) return false;
-      break;
-    case 18:
-      if (nameIs(buf, name, 'proxy-authenticate')) return true;
-      break;
-    case 19:
-      if (nameIs(buf, name, 'proxy-authorization')) return true;
-      break;
+  const length = nameEnd - name;
+  let does = framing(buf, r, name, length, value, valueEnd);
+  if (does === OTHER) {
+    does = KEEP;
+    switch (length) {
+      case 4:
+        if (nameIs(buf, name, 'host')) {
+          if (r.host !== undefined) return false;
+          r.host = slice(buf, value, valueEnd);
+          does = DROP;
+        }
+        break;
+      case 6:
+        if (nameIs(buf, name, 'expect')) does = REFUSE;
+        break;
+      case 7:
+        if (nameIs(buf, name, 'upgrade')) does = REFUSE;
+        else if (nameIs(buf, name, 'trailer')) does = DROP;
+        break;
+      case 9:
+        if (nameIs(buf, name, 'x-call-id')) {
+          if (r.callId === undefined && valueEnd > value) r.callId = slice(buf, value, valueEnd);
+          does = DROP;
+        }
+        break;
+      case 12:
+        if (nameIs(buf, name, 'x-start-time')) does = DROP;
+        break;
+      case 15:
+        if (nameIs(buf, name, 'x-forwarded-for')) {
+          const v = slice(buf, value, valueEnd);
+          r.forwardedFor = r.forwardedFor === undefined ? v : `${r.forwardedFor}, ${v}`;
+          does = DROP;
+        }
+        break;
+      case 16:
+        if (nameIs(buf, name, 'x-forwarded-host')) r.forwardedHost ??= slice(buf, value, valueEnd);
+        break;
+    }
   }
-  keep(r.kept, line, next);
-  return true;
+  if (does === KEEP) keep(r.kept, line, next);
+  return does !== REFUSE;
 }
 
 /**
@@ -250,48 +264,26 @@ let resBuf: Buffer;
 function responseField(line: number, name: number, nameEnd: number, value: number, valueEnd: number, next: number): boolean {
   const buf = resBuf;
   const r = response;
-  switch (nameEnd - name) {
-    case 2:
-      if (nameIs(buf, name, 'te')) return true;
-      break;
-    case 4:
-      if (nameIs(buf, name, 'date')) r.hasDate = true;
-      break;
-    case 7:
-      if (nameIs(buf, name, 'upgrade')) return true;
-      break;
-    case 9:
-      if (nameIs(buf, name, 'x-call-id')) return true;
-      break;
-    case 10:
-      if (nameIs(buf, name, 'connection')) {
-        const c = connectionOf(buf, value, valueEnd);
-        if (c === -1) return false;
-        if (c === 0) r.keepAlive = false;
-        return true;
-      }
-      if (nameIs(buf, name, 'keep-alive')) return true;
-      break;
-    case 14:
-      if (nameIs(buf, name, 'content-length')) {
-        if (r.contentLength !== -1) return false;
-        r.contentLength = lengthOf(buf, value, valueEnd);
-        if (r.contentLength < 0) return false;
-      }
-      break;
-    case 16:
-      if (nameIs(buf, name, 'proxy-connection')) return true;
-      break;
-    case 17:
-      if (nameIs(buf, name, 'transfer-encoding')) return false;
-      break;
-    case 18:
-      if (nameIs(buf, name, 'x-duration-seconds') || nameIs(buf, name, 'proxy-authenticate')) return true;
-      break;
-    case 19:
-      if (nameIs(buf, name, 'proxy-authorization')) return true;
-      break;
+  const length = nameEnd - name;
+  let does = framing(buf, r, name, length, value, valueEnd);
+  if (does === OTHER) {
+    does = KEEP;
+    switch (length) {
+      case 4:
+        if (nameIs(buf, name, 'date')) r.hasDate = true;
+        break;
+      case 7:
+        if (nameIs(buf, name, 'upgrade')) does = DROP;
+        break;
+      case 9:
+        if (nameIs(buf, name, 'x-call-id')) does = DROP;
+        break;
+      case 18:
+        if (nameIs(buf, name, 'x-duration-seconds')) does = DROP;
+        break;
+    }
   }
+  if (does !== KEEP) return does !== REFUSE;
   // Answer header names reach the client lower-cased, as on node's path (docs/api.md): in place, the bytes are the plane's.
   for (let i = name; i < nameEnd; i++) if (buf[i] >= 0x41 && buf[i] <= 0x5a) buf[i] |= 0x20;
   keep(r.kept, line, next);
@@ -318,6 +310,7 @@ export function scanResponse(buf: Buffer, headLength: number): ResponseScan | un
   r.keepAlive = true;
   r.hasDate = false;
   resBuf = buf;
+  seenLength = false;
   if (!fields(buf, at + 2, headLength, responseField) || r.contentLength === -1) return undefined;
   return r;
 }
