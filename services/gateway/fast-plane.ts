@@ -2,10 +2,11 @@
 // Every connection the gateway accepts starts here. A request whose head arrives whole in
 // one read, is HTTP/1.1 GET/POST/PUT/PATCH/DELETE/OPTIONS with a Content-Length or no body
 // (no Transfer-Encoding, Expect or Upgrade), and goes to a function with a ready replica is
-// proxied on the raw sockets: node's own llhttp binding validates and frames both sides,
-// the request head is rebuilt with the proxy's headers (proxy-headers.ts), the answer's head
-// too, and bodies pass as they come, with backpressure both ways, over a kept-alive
-// connection to the replica. Anything else (the API, a split or odd head, a function at zero
+// proxied on raw sockets (raw-stream.ts: no node streams, one shared read buffer). Plain
+// heads are read by head-scan.ts and their kept lines forwarded as they came; any other head
+// goes to node's own llhttp binding, which validates and frames it, and is rebuilt with the
+// proxy's headers (proxy-headers.ts); the same on the answer's side. Bodies pass as they come,
+// with backpressure both ways, over a kept-alive connection to the replica. Anything else (the API, a split or odd head, a function at zero
 // or unknown, a parse error) hands the connection, with every byte of its current request, to
 // node's http server at a request boundary, and it stays there: the API and every rule of
 // the slower path are node's, and its answers are the same. Calls here tell the same
@@ -270,8 +271,10 @@ class ClientConn implements RawSink {
     if (end === -1) return this.handOff(chunk);
     const headLength = end + 4;
     const scan = headLength <= MAX_SCANNED_HEAD ? scanRequest(chunk, headLength) : undefined;
-    if (scan !== undefined) return this.startScanned(chunk, headLength, scan);
-    this.viaParser = true;
+    if (scan !== undefined) {
+      this.keepAlive = scan.keepAlive;
+      return this.proxy(chunk, headLength, scan.method, scan.host, scan.forwardedHost, scan.url, scan.contentLength, scan, undefined);
+    }
     this.headers = undefined;
     this.split = false;
     const parsed = this.parser.execute(headLength === chunk.length ? chunk : chunk.subarray(0, headLength));
@@ -305,35 +308,27 @@ class ClientConn implements RawSink {
     }
     // llhttp checked the digits; a length beyond a safe integer is node's to refuse.
     if (!Number.isSafeInteger(contentLength)) return this.handOff(chunk);
+    this.proxy(chunk, headLength, method, host, forwardedHost, this.url, contentLength, undefined, headers);
+  }
+
+  /**
+   * Proxies the request whose head was read, by head-scan.ts (`scan`: llhttp never sees it nor
+   * its body) or by llhttp (`headers`); one that routes to no ready function goes to node.
+   */
+  private proxy(chunk: Buffer, headLength: number, method: string, host: string | undefined, forwardedHost: string | undefined, url: string, contentLength: number, scan: RequestScan | undefined, headers: string[] | undefined): void {
     // An HTTP/1.1 request without Host is node's 400 (RFC 9112 3.2).
     if (host === undefined) return this.handOff(chunk);
     const { opts } = this.plane;
-    const route = opts.route(host, forwardedHost, this.url);
+    const route = opts.route(host, forwardedHost, url);
     const endpoints = route && route.name ? opts.ctx.provider.endpoints(route.name, route.namespace) : undefined;
     if (route === undefined || endpoints === undefined || endpoints.length === 0) return this.handOff(chunk);
+    this.viaParser = scan === undefined;
     this.bodyLeft = contentLength;
     this.idleSince = 0;
     this.plane.counts.calls++;
     const call = (this.call = new FastCall(this, route, method));
-    call.forwardParsed(headers);
-    call.start(endpoints);
-    if (chunk.length > headLength) this.more(chunk.subarray(headLength));
-  }
-
-  /** A request head-scan.ts took: llhttp never sees it (nor its body). */
-  private startScanned(chunk: Buffer, headLength: number, scan: RequestScan): void {
-    if (scan.host === undefined) return this.handOff(chunk);
-    const { opts } = this.plane;
-    const route = opts.route(scan.host, scan.forwardedHost, scan.url);
-    const endpoints = route && route.name ? opts.ctx.provider.endpoints(route.name, route.namespace) : undefined;
-    if (route === undefined || endpoints === undefined || endpoints.length === 0) return this.handOff(chunk);
-    this.viaParser = false;
-    this.keepAlive = scan.keepAlive;
-    this.bodyLeft = scan.contentLength;
-    this.idleSince = 0;
-    this.plane.counts.calls++;
-    const call = (this.call = new FastCall(this, route, scan.method));
-    call.forwardScanned(chunk, scan);
+    if (scan !== undefined) call.forwardScanned(chunk, scan);
+    else call.forwardParsed(headers!);
     call.start(endpoints);
     if (chunk.length > headLength) this.more(chunk.subarray(headLength));
   }
@@ -694,31 +689,30 @@ class FastCall {
 
   head(status: number, headers: string[], keepAlive: boolean): void {
     if (status < 200) return; // informational answers stay between the gateway and the replica
-    this.active = true;
-    this.keepUpstream = keepAlive;
-    const ms = observe(this.client.plane.opts.ctx.observers, this.route.fn, status, this.started);
-    const out = responseHeaderList(headers, this.callId, ms, responseFacts);
-    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n${lines(out)}`;
-    if (responseFacts.contentLength < 0 && status !== 204 && status !== 304) {
-      head += 'transfer-encoding: chunked\r\n';
-      this.chunked = true;
-    }
-    if (!hasDate(out)) head += dateHeader();
-    head += this.client.keepAlive && !this.client.plane.closing ? 'connection: keep-alive\r\n\r\n' : 'connection: close\r\n\r\n';
-    this.answered = true;
-    this.queue(head);
+    const out = responseHeaderList(headers, this.callId, this.answering(status, keepAlive), responseFacts);
+    this.chunked = responseFacts.contentLength < 0 && status !== 204 && status !== 304;
+    this.queueHead(status, this.chunked ? `${lines(out)}transfer-encoding: chunked\r\n` : lines(out), hasDate(out));
   }
 
   /** The answer's head from head-scan.ts: its lines kept as they came, the proxy's own added. */
   headScanned(buf: Buffer, scan: ResponseScan): void {
+    const ms = this.answering(scan.status, scan.keepAlive);
+    this.queueHead(scan.status, `${keptLines(buf, scan.kept)}x-call-id: ${this.callId}\r\nx-duration-seconds: ${durationSeconds(ms)}\r\n`, scan.hasDate);
+  }
+
+  /** The replica answered with `status`: the observers hear of it; returns the call's duration in ms. */
+  private answering(status: number, keepAlive: boolean): number {
     this.active = true;
-    this.keepUpstream = scan.keepAlive;
-    const { status } = scan;
-    const ms = observe(this.client.plane.opts.ctx.observers, this.route.fn, status, this.started);
-    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n${keptLines(buf, scan.kept)}x-call-id: ${this.callId}\r\nx-duration-seconds: ${durationSeconds(ms)}\r\n`;
-    if (!scan.hasDate) head += dateHeader();
-    head += this.client.keepAlive && !this.client.plane.closing ? 'connection: keep-alive\r\n\r\n' : 'connection: close\r\n\r\n';
     this.answered = true;
+    this.keepUpstream = keepAlive;
+    return observe(this.client.plane.opts.ctx.observers, this.route.fn, status, this.started);
+  }
+
+  /** The answer's status line, `lines`, a Date when the replica sent none and Connection, queued for the client. */
+  private queueHead(status: number, lines: string, hasDate: boolean): void {
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n${lines}`;
+    if (!hasDate) head += dateHeader();
+    head += this.client.keepAlive && !this.client.plane.closing ? 'connection: keep-alive\r\n\r\n' : 'connection: close\r\n\r\n';
     this.queue(head);
   }
 
