@@ -1,7 +1,10 @@
-// node's binding of llhttp, as the two socket floors of the proxy CPU micro-bench use it
-// (splice-floor.ts, raw-floor.ts): a parser that only validates and frames, with no-op
-// callbacks. No typings: the binding is internal to node.
+// What the two socket floors of the proxy CPU micro-bench share (splice-floor.ts,
+// raw-floor.ts): node's binding of llhttp as a parser that only validates and frames (no-op
+// callbacks; no typings, the binding is internal to node), and the server: PORT and
+// UPSTREAM_URL from the command line, one upstream connection per client connection, both
+// ended together, every socket closed at SIGTERM.
 import { createRequire } from 'node:module';
+import net from 'node:net';
 
 export interface Parser {
   initialize(type: number, resource: object): void;
@@ -18,4 +21,27 @@ export function parser(type: number): Parser {
   p.initialize(type, {});
   for (const k of [HTTPParser.kOnHeadersComplete, HTTPParser.kOnBody, HTTPParser.kOnMessageComplete]) p[k] = () => undefined;
   return p;
+}
+
+/** Serves on PORT: `pair` wires each client to its own new connection to UPSTREAM_URL. */
+export function serveFloor(script: string, pair: (client: net.Socket, upstream: net.Socket) => void): void {
+  const [port, upstream] = process.argv.slice(2);
+  if (!port || !upstream) throw new Error(`usage: ${script} PORT UPSTREAM_URL`);
+  const upstreamPort = Number(new URL(upstream).port);
+  const open = new Set<net.Socket>();
+  const server = net.createServer({ noDelay: true }, (client) => {
+    open.add(client);
+    client.on('close', () => open.delete(client));
+    const up = net.connect({ host: '127.0.0.1', port: upstreamPort, noDelay: true });
+    pair(client, up);
+    client.on('close', () => up.destroy());
+    up.on('close', () => client.destroy());
+    client.on('error', () => undefined);
+    up.on('error', () => undefined);
+  });
+  server.listen(Number(port), '127.0.0.1');
+  process.on('SIGTERM', () => {
+    server.close();
+    for (const socket of open) socket.destroy();
+  });
 }

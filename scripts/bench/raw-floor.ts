@@ -4,12 +4,9 @@
 // a measure of the ceiling, not a proxy to ship.
 //   node dist/scripts/bench/raw-floor.js PORT UPSTREAM_URL
 import net from 'node:net';
-import { HTTPParser, parser, type Parser } from './floor-parser.js';
+import { HTTPParser, parser, serveFloor, type Parser } from './floor-common.js';
 import { RawStream } from '../../services/gateway/raw-stream.js';
 
-const [port, upstream] = process.argv.slice(2);
-if (!port || !upstream) throw new Error('usage: raw-floor.js PORT UPSTREAM_URL');
-const upstreamPort = Number(new URL(upstream).port);
 const HEAD_END = Buffer.from('\r\n\r\n');
 
 /** Forwards what `from` reads to `to` once `check` accepted it, with `extra()` spliced before the end of a head. */
@@ -35,11 +32,7 @@ function forward(from: net.Socket, to: () => RawStream | undefined, check: Parse
 }
 
 let calls = 0;
-const open = new Set<net.Socket>();
-const server = net.createServer({ noDelay: true }, (client) => {
-  open.add(client);
-  client.on('close', () => open.delete(client));
-  const up = net.connect({ host: '127.0.0.1', port: upstreamPort, noDelay: true });
+serveFloor('raw-floor.js', (client, up) => {
   let upRaw: RawStream | undefined;
   const forwardedFor = `X-Forwarded-For: ${client.remoteAddress}\r\n`;
   const clientRaw = forward(client, () => upRaw, parser(HTTPParser.REQUEST), () => `${forwardedFor}X-Call-Id: ${++calls}\r\n`);
@@ -48,13 +41,4 @@ const server = net.createServer({ noDelay: true }, (client) => {
     upRaw = forward(up, () => clientRaw, parser(HTTPParser.RESPONSE), () => `X-Duration-Seconds: 0.00${calls % 10}\r\n`);
     clientRaw.resume();
   });
-  client.on('close', () => up.destroy());
-  up.on('close', () => client.destroy());
-  client.on('error', () => undefined);
-  up.on('error', () => undefined);
-});
-server.listen(Number(port), '127.0.0.1');
-process.on('SIGTERM', () => {
-  server.close();
-  for (const socket of open) socket.destroy();
 });

@@ -8,11 +8,8 @@
 // (docs/performance.md says what a real one would still have to do).
 //   node dist/scripts/bench/splice-floor.js PORT UPSTREAM_URL
 import net from 'node:net';
-import { HTTPParser, parser, type Parser } from './floor-parser.js';
+import { HTTPParser, parser, serveFloor, type Parser } from './floor-common.js';
 
-const [port, upstream] = process.argv.slice(2);
-if (!port || !upstream) throw new Error('usage: splice-floor.js PORT UPSTREAM_URL');
-const upstreamPort = Number(new URL(upstream).port);
 const HEAD_END = Buffer.from('\r\n\r\n');
 
 /** Forwards what `from` sends to `to` once `check` accepted it, with `extra()` spliced before the end of a head. */
@@ -30,21 +27,8 @@ function forward(from: net.Socket, to: net.Socket, check: Parser, extra: () => B
 }
 
 let calls = 0;
-const open = new Set<net.Socket>();
-const server = net.createServer({ noDelay: true }, (client) => {
-  open.add(client);
-  client.on('close', () => open.delete(client));
-  const up = net.connect({ host: '127.0.0.1', port: upstreamPort, noDelay: true });
+serveFloor('splice-floor.js', (client, up) => {
   const forwardedFor = Buffer.from(`X-Forwarded-For: ${client.remoteAddress}\r\n`);
   forward(client, up, parser(HTTPParser.REQUEST), () => Buffer.concat([forwardedFor, Buffer.from(`X-Call-Id: ${++calls}\r\n`)]));
   forward(up, client, parser(HTTPParser.RESPONSE), () => `X-Duration-Seconds: 0.00${calls % 10}\r\n`);
-  client.on('close', () => up.destroy());
-  up.on('close', () => client.destroy());
-  client.on('error', () => undefined);
-  up.on('error', () => undefined);
-});
-server.listen(Number(port), '127.0.0.1');
-process.on('SIGTERM', () => {
-  server.close();
-  for (const socket of open) socket.destroy();
 });
